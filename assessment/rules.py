@@ -1,0 +1,254 @@
+"""Rule-set models: the YAML contract of RULES_FORMAT.md as frozen, strict pydantic models.
+
+This module declares; ``rule_loader`` reads a file and reports every problem at once;
+``rule_checks`` holds the cross-field checks. Nothing here knows pandas.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from .grades import GRADE_ORDER, Grade
+
+GradeKey = Literal["green", "blue", "yellow", "orange", "red"]
+Direction = Literal["higher", "lower"]
+Op = Literal[">", ">=", "<", "<=", "==", "!="]
+Number = float  # strict mode: int or float, never a string or a bool
+Weight = Annotated[float, Field(gt=0)]
+Score = Annotated[float, Field(ge=0, le=100)]
+Identifier = Annotated[str, Field(pattern=r"^[A-Za-z][A-Za-z0-9_]*$")]
+
+
+class Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+
+
+# ---- scoring methods -------------------------------------------------------------------------
+
+
+class Linear(Model):
+    method: Literal["linear"]
+    worst: Number
+    best: Number
+
+    @property
+    def implied_direction(self) -> Direction:
+        return "higher" if self.best > self.worst else "lower"
+
+
+class Bands(Model):
+    method: Literal["bands"]
+    bands: list[list[Number]] = Field(min_length=1)
+
+    @property
+    def implied_direction(self) -> None:
+        return None
+
+
+class PassFail(Model):
+    method: Literal["pass_fail"]
+
+    @property
+    def implied_direction(self) -> None:
+        return None
+
+
+class Deduct(Model):
+    method: Literal["deduct"]
+    per: Annotated[float, Field(gt=0)]
+    base: Annotated[float, Field(gt=0, le=100)] = 100.0
+
+    @property
+    def implied_direction(self) -> Direction:
+        return "lower"
+
+
+class MinMax(Model):
+    method: Literal["minmax"]
+
+    @property
+    def implied_direction(self) -> None:
+        return None
+
+
+class Percentile(Model):
+    method: Literal["percentile"]
+
+    @property
+    def implied_direction(self) -> None:
+        return None
+
+
+Scoring = Annotated[
+    Linear | Bands | PassFail | Deduct | MinMax | Percentile, Field(discriminator="method")
+]
+METHODS: tuple[str, ...] = ("linear", "bands", "pass_fail", "deduct", "minmax", "percentile")
+
+
+# ---- the tree ----------------------------------------------------------------------------------
+
+
+class Rate(Model):
+    numerator: str
+    denominator: str
+
+
+class Indicator(Model):
+    id: Identifier
+    name: str
+    aliases: list[str] = []
+    unit: str | None = None
+    description: str | None = None
+    weight: Weight
+    direction: Direction | None = None
+    valid_range: list[Number] | None = None
+    applies_to: list[str] | None = None
+    rate: Rate | None = None
+    scoring: Scoring
+
+    @property
+    def effective_direction(self) -> Direction:
+        return self.direction or self.scoring.implied_direction or "higher"
+
+
+class Floor(Model):
+    min_score: Score
+    cap: GradeKey
+
+
+class Dimension(Model):
+    id: Identifier
+    name: str
+    weight: Weight
+    floor: Floor | None = None
+    indicators: list[Indicator] | None = None
+    dimensions: list[Dimension] | None = None
+
+    @property
+    def children(self) -> list[Indicator] | list[Dimension]:
+        return self.indicators if self.indicators is not None else (self.dimensions or [])
+
+
+class Input(Model):
+    id: Identifier
+    name: str
+    aliases: list[str] = []
+    unit: str | None = None
+    description: str | None = None
+    valid_range: list[Number] | None = None
+
+
+class Band(Model):
+    label: str
+    min_score: Score | None = None
+
+
+class Grades(Model):
+    green: Band
+    blue: Band
+    yellow: Band
+    orange: Band
+    red: Band
+
+    def band(self, grade: Grade) -> Band:
+        return getattr(self, grade.key)
+
+    def min_scores(self) -> list[float]:
+        """min_score of green..orange, in grade order (red has none)."""
+        return [self.band(g).min_score for g in GRADE_ORDER[:-1]]
+
+
+class Veto(Model):
+    id: Identifier
+    name: str
+    column: str
+    op: Op
+    value: Number
+    cap: GradeKey = "red"
+    basis: str | None = None
+
+
+class Escalation(Model):
+    color: GradeKey
+    months: Annotated[int, Field(ge=2, le=24)]
+    to: GradeKey
+
+
+class When(Model):
+    indicator: str | None = None
+    dimension: str | None = None
+    score_below: Score | None = None
+    grade: GradeKey | None = None
+    veto: str | None = None
+    escalated: bool | None = None
+
+
+class FollowUp(Model):
+    when: When
+    action: str
+    owner: str
+    due_days: Annotated[int, Field(ge=0, le=365)] = 30
+    verify: str | None = None
+
+
+class RuleSet(Model):
+    id: Annotated[str, Field(pattern=r"^[a-z0-9_-]+$")]
+    name: str
+    version: str
+    description: str | None = None
+    applies_to: list[str] | None = None
+    missing: Literal["renormalize", "zero"] = "renormalize"
+    grades: Grades
+    inputs: list[Input] = []
+    dimensions: list[Dimension] = Field(min_length=1)
+    vetoes: list[Veto] = []
+    escalation: list[Escalation] = []
+    follow_ups: list[FollowUp] = []
+    rollup: Literal["mean", "worst"] = "mean"
+
+    def iter_dimensions(self) -> list[tuple[Dimension, Dimension | None]]:
+        """Every dimension (nested ones too) with its parent, depth first."""
+        out: list[tuple[Dimension, Dimension | None]] = []
+
+        def walk(dims: list[Dimension], parent: Dimension | None) -> None:
+            for d in dims:
+                out.append((d, parent))
+                if d.dimensions:
+                    walk(d.dimensions, d)
+
+        walk(self.dimensions, None)
+        return out
+
+    def indicators(self) -> list[Indicator]:
+        return [i for d, _ in self.iter_dimensions() for i in (d.indicators or [])]
+
+    def column_ids(self) -> set[str]:
+        """Columns an upload may carry: every indicator and input."""
+        return {i.id for i in self.indicators()} | {i.id for i in self.inputs}
+
+
+# Which model a YAML node is, by the last key that names a list or a field; used to list the
+# allowed keys when a key is unknown.
+NODE_MODELS: dict[str, type[Model]] = {
+    "": RuleSet,
+    "grades": Grades,
+    "inputs": Input,
+    "dimensions": Dimension,
+    "indicators": Indicator,
+    "floor": Floor,
+    "rate": Rate,
+    "vetoes": Veto,
+    "escalation": Escalation,
+    "follow_ups": FollowUp,
+    "when": When,
+}
+SCORING_MODELS: dict[str, type[Model]] = {
+    "linear": Linear,
+    "bands": Bands,
+    "pass_fail": PassFail,
+    "deduct": Deduct,
+    "minmax": MinMax,
+    "percentile": Percentile,
+}

@@ -1,0 +1,91 @@
+"""Safe YAML with line numbers: the data, plus where every value stands in the file.
+
+Only PyYAML's SafeLoader is used (no tags that build objects, nothing executed). Duplicate keys,
+which PyYAML silently resolves to the last one, are reported as problems.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import yaml
+
+from .problems import Problem
+
+PathKey = tuple[str | int, ...]
+
+
+@dataclass
+class YamlDocument:
+    data: object
+    lines: dict[PathKey, int] = field(default_factory=dict)
+    problems: list[Problem] = field(default_factory=list)
+
+    def line_of(self, path: PathKey) -> int | None:
+        """The line of ``path``, or of its nearest ancestor that has one."""
+        for cut in range(len(path), -1, -1):
+            line = self.lines.get(tuple(path[:cut]))
+            if line is not None:
+                return line
+        return None
+
+
+def format_path(path: PathKey) -> str:
+    out = ""
+    for part in path:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += f".{part}" if out else str(part)
+    return out
+
+
+def load_yaml(text: str, file: str = "") -> YamlDocument:
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        data = yaml.safe_load(text)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark else None
+        problem = Problem(
+            code="yaml_syntax",
+            message=f"YAML 语法错误: {exc.problem or exc}。请检查缩进、冒号和引号(只允许普通 YAML,不允许标签)",
+            file=file,
+            line=line,
+        )
+        return YamlDocument(data=None, problems=[problem])
+    except yaml.YAMLError as exc:
+        return YamlDocument(
+            data=None,
+            problems=[Problem(code="yaml_syntax", message=f"YAML 语法错误: {exc}", file=file)],
+        )
+    doc = YamlDocument(data=data)
+    if node is not None:
+        _index(node, (), doc, file)
+    return doc
+
+
+def _index(node: yaml.Node, path: PathKey, doc: YamlDocument, file: str) -> None:
+    doc.lines.setdefault(path, node.start_mark.line + 1)
+    if isinstance(node, yaml.MappingNode):
+        seen: dict[object, int] = {}
+        for key_node, value_node in node.value:
+            key = key_node.value
+            line = key_node.start_mark.line + 1
+            if key in seen:
+                doc.problems.append(
+                    Problem(
+                        code="duplicate_key",
+                        message=f"键“{key}”重复出现(第{seen[key]}行和第{line}行),"
+                        "只会保留后一个:请删除或合并其中一个",
+                        file=file,
+                        path=format_path((*path, key)),
+                        line=line,
+                    )
+                )
+            seen[key] = line
+            doc.lines[(*path, key)] = line
+            _index(value_node, (*path, key), doc, file)
+    elif isinstance(node, yaml.SequenceNode):
+        for i, item in enumerate(node.value):
+            _index(item, (*path, i), doc, file)
