@@ -181,6 +181,7 @@ class When(Model):
     dimension: str | None = None
     score_below: Score | None = None
     grade: GradeKey | None = None
+    months: Annotated[int, Field(ge=1, le=24)] | None = None  # with grade: that many months running
     veto: str | None = None
     escalated: bool | None = None
 

@@ -1,0 +1,131 @@
+"""Suggested follow-ups (处理意见): every follow-up rule whose `when` matches a graded unit.
+
+Matching is vectorised per rule; only the matched units' action texts are formatted. A suggestion
+becomes a tracked task only when a person confirms it (the store does that).
+"""
+
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+import itertools
+
+import numpy as np
+import pandas as pd
+
+from .engine import Assessment
+from .grades import GRADE_KEYS, MISSING_LABEL
+from .rules import FollowUp
+from .scoring import MISSING, PeriodScores, month_index
+
+COLUMNS = [
+    "unit_code", "unit_name", "period", "grade", "grade_label", "source", "action", "owner",
+    "due_date",
+]  # fmt: skip
+
+
+def period_end(period: str) -> dt.date:
+    year, month = map(int, period.split("-"))
+    return dt.date(year, month, calendar.monthrange(year, month)[1])
+
+
+def suggest(assessment: Assessment, period: str) -> pd.DataFrame:
+    """One row per (unit, matching rule), in unit order then rule order."""
+    c = assessment.compiled
+    periods = list(assessment.periods)
+    p = assessment.periods[period]
+    history = [assessment.periods[q] for q in periods[: periods.index(period) + 1]]
+    frames = []
+    for k, rule in enumerate(c.rules.follow_ups):
+        mask, source, values, scores, names = _match(assessment, rule, p, history)
+        idx = np.flatnonzero(mask & (p.rank != MISSING))
+        if len(idx) == 0:
+            continue
+        due = period_end(period) + dt.timedelta(days=rule.due_days)
+        units = assessment.units.iloc[idx]
+        texts = [
+            _format(
+                rule.action,
+                unit_name=units["unit_name"].iat[n],
+                unit_code=units["unit_code"].iat[n],
+                period=period,
+                value=_num(values[i]) if values is not None else "",
+                score=_num(scores[i]) if scores is not None else "",
+                grade_label=c.label(int(p.rank[i])),
+                due_date=due.isoformat(),
+                owner=rule.owner,
+                **names,
+            )
+            for n, i in enumerate(idx)
+        ]
+        frames.append(
+            pd.DataFrame(
+                {
+                    "unit_code": p.codes[idx],
+                    "unit_name": units["unit_name"].to_numpy(),
+                    "period": period,
+                    "grade": np.array(GRADE_KEYS, dtype=object)[p.rank[idx]],
+                    "grade_label": [c.label(int(r)) for r in p.rank[idx]],
+                    "rule_index": k,
+                    "source": source,
+                    "action": texts,
+                    "owner": rule.owner,
+                    "due_date": due.isoformat(),
+                }
+            )
+        )
+    if not frames:
+        return pd.DataFrame(columns=[*COLUMNS, "rule_index"])
+    out = pd.concat(frames, ignore_index=True)
+    return out.sort_values(["unit_code", "rule_index"], kind="stable", ignore_index=True)
+
+
+def _match(assessment: Assessment, rule: FollowUp, p: PeriodScores, history: list[PeriodScores]):
+    c = assessment.compiled
+    w = rule.when
+    if w.indicator is not None:
+        j = c.ind_index[w.indicator]
+        ind = c.indicators[j]
+        with np.errstate(invalid="ignore"):
+            mask = p.scores[:, j] < w.score_below
+        names = {"indicator_name": ind.name}
+        return mask, f"indicator:{ind.id}", p.raw[:, j], p.scores[:, j], names
+    if w.dimension is not None:
+        d = c.dim_index[w.dimension]
+        with np.errstate(invalid="ignore"):
+            mask = p.dim_scores[:, d] < w.score_below
+        names = {"dimension_name": c.dimensions[d].name}
+        return mask, f"dimension:{w.dimension}", p.dim_scores[:, d], p.dim_scores[:, d], names
+    if w.veto is not None:
+        v = [x.id for x in c.rules.vetoes].index(w.veto)
+        names = {"veto_name": c.rules.vetoes[v].name}
+        return p.veto_hits[:, v], f"veto:{w.veto}", None, p.total, names
+    if w.escalated:
+        return p.escalation_hits.any(axis=1), "escalation", None, p.total, {}
+    rank = GRADE_KEYS.index(w.grade)
+    months = w.months or 1
+    mask = np.ones(len(p.codes), dtype=bool)
+    recent = history[-months:]
+    contiguous = len(recent) == months and _consecutive([q.period for q in recent])
+    for q in recent:
+        mask &= q.rank == rank
+    if not contiguous:
+        mask[:] = False
+    source = f"grade:{w.grade}" + (f"x{months}" if months > 1 else "")
+    return mask, source, None, p.total, {}
+
+
+def _consecutive(periods: list[str]) -> bool:
+    idx = [month_index(q) for q in periods]
+    return all(b == a + 1 for a, b in itertools.pairwise(idx))
+
+
+def _num(x: float) -> str:
+    if x is None or np.isnan(x):
+        return MISSING_LABEL
+    return f"{x:.1f}".rstrip("0").rstrip(".")
+
+
+def _format(template: str, **values: str) -> str:
+    defaults = {"indicator_name": "", "dimension_name": "", "veto_name": ""}
+    return template.format(**{**defaults, **values})
