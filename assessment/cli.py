@@ -1,0 +1,163 @@
+"""Command line: a thin shell over the core (``fivecolor --help``)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from .explain import explain as explain_unit
+from .followups import suggest
+from .grades import GRADE_ORDER, MISSING_LABEL
+from .pipeline import Inputs, grade_inputs, graded_table, load_inputs, problems_frame, write_csv
+from .problems import ProblemsError, errors_only
+
+app = typer.Typer(help="五色图: 基层党组织五色评估", no_args_is_help=True, add_completion=False)
+
+ROOT = Path(__file__).resolve().parent.parent
+RulesOpt = Annotated[list[Path], typer.Option("--rules", "-r", help="规则集 YAML,可重复")]
+UnitsOpt = Annotated[Path | None, typer.Option("--units", "-u", help="单位名册 CSV/XLSX")]
+DataOpt = Annotated[list[Path], typer.Option("--data", "-d", help="月度指标表 CSV/XLSX,可重复")]
+PeriodOpt = Annotated[str | None, typer.Option("--period", "-p", help="月份 YYYY-MM")]
+
+
+def _report(inputs: Inputs, problems_out: Path | None = None) -> bool:
+    """Print every problem; True when there is no error."""
+    for p in inputs.problems:
+        typer.echo(p.render(), err=True)
+    if problems_out is not None:
+        write_csv(problems_frame(inputs.problems), problems_out)
+    errors = errors_only(inputs.problems)
+    if errors:
+        warnings = len(inputs.problems) - len(errors)
+        typer.echo(f"共 {len(errors)} 个错误、{warnings} 个警告:请改正后重试。", err=True)
+    return not errors
+
+
+def _check_period(period: str | None, available: list[str]) -> None:
+    if period is not None and period not in available:
+        typer.echo(
+            f"数据中没有 {period} 的记录。已有的月份: {', '.join(available) or '无'}", err=True
+        )
+        raise typer.Exit(1)
+
+
+@app.command()
+def validate(
+    rules: RulesOpt,
+    units: UnitsOpt = None,
+    data: DataOpt = [],  # noqa: B006 - typer reads the default
+    period: PeriodOpt = None,
+    problems_out: Annotated[Path | None, typer.Option(help="问题清单另存为 CSV")] = None,
+) -> None:
+    """检查规则集、单位名册和月度数据,一次列出全部问题。"""
+    inputs = load_inputs(rules, units, data, period)
+    if not _report(inputs, problems_out):
+        raise typer.Exit(1)
+    rows = 0 if inputs.data is None else len(inputs.data)
+    typer.echo(f"通过: {len(inputs.rule_sets)} 个规则集, {rows} 行数据。")
+
+
+@app.command()
+def grade(
+    rules: RulesOpt,
+    units: Annotated[Path, typer.Option("--units", "-u", help="单位名册 CSV/XLSX")],
+    data: DataOpt,
+    out: Annotated[Path, typer.Option("--out", "-o", help="评定结果 CSV(UTF-8 BOM)")],
+    period: PeriodOpt = None,
+    followups_out: Annotated[Path | None, typer.Option(help="处理意见建议另存为 CSV")] = None,
+) -> None:
+    """评定:多个月份按顺序评定(连续月份升级需要前几个月),写出结果。"""
+    inputs = load_inputs(rules, units, data)
+    if not _report(inputs):
+        raise typer.Exit(1)
+    assessments = grade_inputs(inputs)
+    periods = list(assessments[0].periods)
+    _check_period(period, periods)
+    chosen = [period] if period else periods
+    table = graded_table(assessments, chosen)
+    write_csv(table, out)
+    if followups_out is not None:
+        import pandas as pd
+
+        frames = [suggest(a, p) for a in assessments for p in chosen]
+        write_csv(pd.concat(frames, ignore_index=True), followups_out)
+    typer.echo(f"已写出 {len(table)} 行 → {out}")
+    _print_counts(table)
+
+
+@app.command()
+def explain(
+    rules: RulesOpt,
+    units: Annotated[Path, typer.Option("--units", "-u")],
+    data: DataOpt,
+    unit: Annotated[str, typer.Option("--unit", help="单位代码")],
+    period: PeriodOpt = None,
+) -> None:
+    """解释一个单位的颜色: 降级原因、维度得分、失分最多的指标、提升路径。"""
+    inputs = load_inputs(rules, units, data)
+    if not _report(inputs):
+        raise typer.Exit(1)
+    for a in grade_inputs(inputs):
+        if unit in set(a.units["unit_code"]):
+            periods = list(a.periods)
+            _check_period(period, periods)
+            typer.echo(explain_unit(a, unit, period or periods[-1]).render())
+            return
+    typer.echo(f"单位 {unit} 不在任何规则集的评定范围内:请核对单位代码", err=True)
+    raise typer.Exit(1)
+
+
+@app.command()
+def demo(
+    out: Annotated[Path, typer.Option(help="评定结果 CSV")] = Path("out/sample_graded.csv"),
+) -> None:
+    """在自带的示例区县上评定全部12个月,打印每月各颜色的单位数。"""
+    sample = ROOT / "sample_data"
+    files = sorted(p for p in sample.glob("indicators_*") if p.suffix in (".csv", ".xlsx"))
+    inputs = load_inputs(
+        [ROOT / "rules" / "community.yaml", ROOT / "rules" / "village.yaml"],
+        sample / "units.csv",
+        files,
+    )
+    if not _report(inputs):
+        raise typer.Exit(1)
+    table = graded_table(grade_inputs(inputs))
+    out.parent.mkdir(parents=True, exist_ok=True)
+    write_csv(table, out)
+    typer.echo(f"示例区县: {table['unit_code'].nunique()} 个村/社区, {len(files)} 个月 → {out}")
+    _print_counts(table)
+
+
+@app.command()
+def sample(
+    out: Annotated[Path, typer.Option(help="输出目录")] = ROOT / "sample_data",
+    seed: Annotated[int, typer.Option(help="随机种子")] = 2026,
+) -> None:
+    """重新生成示例区县(单位名册 + 12个月指标表)。"""
+    from .sample_district import write_sample
+
+    files = write_sample(out, seed=seed)
+    typer.echo(f"已生成 {len(files)} 个文件 → {out}")
+
+
+def _print_counts(table) -> None:
+    header = "月份      " + "".join(f"{g.label:>6}" for g in GRADE_ORDER) + f"{MISSING_LABEL:>6}"
+    typer.echo(header)
+    for period, group in table.groupby("period"):
+        counts = group["grade"].value_counts()
+        cells = [counts.get(g.key, 0) for g in GRADE_ORDER] + [int((group["grade"] == "").sum())]
+        typer.echo(f"{period}   " + "".join(f"{n:>8}" for n in cells))
+
+
+def main() -> None:
+    try:
+        app()
+    except ProblemsError as exc:  # a last net: problems are always shown, never a traceback
+        typer.echo(exc.summary(), err=True)
+        raise SystemExit(1) from exc
+
+
+if __name__ == "__main__":
+    main()

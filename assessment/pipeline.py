@@ -1,0 +1,145 @@
+"""From files to graded tables: the steps the CLI (and later the app) share.
+
+Load rule sets, the registry and monthly tables, collecting every problem of every file; grade
+only when there is no error.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.csv as pacsv
+
+from .engine import Assessment, assess
+from .headers import header_map, text_headers
+from .ingest import ingest_monthly
+from .problems import ERROR, Problem, ProblemsError, errors_only
+from .readers import read_table
+from .registry import ingest_registry, registry_text_headers
+from .rule_loader import LoadedRules, load_rules
+
+
+@dataclass
+class Inputs:
+    rule_sets: list[LoadedRules] = field(default_factory=list)
+    registry: pd.DataFrame | None = None
+    data: pd.DataFrame | None = None
+    problems: list[Problem] = field(default_factory=list)
+
+    @property
+    def errors(self) -> list[Problem]:
+        return errors_only(self.problems)
+
+
+def load_inputs(
+    rules: Sequence[str | Path],
+    units: str | Path | None = None,
+    data: Sequence[str | Path] = (),
+    period: str | None = None,
+) -> Inputs:
+    out = Inputs()
+    for path in rules:
+        try:
+            out.rule_sets.append(load_rules(path))
+        except ProblemsError as exc:
+            out.problems += exc.problems
+    if out.problems:  # without valid rules the tables cannot be checked
+        return out
+    _check_overlap(out)
+    if units is not None:
+        reg = ingest_registry(read_table(units, text_columns=registry_text_headers()))
+        out.problems += reg.problems
+        out.registry = reg.frame
+        if reg.frame is not None:
+            _check_unit_types(out)
+    frames = []
+    sets = [r.rules for r in out.rule_sets]
+    text = text_headers(header_map(sets))
+    for path in data:
+        ingested = ingest_monthly(
+            read_table(path, text_columns=text), sets, out.registry, fill_period=period
+        )
+        out.problems += ingested.problems
+        if ingested.frame is not None:
+            frames.append(ingested.frame.assign(_file=Path(path).name))
+    if frames:
+        combined = pd.concat(frames, ignore_index=True)
+        dup = combined.duplicated(["unit_code", "period"], keep=False)
+        for (code, p), group in combined[dup].groupby(["unit_code", "period"]):
+            out.problems.append(
+                Problem(
+                    code="duplicate_unit",
+                    message=f"单位 {code} 的 {p} 数据出现在多个文件中: {', '.join(group['_file'])}。"
+                    "请只保留一份",
+                    column="unit_code",
+                    value=str(code),
+                )
+            )
+        out.data = combined.drop(columns="_file")
+    return out
+
+
+def _check_overlap(out: Inputs) -> None:
+    seen: dict[str, str] = {}
+    for loaded in out.rule_sets:
+        for t in loaded.rules.applies_to or ["*"]:
+            if t in seen or (t == "*" and seen) or "*" in seen:
+                out.problems.append(
+                    Problem(
+                        code="rules_overlap",
+                        message=f"规则集 {loaded.rules.id} 与 {seen.get(t, seen.get('*', ''))} 都适用于"
+                        f"“{t}”:一个单位只能由一个规则集评定,请设置 applies_to",
+                        file=loaded.source,
+                    )
+                )
+            seen.setdefault(t, loaded.rules.id)
+
+
+def _check_unit_types(out: Inputs) -> None:
+    types = set(out.registry["unit_type"])
+    for loaded in out.rule_sets:
+        for t in loaded.rules.applies_to or []:
+            if t not in types:
+                out.problems.append(
+                    Problem(
+                        code="unknown_unit_type",
+                        message=f"applies_to 中的单位类型“{t}”在单位名册中不存在。名册中的类型: "
+                        f"{', '.join(sorted(types))}",
+                        file=loaded.source,
+                        path="applies_to",
+                        severity="warning",
+                    )
+                )
+
+
+def grade_inputs(inputs: Inputs) -> list[Assessment]:
+    if inputs.errors or inputs.data is None:
+        raise ProblemsError(
+            inputs.problems or [Problem("no_data", "没有可评定的数据", severity=ERROR)]
+        )
+    return [assess(r, inputs.data, inputs.registry) for r in inputs.rule_sets]
+
+
+def graded_table(
+    assessments: Sequence[Assessment], periods: list[str] | None = None
+) -> pd.DataFrame:
+    frames = [a.table(periods) for a in assessments]
+    table = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+    return table.sort_values(["period", "unit_code"], kind="stable", ignore_index=True)
+
+
+def write_csv(frame: pd.DataFrame, path: str | Path) -> None:
+    """UTF-8 with BOM, so that Excel opens it; floats unrounded."""
+    buf = io.BytesIO()
+    pacsv.write_csv(pa.Table.from_pandas(frame, preserve_index=False), buf)
+    Path(path).write_bytes(b"\xef\xbb\xbf" + buf.getvalue())
+
+
+def problems_frame(problems: Sequence[Problem]) -> pd.DataFrame:
+    cols = ["severity", "file", "row", "line", "path", "column", "value", "code", "message"]
+    return pd.DataFrame([p.as_dict() for p in problems], columns=cols)

@@ -1,0 +1,199 @@
+"""Read the tables organizers send: CSV (UTF-8, UTF-8 with BOM, GB18030/GBK) and .xlsx.
+
+Decoding is strict: UTF-8 first, then GB18030; never the other way round (GB18030 accepts almost
+any bytes, so trying it first would garble UTF-8 silently). Key columns (unit codes, periods) are
+read as text so leading zeros survive; other columns are left to pyarrow's fast type inference
+and cleaned up by ``ingest`` when they hold text such as ``85%`` or ``是``.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.csv as pacsv
+
+from .problems import Problem
+
+XLSX_MAGIC = b"PK\x03\x04"
+
+
+@dataclass
+class RawTable:
+    """A table as read: original headers, values as the file held them."""
+
+    frame: pd.DataFrame | None
+    file: str
+    encoding: str = ""
+    problems: list[Problem] = field(default_factory=list)
+
+
+def read_table(
+    source: str | Path | bytes,
+    name: str = "",
+    text_columns: set[str] | None = None,
+    sheet: str | None = None,
+) -> RawTable:
+    """Read a CSV or XLSX. ``text_columns`` is a predicate set of normalised header names that
+    must stay text (see ``headers.normalise``)."""
+    if isinstance(source, bytes):
+        data, file = source, name or "上传文件"
+    else:
+        file = name or Path(source).name
+        try:
+            data = Path(source).read_bytes()
+        except OSError as exc:
+            return RawTable(
+                None, file, problems=[_p("file_unreadable", f"无法读取文件: {exc}", file)]
+            )
+    if not data.strip():
+        return RawTable(
+            None, file, problems=[_p("empty_file", "文件是空的:请确认导出时选对了表格", file)]
+        )
+    if data.startswith(XLSX_MAGIC) or file.lower().endswith((".xlsx", ".xlsm")):
+        return _read_xlsx(data, file, sheet)
+    if file.lower().endswith(".xls"):
+        return RawTable(
+            None,
+            file,
+            problems=[
+                _p("old_excel", "不支持旧版 .xls 文件:请在 Excel 中“另存为” .xlsx 或 CSV", file)
+            ],
+        )
+    return _read_csv(data, file, text_columns or set())
+
+
+def decode(data: bytes) -> tuple[str, str]:
+    """Strict UTF-8 (BOM or not), then GB18030; raises UnicodeDecodeError if neither fits."""
+    try:
+        return data.decode("utf-8-sig"), "utf-8-sig" if data.startswith(
+            b"\xef\xbb\xbf"
+        ) else "utf-8"
+    except UnicodeDecodeError:
+        return data.decode("gb18030"), "gb18030"
+
+
+def _read_csv(data: bytes, file: str, text_columns: set[str]) -> RawTable:
+    from .headers import normalise
+
+    try:
+        text, encoding = decode(data)
+    except UnicodeDecodeError:
+        return RawTable(
+            None,
+            file,
+            problems=[
+                _p(
+                    "encoding",
+                    "无法识别文件编码(既不是 UTF-8 也不是 GBK/GB18030):请在 Excel 中“另存为”"
+                    "“CSV UTF-8(逗号分隔)”后重新上传",
+                    file,
+                )
+            ],
+        )
+    first_line = text.split("\n", 1)[0]
+    header = next(csv.reader([first_line]), [])
+    if not any(h.strip() for h in header):
+        return RawTable(
+            None, file, encoding, [_p("no_header", "第1行没有表头:第1行须是列名", file, row=1)]
+        )
+    types = {h: pa.string() for h in header if normalise(h) in text_columns}
+    utf8 = data if encoding.startswith("utf-8") else text.encode("utf-8")
+    if encoding == "utf-8-sig":
+        utf8 = utf8[3:]
+    try:
+        table = pacsv.read_csv(
+            io.BytesIO(utf8),
+            read_options=pacsv.ReadOptions(use_threads=True),
+            parse_options=pacsv.ParseOptions(newlines_in_values=False),
+            convert_options=pacsv.ConvertOptions(
+                column_types=types, strings_can_be_null=True, quoted_strings_can_be_null=True
+            ),
+        )
+    except pa.ArrowInvalid as exc:
+        return RawTable(
+            None,
+            file,
+            encoding,
+            [
+                _p(
+                    "csv_malformed",
+                    f"CSV 格式有误({exc}):请检查是否有多余的逗号或未闭合的引号",
+                    file,
+                )
+            ],
+        )
+    frame = table.to_pandas(types_mapper=_types_mapper)
+    return RawTable(frame, file, encoding)
+
+
+def _types_mapper(dtype: pa.DataType):
+    if pa.types.is_string(dtype) or pa.types.is_large_string(dtype):
+        return pd.StringDtype()
+    return None
+
+
+def _read_xlsx(data: bytes, file: str, sheet: str | None) -> RawTable:
+    import openpyxl
+
+    try:
+        book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
+        return RawTable(
+            None,
+            file,
+            problems=[
+                _p(
+                    "xlsx_broken",
+                    f"无法打开 Excel 文件({type(exc).__name__}):文件可能已损坏或不完整,请重新导出",
+                    file,
+                )
+            ],
+        )
+    try:
+        if sheet is not None and sheet not in book.sheetnames:
+            return RawTable(
+                None,
+                file,
+                problems=[
+                    _p(
+                        "sheet_missing",
+                        f"找不到工作表“{sheet}”。文件中的工作表: {', '.join(book.sheetnames)}",
+                        file,
+                    )
+                ],
+            )
+        ws = book[sheet] if sheet else book.worksheets[0]
+        rows = list(ws.iter_rows(values_only=True))
+    finally:
+        book.close()
+    while rows and all(v is None or str(v).strip() == "" for v in rows[-1]):
+        rows.pop()
+    if not rows:
+        return RawTable(None, file, "xlsx", [_p("empty_file", "工作表是空的", file)])
+    header = ["" if h is None else str(h) for h in rows[0]]
+    while header and header[-1] == "":
+        header.pop()
+    body = [list(r[: len(header)]) + [None] * (len(header) - len(r)) for r in rows[1:]]
+    frame = pd.DataFrame(body, columns=header, dtype=object)
+    frame = frame.map(_cell_text).astype(pd.StringDtype())
+    return RawTable(frame, file, "xlsx")
+
+
+def _cell_text(v: object) -> object:
+    if v is None:
+        return pd.NA
+    if isinstance(v, float) and v.is_integer():
+        return str(int(v))
+    if hasattr(v, "strftime"):
+        return v.strftime("%Y-%m")
+    return str(v)
+
+
+def _p(code: str, message: str, file: str, row: int | None = None) -> Problem:
+    return Problem(code=code, message=message, file=file, row=row)

@@ -1,0 +1,99 @@
+"""The unit registry: unit_code, unit_name, unit_type, parent_code (empty for the root)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from .headers import KEY_ALIASES, normalise
+from .problems import ERROR, Problem, errors_only
+from .readers import RawTable
+
+REGISTRY_COLUMNS = ("unit_code", "unit_name", "unit_type", "parent_code")
+
+
+@dataclass
+class Registry:
+    frame: pd.DataFrame | None
+    problems: list[Problem] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return self.frame is not None and not errors_only(self.problems)
+
+
+def registry_text_headers() -> set[str]:
+    return {normalise(h) for key in REGISTRY_COLUMNS for h in (key, *KEY_ALIASES[key])}
+
+
+def ingest_registry(raw: RawTable) -> Registry:
+    if raw.frame is None:
+        return Registry(None, list(raw.problems))
+    file = raw.file
+    problems: list[Problem] = list(raw.problems)
+
+    def add(code: str, message: str, row: int | None = None, column: str = "", value: str = ""):
+        problems.append(
+            Problem(code, message, file, row=row, column=column, value=value, severity=ERROR)
+        )
+
+    lookup = {normalise(h): key for key in REGISTRY_COLUMNS for h in (key, *KEY_ALIASES[key])}
+    found = {}
+    for header in raw.frame.columns:
+        key = lookup.get(normalise(header))
+        if key and key not in found:
+            found[key] = header
+    missing = [k for k in REGISTRY_COLUMNS if k not in found]
+    for k in missing:
+        add(
+            "missing_column",
+            f"单位名册缺少“{k}”列(可用中文表头: {'、'.join(KEY_ALIASES[k][:3])})",
+            row=1,
+            column=k,
+        )
+    if missing:
+        return Registry(None, problems)
+    frame = pd.DataFrame(
+        {
+            k: raw.frame[found[k]].astype("string").str.normalize("NFKC").str.strip()
+            for k in REGISTRY_COLUMNS
+        }
+    )
+    frame["parent_code"] = frame["parent_code"].fillna("").str.removesuffix(".0")
+    frame["unit_code"] = frame["unit_code"].str.removesuffix(".0")
+    rows = frame.index + 2
+    for i in frame.index[frame["unit_code"].isna() | (frame["unit_code"] == "")]:
+        add("empty_code", "单位代码为空", row=int(rows[i]), column="unit_code")
+    for i in frame.index[frame["unit_code"].duplicated(keep="first") & frame["unit_code"].notna()]:
+        code = frame["unit_code"].iat[i]
+        add(
+            "duplicate_unit",
+            f"单位代码 {code} 重复:每个单位只能登记一次",
+            row=int(rows[i]),
+            column="unit_code",
+            value=code,
+        )
+    codes = set(frame["unit_code"].dropna())
+    orphan = (frame["parent_code"] != "") & ~frame["parent_code"].isin(codes)
+    for i in frame.index[orphan]:
+        parent = frame["parent_code"].iat[i]
+        add(
+            "unknown_parent",
+            f"上级代码 {parent} 不在名册中:请先登记上级单位,或改正代码",
+            row=int(rows[i]),
+            column="parent_code",
+            value=parent,
+        )
+    for i in frame.index[frame["unit_type"].isna() | (frame["unit_type"] == "")]:
+        add(
+            "empty_type",
+            "单位类型为空(如 区县、街道、乡镇、社区、村)",
+            row=int(rows[i]),
+            column="unit_type",
+        )
+    if (frame["parent_code"] == "").sum() == 0 and len(frame):
+        add("no_root", "名册中没有顶级单位(上级代码为空的那一行,如区县)")
+    if errors_only(problems):
+        return Registry(None, problems)
+    return Registry(frame.astype(object).reset_index(drop=True), problems)
