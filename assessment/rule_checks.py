@@ -95,18 +95,26 @@ def _check_grades(grades: object) -> list[Found]:
         return []
     found: list[Found] = []
     keys = [k for k in grades if k in GRADE_KEYS]
-    if keys == [k for k in GRADE_KEYS if k in grades] and len(keys) == len(grades):
-        pass
-    elif set(grades) <= set(GRADE_KEYS):
+    if keys != [k for k in GRADE_KEYS if k in keys]:
         found.append(
             (
                 ("grades",),
                 "grades_order",
-                f"等级须按从好到差的顺序书写: {', '.join(GRADE_KEYS)};现在的顺序是 "
-                f"{', '.join(map(str, grades))}",
-                ", ".join(map(str, grades)),
+                f"等级须按从好到差的顺序书写: {', '.join(GRADE_KEYS)};现在的顺序是 {', '.join(keys)}",
+                ", ".join(keys),
             )
         )
+    for key in GRADE_KEYS[:-1]:
+        band = grades.get(key)
+        if isinstance(band, dict) and "min_score" not in band:
+            found.append(
+                (
+                    ("grades", key, "min_score"),
+                    "missing_field",
+                    f"{key} 缺少 min_score(达到该等级的最低分)",
+                    "",
+                )
+            )
     red = grades.get("red")
     if isinstance(red, dict) and "min_score" in red:
         found.append(

@@ -58,7 +58,7 @@ def parse_rules(text: str, source: str = "") -> LoadedRules:
     problems = list(doc.problems)
     if doc.data is None and not problems:
         problems.append(Problem(code="rules_empty", message="规则文件为空", file=source))
-    if problems and doc.data is None:
+    if doc.data is None and any(p.code.startswith("yaml_") for p in problems):
         raise ProblemsError(problems)
     if not isinstance(doc.data, dict):
         raise ProblemsError(
@@ -110,7 +110,7 @@ def _translate(err: dict, doc: YamlDocument, source: str) -> Problem:
     elif kind == "extra_forbidden":
         allowed = _allowed_keys(path[:-1], doc.data)
         hint = difflib.get_close_matches(str(field), allowed, n=1)
-        code = "unknown_field"
+        code, value = "unknown_field", field
         message = f"未知字段“{field}”" + (f",是否应为“{hint[0]}”?" if hint else "。")
         message += f" 此处允许的字段: {', '.join(allowed)}"
     elif kind == "union_tag_invalid":
@@ -119,13 +119,14 @@ def _translate(err: dict, doc: YamlDocument, source: str) -> Problem:
         path = (*path, "method") if path and path[-1] != "method" else path
         value = ctx.get("tag")
     elif kind == "union_tag_not_found":
+        path = (*path, "method")
         code, message = (
             "missing_field",
             "scoring 缺少 method(评分方法): linear, bands, pass_fail, deduct, minmax, percentile",
         )
     elif kind == "literal_error":
         code = "invalid_choice"
-        message = f"值“{value}”无效。允许的值: {ctx.get('expected')}"
+        message = f"值“{value}”无效。允许的值: {str(ctx.get('expected')).replace(' or ', ', ')}"
     elif kind in ("greater_than", "greater_than_equal", "less_than", "less_than_equal"):
         code = "out_of_range"
         bound = {
@@ -218,5 +219,7 @@ def _model_at(path: PathKey, data: object) -> type[Model] | None:
 
 
 def _short(value: object) -> str:
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
     text = "" if value is None else str(value)
     return text if len(text) <= 60 else text[:57] + "…"

@@ -43,26 +43,37 @@ def format_path(path: PathKey) -> str:
 def load_yaml(text: str, file: str = "") -> YamlDocument:
     try:
         node = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
     except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line = mark.line + 1 if mark else None
-        problem = Problem(
-            code="yaml_syntax",
-            message=f"YAML 语法错误: {exc.problem or exc}。请检查缩进、冒号和引号(只允许普通 YAML,不允许标签)",
-            file=file,
-            line=line,
-        )
-        return YamlDocument(data=None, problems=[problem])
+        return YamlDocument(data=None, problems=[_syntax_problem(exc, file)])
     except yaml.YAMLError as exc:
-        return YamlDocument(
-            data=None,
-            problems=[Problem(code="yaml_syntax", message=f"YAML 语法错误: {exc}", file=file)],
-        )
-    doc = YamlDocument(data=data)
+        problem = Problem(code="yaml_syntax", message=f"YAML 语法错误: {exc}", file=file)
+        return YamlDocument(data=None, problems=[problem])
+    doc = YamlDocument(data=None)
     if node is not None:
         _index(node, (), doc, file)
+    try:
+        doc.data = yaml.safe_load(text)
+    except yaml.MarkedYAMLError as exc:  # a tag that would build an object: refused
+        mark = exc.problem_mark or exc.context_mark
+        doc.problems.append(
+            Problem(
+                code="yaml_tag",
+                message=f"不允许使用 YAML 标签({exc.problem}):规则文件只能包含普通的文字、数字、列表和键值对",
+                file=file,
+                line=mark.line + 1 if mark else None,
+            )
+        )
     return doc
+
+
+def _syntax_problem(exc: yaml.MarkedYAMLError, file: str) -> Problem:
+    mark = exc.problem_mark or exc.context_mark
+    return Problem(
+        code="yaml_syntax",
+        message=f"YAML 语法错误: {exc.problem or exc}。请检查缩进、冒号、括号和引号是否成对",
+        file=file,
+        line=mark.line + 1 if mark else None,
+    )
 
 
 def _index(node: yaml.Node, path: PathKey, doc: YamlDocument, file: str) -> None:
