@@ -240,7 +240,7 @@ def closing_moves(
             continue
         need = np.minimum(need, 100.0)
         method = METHOD_REGISTRY[ind.scoring.method]
-        raw_needed = method.invert(ind, p.raw[:, j], need[ok])
+        raw_needed = method.invert(ind, p.raw[:, j], rows[ok], need[ok])
         keep = ~np.isnan(raw_needed)
         idx = rows[ok][keep]
         frames.append(

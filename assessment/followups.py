@@ -19,9 +19,16 @@ from .rules import FollowUp
 from .scoring import MISSING, PeriodScores, month_index
 
 COLUMNS = [
-    "unit_code", "unit_name", "period", "grade", "grade_label", "source", "action", "owner",
+    "unit_code",
+    "unit_name",
+    "period",
+    "grade",
+    "grade_label",
+    "source",
+    "action",
+    "owner",
     "due_date",
-]  # fmt: skip
+]
 
 
 def period_end(period: str) -> dt.date:

@@ -22,7 +22,7 @@ Array = np.ndarray
 @dataclass(frozen=True)
 class Method:
     score: Callable[[Indicator, Array], Array]
-    invert: Callable[[Indicator, Array, Array], Array]
+    invert: Callable[[Indicator, Array, Array, Array], Array]
     strictly_above: bool = False  # the inverse is a value to exceed, not to reach
 
 
@@ -31,7 +31,7 @@ def _linear(ind: Indicator, x: Array) -> Array:
     return 100.0 * np.clip((x - s.worst) / (s.best - s.worst), 0.0, 1.0)
 
 
-def _linear_inv(ind: Indicator, x: Array, target: Array) -> Array:
+def _linear_inv(ind: Indicator, x: Array, rows: Array, target: Array) -> Array:
     s: Linear = ind.scoring
     return s.worst + target / 100.0 * (s.best - s.worst)
 
@@ -46,7 +46,7 @@ def _bands(ind: Indicator, x: Array) -> Array:
     return out
 
 
-def _bands_inv(ind: Indicator, x: Array, target: Array) -> Array:
+def _bands_inv(ind: Indicator, x: Array, rows: Array, target: Array) -> Array:
     s: Bands = ind.scoring
     lower = ind.effective_direction == "lower"
     out = np.full(target.shape, np.nan)
@@ -63,7 +63,7 @@ def _pass_fail(ind: Indicator, x: Array) -> Array:
     return np.where(np.isnan(x), np.nan, np.where(passed, 100.0, 0.0))
 
 
-def _pass_fail_inv(ind: Indicator, x: Array, target: Array) -> Array:
+def _pass_fail_inv(ind: Indicator, x: Array, rows: Array, target: Array) -> Array:
     want = 0.0 if ind.effective_direction == "lower" else 1.0
     return np.where(target <= 100.0, want, np.nan)
 
@@ -73,7 +73,7 @@ def _deduct(ind: Indicator, x: Array) -> Array:
     return np.maximum(0.0, s.base - s.per * x)
 
 
-def _deduct_inv(ind: Indicator, x: Array, target: Array) -> Array:
+def _deduct_inv(ind: Indicator, x: Array, rows: Array, target: Array) -> Array:
     s: Deduct = ind.scoring
     return np.where(target <= s.base, (s.base - target) / s.per, np.nan)
 
@@ -90,14 +90,30 @@ def _minmax(ind: Indicator, x: Array) -> Array:
     return 100.0 * (x - lo) / (hi - lo)
 
 
-def _minmax_inv(ind: Indicator, x: Array, target: Array) -> Array:
+def _minmax_inv(ind: Indicator, x: Array, rows: Array, target: Array) -> Array:
+    """Solved against the other units' range: moving a unit that is itself the minimum (or
+    maximum) moves the scale with it."""
     valid = ~np.isnan(x)
-    if not valid.any():
+    if valid.sum() < 2:
         return np.full(target.shape, np.nan)
-    lo, hi = np.min(x[valid]), np.max(x[valid])
+    lo_o, hi_o = _others_extremes(x, rows)
+    span = hi_o - lo_o
     if ind.effective_direction == "lower":
-        return hi - target / 100.0 * (hi - lo)
-    return lo + target / 100.0 * (hi - lo)
+        out = hi_o - target / 100.0 * span
+    else:
+        out = lo_o + target / 100.0 * span
+    return np.where(span > 0, out, np.nan)
+
+
+def _others_extremes(x: Array, rows: Array) -> tuple[Array, Array]:
+    """For each of ``rows``: the min and max of the column without that row."""
+    filled_lo = np.where(np.isnan(x), np.inf, x)
+    filled_hi = np.where(np.isnan(x), -np.inf, x)
+    order_lo = np.argsort(filled_lo, kind="stable")[:2]
+    order_hi = np.argsort(-filled_hi, kind="stable")[:2]
+    lo = np.where(rows == order_lo[0], filled_lo[order_lo[1]], filled_lo[order_lo[0]])
+    hi = np.where(rows == order_hi[0], filled_hi[order_hi[1]], filled_hi[order_hi[0]])
+    return lo, hi
 
 
 def _percentile(ind: Indicator, x: Array) -> Array:
@@ -116,7 +132,7 @@ def _percentile(ind: Indicator, x: Array) -> Array:
     return out
 
 
-def _percentile_inv(ind: Indicator, x: Array, target: Array) -> Array:
+def _percentile_inv(ind: Indicator, x: Array, rows: Array, target: Array) -> Array:
     """The value a unit must exceed (fall below, when lower is better) to reach the target."""
     valid = ~np.isnan(x)
     n = int(valid.sum())

@@ -17,11 +17,19 @@ from .rule_loader import load_rules
 
 COUNTY = ("500188000000", "示例区")
 STREETS = [  # (code digits 7-9, name, kind): 001-099 街道, 100-199 镇
-    ("001", "龙溪街道", "街道"), ("002", "双凤街道", "街道"), ("003", "回兴街道", "街道"),
-    ("004", "宝圣街道", "街道"), ("005", "仙桃街道", "街道"), ("006", "悦来街道", "街道"),
-    ("007", "礼嘉街道", "街道"), ("101", "古路镇", "镇"), ("102", "石船镇", "镇"),
-    ("103", "大湾镇", "镇"), ("104", "木耳镇", "镇"), ("105", "兴隆镇", "镇"),
-]  # fmt: skip
+    ("001", "龙溪街道", "街道"),
+    ("002", "双凤街道", "街道"),
+    ("003", "回兴街道", "街道"),
+    ("004", "宝圣街道", "街道"),
+    ("005", "仙桃街道", "街道"),
+    ("006", "悦来街道", "街道"),
+    ("007", "礼嘉街道", "街道"),
+    ("101", "古路镇", "镇"),
+    ("102", "石船镇", "镇"),
+    ("103", "大湾镇", "镇"),
+    ("104", "木耳镇", "镇"),
+    ("105", "兴隆镇", "镇"),
+]
 FIRST = "青松翠柏金桂银杏紫荆丹枫玉兰碧湖清泉红岩白鹤凤鸣龙湾锦绣花园新华民主和平东风胜利幸福"
 SECOND = "苑里坪湾园苑林坡岭溪坝塘沟寨桥湖港庄"
 MONTHS = [f"{y}-{m:02d}" for y, m in [(2025, 11), (2025, 12)] + [(2026, m) for m in range(1, 11)]]
@@ -177,10 +185,19 @@ def write_sample(out: Path, seed: int = 2026) -> list[Path]:
     registry.to_csv(files[0], index=False, encoding="utf-8")
     names = _chinese_headers()
     for period, df in months.items():
-        df = df.astype({c: "Int64" for c in df.columns if c.endswith(("_count", "_held", "_flag",
-                        "_on_time", "_days", "_3m", "investigated")) or c.startswith(
-                        ("hotline_", "grid_events", "disputes", "hazards", "member_count",
-                         "households"))} | {})  # fmt: skip
+        df = df.astype(
+            {
+                c: "Int64"
+                for c in df.columns
+                if c.endswith(
+                    ("_count", "_held", "_flag", "_on_time", "_days", "_3m", "investigated")
+                )
+                or c.startswith(
+                    ("hotline_", "grid_events", "disputes", "hazards", "member_count", "households")
+                )
+            }
+            | {}
+        )
         if period == GB18030_MONTH:
             chinese = df.copy()
             for col in (

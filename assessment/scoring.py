@@ -17,8 +17,14 @@ from .compiled import CompiledRules, children_of
 from .grades import GRADE_KEYS
 from .methods import score_indicator
 
-OPS = {">": operator.gt, ">=": operator.ge, "<": operator.lt, "<=": operator.le,
-       "==": operator.eq, "!=": operator.ne}  # fmt: skip
+OPS = {
+    ">": operator.gt,
+    ">=": operator.ge,
+    "<": operator.lt,
+    "<=": operator.le,
+    "==": operator.eq,
+    "!=": operator.ne,
+}
 MISSING = -1  # grade rank of a unit with no total (数据不全)
 
 
