@@ -14,10 +14,13 @@ import pandas as pd
 from .compiled import CompiledRules
 from .engine import Assessment
 from .grades import GRADE_KEYS, MISSING_LABEL, Grade
-from .methods import METHOD_REGISTRY
+from .methods import METHOD_REGISTRY, score_indicator
 from .scoring import MISSING, PeriodScores
 
 TOLERANCE = 1e-9
+RELATIVE = ("minmax", "percentile")
+MARGIN = 1e-7  # aim a hair above the band edge so floating point cannot land just below it
+SHOWN_CANDIDATES = 5
 
 
 @dataclass(frozen=True)
@@ -234,7 +237,7 @@ def closing_moves(
     for j, ind in enumerate(c.indicators):
         w, s = p.weights[rows, j], p.scores[rows, j]
         with np.errstate(invalid="ignore", divide="ignore"):
-            need = s + points / w
+            need = s + (points + MARGIN) / w
         ok = free & (w > 0) & ~np.isnan(s) & (need <= 100.0 + TOLERANCE)
         if not ok.any():
             continue
@@ -243,6 +246,9 @@ def closing_moves(
         raw_needed = method.invert(ind, p.raw[:, j], rows[ok], need[ok])
         keep = ~np.isnan(raw_needed)
         idx = rows[ok][keep]
+        reached = need[ok][keep]
+        if ind.scoring.method not in RELATIVE:  # the score that value really gives
+            reached = score_indicator(ind, raw_needed[keep])
         frames.append(
             pd.DataFrame(
                 {
@@ -251,7 +257,7 @@ def closing_moves(
                     "raw_now": p.raw[idx, j],
                     "raw_needed": raw_needed[keep],
                     "score_now": s[ok][keep],
-                    "score_needed": need[ok][keep],
+                    "score_needed": reached,
                     "strictly": method.strictly_above,
                     "lower_is_better": ind.effective_direction == "lower",
                 }
@@ -260,7 +266,9 @@ def closing_moves(
     if not frames:
         return pd.DataFrame(columns=["unit_code", "indicator", "raw_now", "raw_needed"])
     out = pd.concat(frames, ignore_index=True)
-    return out.sort_values(["unit_code", "score_needed"], kind="stable", ignore_index=True)
+    out["gain"] = out["score_needed"] - out["score_now"]
+    out = out.sort_values(["unit_code", "gain"], kind="stable", ignore_index=True)
+    return out.drop(columns="gain")
 
 
 def _next_grade(
@@ -293,6 +301,17 @@ def _next_grade(
 
 
 # ---- words ----------------------------------------------------------------------------------
+
+
+def _num(x: float) -> str:
+    """A raw value for people: at most two decimals, no trailing zeros."""
+    return f"{x:.2f}".rstrip("0").rstrip(".")
+
+
+def _safe_round(x: float, lower_is_better: bool) -> float:
+    """Round a target to two decimals in the safe direction, so the shown value is enough."""
+    scaled = x * 100
+    return (np.floor(scaled + 1e-6) if lower_is_better else np.ceil(scaled - 1e-6)) / 100
 
 
 def _g(x: float, digits: int = 1) -> str:
@@ -340,7 +359,7 @@ def render_explanation(e: UnitExplanation) -> str:
         )
     lines.append("指标(失分从多到少):")
     for k, ind in enumerate(e.indicators, 1):
-        raw = "空" if np.isnan(ind.raw) else f"{ind.raw:g}{ind.unit}"
+        raw = "空" if np.isnan(ind.raw) else f"{_num(ind.raw)}{ind.unit}"
         if ind.status in ("scored", "zero_filled") and ind.weight > 0:
             lines.append(
                 f"  {k}. {ind.name}: 原始值 {raw},得分 {_g(ind.score)},"
@@ -363,16 +382,19 @@ def render_explanation(e: UnitExplanation) -> str:
                 else "没有单项指标能独自补足,须多项同时改进。"
             )
         )
-        for cand in ng.candidates:
+        for cand in ng.candidates[:SHOWN_CANDIDATES]:
             verb = "降到" if cand.lower_is_better else "提高到"
             cmp = (
                 ("<" if cand.lower_is_better else ">")
                 if cand.strictly
                 else ("≤" if cand.lower_is_better else "≥")
             )
-            now = "空" if np.isnan(cand.raw_now) else f"{cand.raw_now:g}"
+            now = "空" if np.isnan(cand.raw_now) else _num(cand.raw_now)
+            needed = _num(_safe_round(cand.raw_needed, cand.lower_is_better))
             lines.append(
-                f"  - {cand.name}: 由 {now} {verb} {cmp} {cand.raw_needed:.4g}"
+                f"  - {cand.name}: 由 {now} {verb} {cmp} {needed}"
                 f"(得分 {cand.score_now:.1f} → {cand.score_needed:.1f})"
             )
+        if len(ng.candidates) > SHOWN_CANDIDATES:
+            lines.append(f"  …另有 {len(ng.candidates) - SHOWN_CANDIDATES} 项指标也可单独补足")
     return "\n".join(lines)

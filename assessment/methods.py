@@ -75,7 +75,8 @@ def _deduct(ind: Indicator, x: Array) -> Array:
 
 def _deduct_inv(ind: Indicator, x: Array, rows: Array, target: Array) -> Array:
     s: Deduct = ind.scoring
-    return np.where(target <= s.base, (s.base - target) / s.per, np.nan)
+    # Counts and days come in whole numbers: the largest whole value that still scores enough.
+    return np.where(target <= s.base, np.floor((s.base - target) / s.per + 1e-9), np.nan)
 
 
 def _minmax(ind: Indicator, x: Array) -> Array:
