@@ -76,9 +76,11 @@ def ingest_monthly(
     registry: pd.DataFrame | None = None,
     period: str | None = None,
     fill_period: str | None = None,
+    require_columns: bool = True,
 ) -> Ingested:
     """``period``: the month chosen at upload (rows must agree); ``fill_period``: only used when
-    the file has no period column."""
+    the file has no period column; ``require_columns``: every column the rule sets need for the
+    unit types in the file must be present (off for a partial table, e.g. 12345 data alone)."""
     if raw.frame is None:
         return Ingested(None, list(raw.problems))
     file, df = raw.file, raw.frame
@@ -234,7 +236,8 @@ def ingest_monthly(
     _check_counts(rule_sets, values, by_id, rows, add)
     if registry is not None:
         _check_registry(rule_sets, registry, out, df, by_id, rows, period, add)
-    _check_required(rule_sets, registry, out, by_id, add)
+    if require_columns:
+        _check_required(rule_sets, registry, out, by_id, add)
     if errors_only(problems):
         return Ingested(None, problems, columns)
     frame = pd.concat([out, pd.DataFrame(values, index=out.index)], axis=1)
