@@ -20,6 +20,7 @@ from .grades import GRADE_KEYS, MISSING_LABEL
 from .reasons import reason_texts, veto_ids
 from .rule_loader import LoadedRules
 from .scoring import PeriodScores, apply_escalation, score_period
+from .textcols import as_text, has_duplicates, member, positions, to_arrow
 
 PERIOD_RE = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 UNIT_COLUMNS = ["unit_code", "unit_name", "unit_type", "parent_code"]
@@ -50,27 +51,27 @@ class Assessment:
 
     def _period_table(self, p: PeriodScores) -> pd.DataFrame:
         c = self.compiled
-        keys = np.array([*GRADE_KEYS, ""], dtype=object)  # index -1 -> "" (数据不全)
-        labels = np.array([*(c.label(r) for r in range(5)), MISSING_LABEL], dtype=object)
-        next_rank = np.where(p.rank == p.base_rank, p.base_rank - 1, -1)
-        next_rank = np.where(p.base_rank > 0, next_rank, -1)
+        keys = [*GRADE_KEYS, ""]  # rank -1 (数据不全) -> the last category
+        labels = [*(c.label(r) for r in range(5)), MISSING_LABEL]
+        next_rank = np.where((p.rank == p.base_rank) & (p.base_rank > 0), p.base_rank - 1, -1)
         ms = np.append(c.min_scores, np.nan)
         points = np.where(next_rank >= 0, ms[next_rank] - p.total, np.nan)
+
+        def grades(rank: np.ndarray, names: list[str]) -> pd.Categorical:
+            return pd.Categorical.from_codes(np.where(rank < 0, 5, rank), categories=names)
+
         cols: dict[str, object] = {
-            "unit_code": self.units["unit_code"].to_numpy(),
-            "unit_name": self.units["unit_name"].to_numpy(),
-            "unit_type": self.units["unit_type"].to_numpy(),
-            "parent_code": self.units["parent_code"].to_numpy(),
+            **{col: self.units[col].array for col in UNIT_COLUMNS},
             "period": p.period,
             "score": p.total,
-            "grade": keys[p.rank],
-            "grade_label": labels[p.rank],
+            "grade": grades(p.rank, keys),
+            "grade_label": grades(p.rank, labels),
         }
         for d, dim in enumerate(c.dimensions):
             cols[f"score.{dim.id}"] = p.dim_scores[:, d]
-        cols["score_grade"] = keys[p.base_rank]
+        cols["score_grade"] = grades(p.base_rank, keys)
         cols["points_to_next"] = points
-        cols["next_grade"] = keys[next_rank]
+        cols["next_grade"] = grades(next_rank, keys)
         cols["reasons"] = reason_texts(c, p)
         cols["vetoes"] = veto_ids(c, p)
         cols["rules_id"] = self.rules.id
@@ -101,24 +102,36 @@ def assess(
     """
     compiled = rules if isinstance(rules, CompiledRules) else compile_rules(rules)
     graded = _graded_units(compiled, data, units)
+    codes_arrow = to_arrow(graded["unit_code"])
     codes = graded["unit_code"].to_numpy(dtype=object)
-    types = graded["unit_type"].to_numpy(dtype=object)
-    periods = sorted(set(data["period"].astype(str))) if len(data) else []
+    types = to_arrow(graded["unit_type"])
+    period_col = as_text(data["period"]).to_numpy(dtype=object)
+    periods = sorted(pd.unique(period_col)) if len(data) else []
     bad = [p for p in periods if not PERIOD_RE.match(p)]
     if bad:
         raise ValueError(f"period must be YYYY-MM, got {bad[:3]}")
     wanted = [c for c in compiled.columns if c in data.columns]
+    values = {c: data[c].to_numpy(dtype=np.float64, na_value=np.nan) for c in wanted}
+    row_codes = data["unit_code"]
     results: list[PeriodScores] = []
-    period_col = data["period"].astype(str).to_numpy()
     for period in periods:
-        rows = data.loc[period_col == period, ["unit_code", *wanted]]
-        if rows["unit_code"].duplicated().any():
-            dup = rows.loc[rows["unit_code"].duplicated(), "unit_code"].iloc[0]
+        rows = np.flatnonzero(period_col == period) if len(periods) > 1 else None
+        period_codes = row_codes if rows is None else row_codes.iloc[rows]
+        if has_duplicates(period_codes):
+            dup = period_codes[period_codes.duplicated()].iloc[0]
             raise ValueError(f"unit {dup} has more than one row for {period}")
-        rows = rows.set_index("unit_code")
-        reported = np.isin(codes, rows.index.to_numpy(dtype=object))
-        frame = rows.reindex(codes)
-        results.append(score_period(compiled, period, codes, types, frame, reported))
+        pos = positions(codes_arrow, period_codes)  # row of each graded unit, -1 if none
+        reported = pos >= 0
+        take = pos[reported] if rows is None else rows[pos[reported]]
+        if reported.all() and len(take) == len(row_codes) and (np.diff(take) == 1).all():
+            columns = values  # the table is already one row per unit, in code order
+        else:
+            columns = {}
+            for c, v in values.items():
+                aligned = np.full(len(codes), np.nan)
+                aligned[reported] = v[take]
+                columns[c] = aligned
+        results.append(score_period(compiled, period, codes, types, columns, reported))
     apply_escalation(compiled, results)
     return Assessment(compiled=compiled, units=graded, periods={p.period: p for p in results})
 
@@ -128,20 +141,19 @@ def _graded_units(
 ) -> pd.DataFrame:
     applies = compiled.rules.applies_to
     if units is None:
-        codes = pd.unique(data["unit_code"].astype(str))
+        codes = pd.unique(as_text(data["unit_code"]).to_numpy())
         graded = pd.DataFrame({"unit_code": codes})
         for col in UNIT_COLUMNS[1:]:
             graded[col] = (
-                data[col].astype(str).groupby(data["unit_code"]).first().reindex(codes).to_numpy()
+                as_text(data[col]).groupby(data["unit_code"]).first().reindex(codes).to_numpy()
                 if col in data.columns
                 else ""
             )
         if applies is not None and "unit_type" in data.columns:
             graded = graded[graded["unit_type"].isin(applies)]
     else:
-        registry = units[UNIT_COLUMNS].astype(str)
-        parents = set(registry["parent_code"])
-        graded = registry[~registry["unit_code"].isin(parents)]  # leaves: 村/社区
+        registry = pd.DataFrame({c: as_text(units[c]) for c in UNIT_COLUMNS})
+        graded = registry[~member(registry["unit_code"], registry["parent_code"])]  # leaves
         if applies is not None:
-            graded = graded[graded["unit_type"].isin(applies)]
+            graded = graded[member(graded["unit_type"], applies)]
     return graded.sort_values("unit_code", kind="stable").reset_index(drop=True)

@@ -19,6 +19,15 @@ from .headers import KEY_COLUMNS, PERSONAL_DATA, header_map, normalise
 from .problems import ERROR, WARNING, Problem, errors_only
 from .readers import RawTable
 from .rules import RuleSet
+from .textcols import (
+    as_text,
+    clean_text,
+    distinct,
+    has_duplicates,
+    map_distinct,
+    member,
+    positions,
+)
 
 TRUE_WORDS = ("是", "有", "已完成", "完成", "已开展", "已召开", "true", "yes", "y", "√", "✓")
 FALSE_WORDS = ("否", "无", "未完成", "未开展", "未召开", "false", "no", "n", "×", "✗")
@@ -145,10 +154,9 @@ def ingest_monthly(
         return Ingested(None, problems, columns)
 
     rows = np.arange(len(df)) + FIRST_DATA_ROW
-    codes = df[by_id["unit_code"]].astype("string").str.normalize("NFKC").str.strip()
-    codes = codes.str.removesuffix(".0")
-    empty_code = codes.isna() | (codes == "")
-    for r in rows[empty_code.to_numpy(dtype=bool, na_value=True)]:
+    codes = clean_text(df[by_id["unit_code"]]).str.removesuffix(".0")
+    empty_code = codes == ""
+    for r in rows[empty_code.to_numpy()]:
         add(
             "empty_code",
             "单位代码为空:请填写该行单位的代码,或删除空行",
@@ -158,7 +166,8 @@ def ingest_monthly(
 
     # Period: a column, or given at upload; both must agree.
     if "period" in by_id:
-        parsed = df[by_id["period"]].map(lambda v: parse_period(v) if pd.notna(v) else None)
+        raw_periods = as_text(df[by_id["period"]])
+        parsed = map_distinct(raw_periods, lambda v: parse_period(v) if v else None)
         for r, v in zip(
             rows[parsed.isna().to_numpy()], df.loc[parsed.isna(), by_id["period"]], strict=True
         ):
@@ -191,10 +200,11 @@ def ingest_monthly(
         )
         periods = pd.Series("", index=df.index)
 
-    dup = (codes.notna() & (codes != "")) & pd.DataFrame({"c": codes, "p": periods}).duplicated(
-        keep=False
-    )
-    for r, c in zip(rows[dup.to_numpy()], codes[dup], strict=True):
+    keys = codes + "\x1f" + periods
+    dup = np.zeros(len(codes), dtype=bool)
+    if has_duplicates(keys):  # the common case (none) costs one hash pass
+        dup = ((codes != "") & keys.duplicated(keep=False)).to_numpy()
+    for r, c in zip(rows[dup], codes[dup], strict=True):
         add(
             "duplicate_unit",
             f"单位 {c} 在同一月份出现多行:每个单位每月只能有一行,请删除重复行",
@@ -203,12 +213,12 @@ def ingest_monthly(
             value=c,
         )
 
-    out = pd.DataFrame({"unit_code": codes.astype(object), "period": periods.astype(object)})
+    out = pd.DataFrame({"unit_code": as_text(codes), "period": as_text(periods)})
     values: dict[str, np.ndarray] = {}
     for col_id, header in by_id.items():
         if col_id in KEY_COLUMNS:
             if col_id in ("unit_name", "unit_type"):
-                out[col_id] = df[header].astype(object)
+                out[col_id] = as_text(df[header])
             continue
         numbers, bad = to_numbers(df[header])
         for r, v in zip(rows[bad], df[header][bad], strict=True):
@@ -280,36 +290,30 @@ def _check_counts(rule_sets, values, by_id, rows, add) -> None:
 
 
 def _check_registry(rule_sets, registry, out, df, by_id, rows, period, add) -> None:
-    reg_codes = set(registry["unit_code"].astype(str))
-    unknown = (
-        out["unit_code"].notna() & (out["unit_code"] != "") & ~out["unit_code"].isin(reg_codes)
-    )
-    by_name = dict(
-        zip(registry["unit_name"].astype(str), registry["unit_code"].astype(str), strict=False)
-    )
-    names = df[by_id["unit_name"]].astype("string") if "unit_name" in by_id else None
-    for i in np.flatnonzero(unknown.to_numpy()):
-        code = out["unit_code"].iat[i]
-        name = names.iat[i] if names is not None else None
-        hint = (
-            f"。名册中“{name}”的代码是 {by_name[name]},是否填错?"
-            if name in by_name
-            else "。请核对代码,或先在单位名册中登记该单位"
-        )
-        add(
-            "unknown_unit",
-            f"单位代码 {code} 不在单位名册中{hint}",
-            row=int(rows[i]),
-            column="unit_code",
-            value=code,
-        )
-    parents = set(registry["parent_code"].astype(str))
-    leaves = registry[~registry["unit_code"].astype(str).isin(parents)]
+    unknown = (out["unit_code"] != "") & ~member(out["unit_code"], registry["unit_code"])
+    if unknown.any():
+        by_name = dict(zip(registry["unit_name"], registry["unit_code"], strict=True))
+        names = as_text(df[by_id["unit_name"]]) if "unit_name" in by_id else None
+        for i in np.flatnonzero(unknown.to_numpy()):
+            code = out["unit_code"].iat[i]
+            name = names.iat[i] if names is not None else None
+            hint = (
+                f"。名册中“{name}”的代码是 {by_name[name]},是否填错?"
+                if name in by_name
+                else "。请核对代码,或先在单位名册中登记该单位"
+            )
+            add(
+                "unknown_unit",
+                f"单位代码 {code} 不在单位名册中{hint}",
+                row=int(rows[i]),
+                column="unit_code",
+                value=code,
+            )
+    leaves = registry[~member(registry["unit_code"], registry["parent_code"])]
     types = {t for r in rule_sets for t in (r.applies_to or leaves["unit_type"].unique())}
-    expected = leaves[leaves["unit_type"].isin(types)]
-    for p in sorted(set(out["period"]) - {""}) or ([period] if period else []):
-        sent = set(out.loc[out["period"] == p, "unit_code"])
-        silent = expected[~expected["unit_code"].astype(str).isin(sent)]
+    expected = leaves[member(leaves["unit_type"], list(types))]
+    for p in sorted(set(distinct(out["period"])) - {""}) or ([period] if period else []):
+        silent = expected[~member(expected["unit_code"], out.loc[out["period"] == p, "unit_code"])]
         for code, name in zip(silent["unit_code"], silent["unit_name"], strict=True):
             add(
                 "not_reported",
@@ -324,8 +328,8 @@ def _check_required(rule_sets, registry, out, by_id, add) -> None:
     """Every column a rule set needs, for the unit types this file holds."""
     present_types = None
     if registry is not None:
-        types = registry.set_index(registry["unit_code"].astype(str))["unit_type"]
-        present_types = set(types.reindex(out["unit_code"]).dropna())
+        pos = positions(out["unit_code"], registry["unit_code"])
+        present_types = set(distinct(registry["unit_type"].iloc[np.unique(pos[pos >= 0])]))
     missing: dict[str, str] = {}
     for r in rule_sets:
         if (

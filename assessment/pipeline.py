@@ -6,7 +6,6 @@ only when there is no error.
 
 from __future__ import annotations
 
-import io
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,6 +21,7 @@ from .problems import ERROR, Problem, ProblemsError, errors_only
 from .readers import read_table
 from .registry import ingest_registry, registry_text_headers
 from .rule_loader import LoadedRules, load_rules
+from .textcols import distinct
 
 
 @dataclass
@@ -101,7 +101,7 @@ def _check_overlap(out: Inputs) -> None:
 
 
 def _check_unit_types(out: Inputs) -> None:
-    types = set(out.registry["unit_type"])
+    types = set(distinct(out.registry["unit_type"]))
     for loaded in out.rule_sets:
         for t in loaded.rules.applies_to or []:
             if t not in types:
@@ -135,9 +135,13 @@ def graded_table(
 
 def write_csv(frame: pd.DataFrame, path: str | Path) -> None:
     """UTF-8 with BOM, so that Excel opens it; floats unrounded."""
-    buf = io.BytesIO()
-    pacsv.write_csv(pa.Table.from_pandas(frame, preserve_index=False), buf)
-    Path(path).write_bytes(b"\xef\xbb\xbf" + buf.getvalue())
+    table = pa.Table.from_pandas(frame, preserve_index=False)
+    for i, column in enumerate(table.schema):
+        if pa.types.is_dictionary(column.type):  # grade columns are categorical
+            table = table.set_column(i, column.name, table.column(i).cast(pa.string()))
+    with open(path, "wb") as f:
+        f.write(b"\xef\xbb\xbf")
+        pacsv.write_csv(table, f)
 
 
 def problems_frame(problems: Sequence[Problem]) -> pd.DataFrame:

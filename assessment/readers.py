@@ -51,7 +51,7 @@ def read_table(
             return RawTable(
                 None, file, problems=[_p("file_unreadable", f"无法读取文件: {exc}", file)]
             )
-    if not data.strip():
+    if not data or data.isspace():
         return RawTable(
             None, file, problems=[_p("empty_file", "文件是空的:请确认导出时选对了表格", file)]
         )
@@ -68,59 +68,71 @@ def read_table(
     return _read_csv(data, file, text_columns or set())
 
 
-def decode(data: bytes) -> tuple[str, str]:
-    """Strict UTF-8 (BOM or not), then GB18030; raises UnicodeDecodeError if neither fits."""
-    try:
-        return data.decode("utf-8-sig"), "utf-8-sig" if data.startswith(
-            b"\xef\xbb\xbf"
-        ) else "utf-8"
-    except UnicodeDecodeError:
-        return data.decode("gb18030"), "gb18030"
-
-
 def _read_csv(data: bytes, file: str, text_columns: set[str]) -> RawTable:
-    from .headers import normalise
+    """Strict UTF-8 first, GB18030 second. Only the header line is decoded here; pyarrow checks
+    the rest as it parses (an invalid UTF-8 byte anywhere sends the file to GB18030)."""
 
+    bom = data.startswith(b"\xef\xbb\xbf")
+    body = data[3:] if bom else data
+    end = body.find(b"\n")
+    first = body[: end if end >= 0 else len(body)]
     try:
-        text, encoding = decode(data)
+        header_text, encoding = first.decode("utf-8"), "utf-8-sig" if bom else "utf-8"
     except UnicodeDecodeError:
-        return RawTable(
-            None,
-            file,
-            problems=[
-                _p(
-                    "encoding",
-                    "无法识别文件编码(既不是 UTF-8 也不是 GBK/GB18030):请在 Excel 中“另存为”"
-                    "“CSV UTF-8(逗号分隔)”后重新上传",
-                    file,
-                )
-            ],
-        )
-    first_line = text.split("\n", 1)[0]
-    header = next(csv.reader([first_line]), [])
-    if not any(h.strip() for h in header):
+        header_text, encoding = None, "gb18030"
+    table = None
+    if header_text is not None:
+        table = _parse(body, header_text, text_columns, file)
+        if isinstance(table, RawTable) and table.problems[0].code != "csv_not_utf8":
+            return table
+    if table is None or isinstance(table, RawTable):
+        try:
+            text = data.decode("gb18030")
+        except UnicodeDecodeError:
+            return RawTable(
+                None,
+                file,
+                problems=[
+                    _p(
+                        "encoding",
+                        "无法识别文件编码(既不是 UTF-8 也不是 GBK/GB18030):请在 Excel 中“另存为”"
+                        "“CSV UTF-8(逗号分隔)”后重新上传",
+                        file,
+                    )
+                ],
+            )
+        encoding = "gb18030"
+        body = text.encode("utf-8")
+        header_text = text.split("\n", 1)[0]
+        table = _parse(body, header_text, text_columns, file)
+        if isinstance(table, RawTable):
+            return table
+    if not any(h.strip() for h in table.column_names):
         return RawTable(
             None, file, encoding, [_p("no_header", "第1行没有表头:第1行须是列名", file, row=1)]
         )
+    return RawTable(table.to_pandas(), file, encoding)
+
+
+def _parse(body: bytes, header_text: str, text_columns: set[str], file: str):
+    from .headers import normalise
+
+    header = next(csv.reader([header_text.rstrip("\r")]), [])
     types = {h: pa.string() for h in header if normalise(h) in text_columns}
-    utf8 = data if encoding.startswith("utf-8") else text.encode("utf-8")
-    if encoding == "utf-8-sig":
-        utf8 = utf8[3:]
     try:
-        table = pacsv.read_csv(
-            io.BytesIO(utf8),
-            read_options=pacsv.ReadOptions(use_threads=True),
-            parse_options=pacsv.ParseOptions(newlines_in_values=False),
+        return pacsv.read_csv(
+            io.BytesIO(body),
             convert_options=pacsv.ConvertOptions(
                 column_types=types, strings_can_be_null=True, quoted_strings_can_be_null=True
             ),
         )
     except pa.ArrowInvalid as exc:
+        if "UTF8" in str(exc) or "utf8" in str(exc).lower():
+            return RawTable(None, file, problems=[_p("csv_not_utf8", str(exc), file)])
         return RawTable(
             None,
             file,
-            encoding,
-            [
+            problems=[
                 _p(
                     "csv_malformed",
                     f"CSV 格式有误({exc}):请检查是否有多余的逗号或未闭合的引号",
@@ -128,14 +140,6 @@ def _read_csv(data: bytes, file: str, text_columns: set[str]) -> RawTable:
                 )
             ],
         )
-    frame = table.to_pandas(types_mapper=_types_mapper)
-    return RawTable(frame, file, encoding)
-
-
-def _types_mapper(dtype: pa.DataType):
-    if pa.types.is_string(dtype) or pa.types.is_large_string(dtype):
-        return pd.StringDtype()
-    return None
 
 
 def _read_xlsx(data: bytes, file: str, sheet: str | None) -> RawTable:

@@ -9,6 +9,7 @@ import pandas as pd
 from .headers import KEY_ALIASES, normalise
 from .problems import ERROR, Problem, errors_only
 from .readers import RawTable
+from .textcols import clean_text, has_duplicates, member
 
 REGISTRY_COLUMNS = ("unit_code", "unit_name", "unit_type", "parent_code")
 
@@ -54,18 +55,16 @@ def ingest_registry(raw: RawTable) -> Registry:
         )
     if missing:
         return Registry(None, problems)
-    frame = pd.DataFrame(
-        {
-            k: raw.frame[found[k]].astype("string").str.normalize("NFKC").str.strip()
-            for k in REGISTRY_COLUMNS
-        }
-    )
-    frame["parent_code"] = frame["parent_code"].fillna("").str.removesuffix(".0")
-    frame["unit_code"] = frame["unit_code"].str.removesuffix(".0")
+    frame = pd.DataFrame({k: clean_text(raw.frame[found[k]]) for k in REGISTRY_COLUMNS})
+    for col in ("unit_code", "parent_code"):  # a code typed as a number in Excel
+        frame[col] = frame[col].str.removesuffix(".0")
     rows = frame.index + 2
-    for i in frame.index[frame["unit_code"].isna() | (frame["unit_code"] == "")]:
+    for i in frame.index[frame["unit_code"] == ""]:
         add("empty_code", "单位代码为空", row=int(rows[i]), column="unit_code")
-    for i in frame.index[frame["unit_code"].duplicated(keep="first") & frame["unit_code"].notna()]:
+    repeated = []
+    if has_duplicates(frame["unit_code"]):  # the common case (none) costs one hash pass
+        repeated = frame.index[frame["unit_code"].duplicated() & (frame["unit_code"] != "")]
+    for i in repeated:
         code = frame["unit_code"].iat[i]
         add(
             "duplicate_unit",
@@ -74,8 +73,7 @@ def ingest_registry(raw: RawTable) -> Registry:
             column="unit_code",
             value=code,
         )
-    codes = set(frame["unit_code"].dropna())
-    orphan = (frame["parent_code"] != "") & ~frame["parent_code"].isin(codes)
+    orphan = (frame["parent_code"] != "") & ~member(frame["parent_code"], frame["unit_code"])
     for i in frame.index[orphan]:
         parent = frame["parent_code"].iat[i]
         add(
@@ -85,7 +83,7 @@ def ingest_registry(raw: RawTable) -> Registry:
             column="parent_code",
             value=parent,
         )
-    for i in frame.index[frame["unit_type"].isna() | (frame["unit_type"] == "")]:
+    for i in frame.index[frame["unit_type"] == ""]:
         add(
             "empty_type",
             "单位类型为空(如 区县、街道、乡镇、社区、村)",
@@ -96,4 +94,4 @@ def ingest_registry(raw: RawTable) -> Registry:
         add("no_root", "名册中没有顶级单位(上级代码为空的那一行,如区县)")
     if errors_only(problems):
         return Registry(None, problems)
-    return Registry(frame.astype(object).reset_index(drop=True), problems)
+    return Registry(frame.reset_index(drop=True), problems)

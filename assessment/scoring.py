@@ -8,14 +8,16 @@ the result is the same bit for bit whatever the input's row order.
 from __future__ import annotations
 
 import operator
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from functools import cached_property
 
 import numpy as np
-import pandas as pd
 
 from .compiled import CompiledRules, children_of
 from .grades import GRADE_KEYS
 from .methods import score_indicator
+from .textcols import member
 
 OPS = {
     ">": operator.gt,
@@ -32,13 +34,13 @@ MISSING = -1  # grade rank of a unit with no total (数据不全)
 class PeriodScores:
     """Everything the engine decided for one period, as aligned arrays (row i = codes[i])."""
 
+    compiled: CompiledRules = field(repr=False)
     period: str
     codes: np.ndarray  # unit codes, sorted
     reported: np.ndarray  # bool: the unit sent a row this period
     raw: np.ndarray  # units x indicators: the value scored (rates computed), NaN = empty
     applicable: np.ndarray  # units x indicators: the indicator applies to the unit's type
     scores: np.ndarray  # units x indicators, 0..100 (after `missing: zero`), NaN = N/A
-    weights: np.ndarray  # units x indicators: effective weight in the total (sums to 1)
     dim_scores: np.ndarray  # units x dimensions
     total: np.ndarray  # units
     base_rank: np.ndarray  # grade rank from the total alone (0 green .. 4 red, -1 missing)
@@ -48,51 +50,75 @@ class PeriodScores:
     escalation_hits: np.ndarray  # units x escalation rules (filled across periods)
     rank: np.ndarray  # final grade rank
 
+    @cached_property
+    def weights(self) -> np.ndarray:
+        """units x indicators: each indicator's effective share of the total (sums to 1)."""
+        return effective_weights(self.compiled, self.scores, self.dim_scores)
+
     @property
     def lost(self) -> np.ndarray:
         """Points each indicator cost the unit: effective weight x (100 - score)."""
         return np.where(self.weights > 0, self.weights * (100.0 - np.nan_to_num(self.scores)), 0.0)
 
 
-def weighted_mean(values: np.ndarray, weights: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Row-wise weighted mean over the non-NaN entries, and each entry's share of the weight."""
+def weighted_mean(values: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """Row-wise weighted mean over the non-NaN entries; NaN where a row has none."""
     present = ~np.isnan(values)
-    w = present * weights
-    den = w.sum(axis=1)
+    den = present @ weights
     with np.errstate(invalid="ignore", divide="ignore"):
-        share = w / den[:, None]
-        mean = (np.where(present, values, 0.0) * w).sum(axis=1) / den
+        mean = (np.where(present, values, 0.0) @ weights) / den
     mean[den == 0] = np.nan
-    share[den == 0] = 0.0
-    return mean, share
+    return mean
 
 
-def raw_matrix(compiled: CompiledRules, frame: pd.DataFrame) -> np.ndarray:
+def shares(values: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """Each entry's share of its row's weight, over the non-NaN entries."""
+    w = ~np.isnan(values) * weights
+    den = w.sum(axis=1, keepdims=True)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(den > 0, w / den, 0.0)
+
+
+def effective_weights(
+    compiled: CompiledRules, scores: np.ndarray, dim_scores: np.ndarray
+) -> np.ndarray:
+    """Top-down product of renormalised weights: the share of the total each indicator carries."""
+    ind_children, dim_children = children_of(compiled)
+    top = np.flatnonzero(compiled.dim_parent < 0)
+    dim_eff = np.zeros(dim_scores.shape)
+    dim_eff[:, top] = shares(dim_scores[:, top], compiled.dim_weight[top])
+    weights = np.zeros(scores.shape)
+    for d in range(len(compiled.dimensions)):
+        parent = dim_eff[:, d : d + 1]
+        if len(ind_children[d]):
+            cols = ind_children[d]
+            weights[:, cols] = shares(scores[:, cols], compiled.ind_weight[cols]) * parent
+        else:
+            cols = dim_children[d]
+            dim_eff[:, cols] = shares(dim_scores[:, cols], compiled.dim_weight[cols]) * parent
+    return weights
+
+
+def raw_matrix(compiled: CompiledRules, columns: Mapping[str, np.ndarray], n: int) -> np.ndarray:
     """The value each indicator scores: its column, or 100 x numerator / denominator."""
-    n = len(frame)
-    out = np.empty((n, len(compiled.indicators)), dtype=np.float64)
+    out = np.empty((n, len(compiled.indicators)), dtype=np.float64, order="F")
+    missing = np.full(n, np.nan)
     for j, ind in enumerate(compiled.indicators):
         if ind.rate is not None:
-            num = _column(frame, ind.rate.numerator)
-            den = _column(frame, ind.rate.denominator)
+            num = columns.get(ind.rate.numerator, missing)
+            den = columns.get(ind.rate.denominator, missing)
             with np.errstate(invalid="ignore", divide="ignore"):
                 out[:, j] = np.where(den > 0, 100.0 * num / den, np.nan)
         else:
-            out[:, j] = _column(frame, ind.id)
+            out[:, j] = columns.get(ind.id, missing)
     return out
 
 
-def _column(frame: pd.DataFrame, column: str) -> np.ndarray:
-    if column not in frame.columns:
-        return np.full(len(frame), np.nan)
-    return frame[column].to_numpy(dtype=np.float64, na_value=np.nan)
-
-
-def applicability(compiled: CompiledRules, unit_types: np.ndarray) -> np.ndarray:
-    out = np.ones((len(unit_types), len(compiled.indicators)), dtype=bool)
+def applicability(compiled: CompiledRules, unit_types: object) -> np.ndarray:
+    out = np.ones((len(unit_types), len(compiled.indicators)), dtype=bool, order="F")
     for j, ind in enumerate(compiled.indicators):
         if ind.applies_to is not None:
-            out[:, j] = np.isin(unit_types, ind.applies_to)
+            out[:, j] = member(unit_types, ind.applies_to)
     return out
 
 
@@ -100,87 +126,77 @@ def score_period(
     compiled: CompiledRules,
     period: str,
     codes: np.ndarray,
-    unit_types: np.ndarray,
-    frame: pd.DataFrame,
+    unit_types: object,
+    columns: Mapping[str, np.ndarray],
     reported: np.ndarray | None = None,
 ) -> PeriodScores:
-    """Grade one period. ``frame`` has one row per code in ``codes`` (same order; NaN rows for
-    units that sent nothing) and ``reported`` marks who sent a row."""
+    """Grade one period. ``columns`` maps each column id to float values aligned with ``codes``
+    (NaN where a unit sent nothing); ``reported`` marks who sent a row."""
     rules = compiled.rules
-    n_dim = len(compiled.dimensions)
-    raw = raw_matrix(compiled, frame)
+    n, n_dim = len(codes), len(compiled.dimensions)
+    raw = raw_matrix(compiled, columns, n)
     applicable = applicability(compiled, unit_types)
-    raw = np.where(applicable, raw, np.nan)
-    scores = np.empty_like(raw)
+    if any(ind.applies_to is not None for ind in compiled.indicators):
+        raw[~applicable] = np.nan
+    scores = np.empty_like(raw, order="F")
     for j, ind in enumerate(compiled.indicators):
         scores[:, j] = score_indicator(ind, raw[:, j])
     if rules.missing == "zero":
-        scores = np.where(applicable & np.isnan(scores), 0.0, scores)
+        scores[applicable & np.isnan(scores)] = 0.0
 
     # Dimensions bottom-up (children come after their parent in depth-first order).
     ind_children, dim_children = children_of(compiled)
-    dim_scores = np.full((len(codes), n_dim), np.nan)
-    shares: dict[int, np.ndarray] = {}
+    dim_scores = np.full((n, n_dim), np.nan, order="F")
     for d in range(n_dim - 1, -1, -1):
         if len(ind_children[d]):
             cols = ind_children[d]
-            dim_scores[:, d], shares[d] = weighted_mean(scores[:, cols], compiled.ind_weight[cols])
+            block = scores[:, cols[0] : cols[-1] + 1] if _contiguous(cols) else scores[:, cols]
+            dim_scores[:, d] = weighted_mean(block, compiled.ind_weight[cols])
         else:
             cols = dim_children[d]
-            dim_scores[:, d], shares[d] = weighted_mean(
-                dim_scores[:, cols], compiled.dim_weight[cols]
-            )
+            dim_scores[:, d] = weighted_mean(dim_scores[:, cols], compiled.dim_weight[cols])
     top = np.flatnonzero(compiled.dim_parent < 0)
-    total, top_share = weighted_mean(dim_scores[:, top], compiled.dim_weight[top])
-
-    # Effective weights top-down: the share of the total each indicator carries for each unit.
-    dim_eff = np.zeros((len(codes), n_dim))
-    dim_eff[:, top] = top_share
-    weights = np.zeros_like(scores)
-    for d in range(n_dim):
-        if len(ind_children[d]):
-            weights[:, ind_children[d]] = shares[d] * dim_eff[:, d : d + 1]
-        else:
-            dim_eff[:, dim_children[d]] = shares[d] * dim_eff[:, d : d + 1]
+    total = weighted_mean(dim_scores[:, top], compiled.dim_weight[top])
 
     base = grade_rank(total, compiled.min_scores)
-    veto_hits = np.zeros((len(codes), len(rules.vetoes)), dtype=bool)
+    graded = base != MISSING
+    capped = base.astype(np.int64)
+    veto_hits = np.zeros((n, len(rules.vetoes)), dtype=bool)
     for v, veto in enumerate(rules.vetoes):
         j = compiled.ind_index.get(veto.column)
-        values = raw[:, j] if j is not None else _column(frame, veto.column)
+        values = raw[:, j] if j is not None else columns.get(veto.column, np.full(n, np.nan))
         with np.errstate(invalid="ignore"):
             veto_hits[:, v] = OPS[veto.op](values, veto.value) & ~np.isnan(values)
-    floor_hits = np.zeros((len(codes), n_dim), dtype=bool)
+        hit = veto_hits[:, v] & graded
+        capped[hit] = np.maximum(capped[hit], GRADE_KEYS.index(veto.cap))
+    floor_hits = np.zeros((n, n_dim), dtype=bool)
     for d, dim in enumerate(compiled.dimensions):
         if dim.floor is not None:
             with np.errstate(invalid="ignore"):
                 floor_hits[:, d] = dim_scores[:, d] < dim.floor.min_score
-    capped = base.copy()
-    graded = base != MISSING
-    for v, veto in enumerate(rules.vetoes):
-        cap = GRADE_KEYS.index(veto.cap)
-        capped = np.where(veto_hits[:, v] & graded, np.maximum(capped, cap), capped)
-    for d, dim in enumerate(compiled.dimensions):
-        if dim.floor is not None:
-            cap = GRADE_KEYS.index(dim.floor.cap)
-            capped = np.where(floor_hits[:, d] & graded, np.maximum(capped, cap), capped)
+            hit = floor_hits[:, d] & graded
+            capped[hit] = np.maximum(capped[hit], GRADE_KEYS.index(dim.floor.cap))
     return PeriodScores(
+        compiled=compiled,
         period=period,
         codes=codes,
-        reported=np.ones(len(codes), dtype=bool) if reported is None else reported,
+        reported=np.ones(n, dtype=bool) if reported is None else reported,
         raw=raw,
         applicable=applicable,
         scores=scores,
-        weights=weights,
         dim_scores=dim_scores,
         total=total,
         base_rank=base,
         veto_hits=veto_hits,
         floor_hits=floor_hits,
         capped_rank=capped.astype(np.int8),
-        escalation_hits=np.zeros((len(codes), len(rules.escalation)), dtype=bool),
+        escalation_hits=np.zeros((n, len(rules.escalation)), dtype=bool),
         rank=capped.astype(np.int8),
     )
+
+
+def _contiguous(cols: np.ndarray) -> bool:
+    return bool(len(cols)) and cols[-1] - cols[0] + 1 == len(cols)
 
 
 def grade_rank(total: np.ndarray, min_scores: np.ndarray) -> np.ndarray:

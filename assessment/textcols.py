@@ -1,0 +1,82 @@
+"""Text columns (unit codes, names, periods) kept in Arrow and worked on with its C++ kernels.
+
+pandas 3 stores strings in Arrow; its own ``isin`` and ``str.normalize`` on them loop in Python,
+which costs seconds at national scale. These helpers go straight to pyarrow.compute.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+TEXT = pa.large_string()
+
+
+def to_arrow(values: object) -> pa.Array:
+    """Any sequence of strings as one Arrow large_string array (nulls kept)."""
+    if isinstance(values, pa.ChunkedArray):
+        arr = values.combine_chunks()
+    elif isinstance(values, pa.Array):
+        arr = values
+    elif isinstance(values, pd.Series | pd.Index) and not pd.api.types.is_object_dtype(
+        values.dtype
+    ):
+        arr = pa.array(values)
+    else:
+        arr = pa.array(np.asarray(values, dtype=object), type=TEXT, from_pandas=True)
+    if isinstance(arr, pa.ChunkedArray):
+        arr = arr.combine_chunks()
+    return arr if arr.type == TEXT else pc.cast(arr, TEXT)
+
+
+def text_series(arr: pa.Array, index: pd.Index | None = None) -> pd.Series:
+    return pd.Series(pd.arrays.ArrowStringArray(pc.cast(arr, TEXT)), index=index)
+
+
+def as_text(values: pd.Series) -> pd.Series:
+    """Strings with blanks as "" (no NaN), kept in Arrow."""
+    arr = to_arrow(values.astype(str) if pd.api.types.is_numeric_dtype(values.dtype) else values)
+    return text_series(pc.fill_null(arr, ""), values.index)
+
+
+def clean_text(values: pd.Series) -> pd.Series:
+    """NFKC (full-width -> half-width) and trimmed; blanks as ""."""
+    arr = to_arrow(values.astype(str).where(values.notna()) if not _stringlike(values) else values)
+    arr = pc.utf8_trim_whitespace(pc.utf8_normalize(arr, form="NFKC"))
+    return text_series(pc.fill_null(arr, ""), values.index)
+
+
+def member(values: object, universe: object) -> np.ndarray:
+    """For each value: is it in ``universe``? (hash join in Arrow)"""
+    mask = pc.is_in(to_arrow(values), value_set=pc.unique(to_arrow(universe)))
+    return mask.to_numpy(zero_copy_only=False)
+
+
+def positions(values: object, universe: object) -> np.ndarray:
+    """For each value: its position in ``universe`` (unique), or -1."""
+    pos = pc.index_in(to_arrow(values), value_set=to_arrow(universe))
+    return pc.fill_null(pos, -1).to_numpy(zero_copy_only=False).astype(np.int64)
+
+
+def _stringlike(values: pd.Series) -> bool:
+    return pd.api.types.is_string_dtype(values.dtype) or values.dtype == object
+
+
+def distinct(values: object) -> list[str]:
+    """The distinct non-null values, as Python strings (for small sets: types, periods)."""
+    return [v for v in pc.unique(to_arrow(values)).to_pylist() if v is not None]
+
+
+def has_duplicates(values: object) -> bool:
+    arr = to_arrow(values)
+    return pc.count_distinct(arr, mode="all").as_py() < len(arr)
+
+
+def map_distinct(values: pd.Series, func) -> pd.Series:
+    """Apply ``func`` to each distinct value once and spread the results (e.g. parse periods)."""
+    arr = to_arrow(values)
+    uniq = pc.unique(arr)
+    mapped = pa.array([func(v) for v in uniq.to_pylist()], type=TEXT)
+    return text_series(mapped.take(pc.index_in(arr, value_set=uniq)), values.index)
