@@ -7,6 +7,7 @@ from typing import Annotated
 
 import typer
 
+from .cli_store import register as register_store_commands
 from .explain import explain as explain_unit
 from .followups import suggest
 from .grades import GRADE_ORDER, MISSING_LABEL
@@ -149,6 +150,9 @@ def _print_counts(table) -> None:
         counts = group["grade"].value_counts()
         cells = [counts.get(g.key, 0) for g in GRADE_ORDER] + [int((group["grade"] == "").sum())]
         typer.echo(f"{period}   " + "".join(f"{n:>8}" for n in cells))
+
+
+register_store_commands(app)
 
 
 def main() -> None:

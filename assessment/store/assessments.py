@@ -1,0 +1,276 @@
+"""Rule-set versions and assessments. A published assessment never changes: grading a month
+again (new data, or a new rule-set version) creates a draft beside it."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import pandas as pd
+from sqlalchemy import event, insert, inspect, select
+from sqlalchemy.orm import Session
+
+from .. import __version__
+from ..engine import Assessment, assess
+from ..problems import Problem, ProblemsError
+from ..rule_loader import LoadedRules, parse_rules
+from .audit import log
+from .database import Database
+from .registry import current_registry
+from .schema import AssessmentResult, AssessmentRun, RuleSetVersion, now
+from .scope import Scope
+from .uploads import current_values, data_fingerprint
+
+
+class PublishedIsFinal(RuntimeError):
+    """Raised when anything tries to change or delete a published assessment."""
+
+
+@event.listens_for(Session, "before_flush")
+def _guard_published(session: Session, _context, _instances) -> None:
+    for obj in [*session.dirty, *session.deleted]:
+        if isinstance(obj, AssessmentRun):
+            was = inspect(obj).attrs.status.history
+            if "published" in (was.deleted or ()) or (
+                obj in session.deleted and obj.status == "published"
+            ):
+                raise PublishedIsFinal(f"assessment {obj.id} is published and cannot change")
+        if isinstance(obj, AssessmentResult):
+            run = session.get(AssessmentRun, obj.assessment_id)
+            if run is not None and run.status == "published":
+                raise PublishedIsFinal(f"results of published assessment {run.id} cannot change")
+
+
+def save_rule_set(db: Database, loaded: LoadedRules, author: str, note: str = "") -> int:
+    """Store a rule set's text as a version (once per distinct text); returns its id."""
+    with db.transaction() as s:
+        existing = s.scalar(select(RuleSetVersion).where(RuleSetVersion.sha256 == loaded.sha256))
+        if existing is not None:
+            return existing.id
+        version = RuleSetVersion(
+            rules_id=loaded.rules.id,
+            version=loaded.rules.version,
+            name=loaded.rules.name,
+            text=loaded.text,
+            sha256=loaded.sha256,
+            author=author,
+            note=note,
+        )
+        s.add(version)
+        s.flush()
+        log(
+            s,
+            author,
+            "rules_saved",
+            version=version.id,
+            rules=loaded.rules.id,
+            label=loaded.rules.version,
+            sha256=loaded.sha256,
+            note=note,
+        )
+        return version.id
+
+
+def load_rule_version(db: Database, version_id: int) -> LoadedRules:
+    with db.sessions() as s:
+        v = s.get(RuleSetVersion, version_id)
+        if v is None:
+            raise KeyError(f"rule-set version {version_id} not found")
+        return parse_rules(v.text, source=f"{v.rules_id}@{v.version}#{v.id}")
+
+
+def rule_versions(db: Database, rules_id: str | None = None) -> pd.DataFrame:
+    with db.sessions() as s:
+        q = select(RuleSetVersion).order_by(RuleSetVersion.id)
+        if rules_id:
+            q = q.where(RuleSetVersion.rules_id == rules_id)
+        rows = s.scalars(q).all()
+    return pd.DataFrame(
+        [
+            {
+                "id": v.id,
+                "rules_id": v.rules_id,
+                "version": v.version,
+                "name": v.name,
+                "author": v.author,
+                "note": v.note,
+                "created_at": v.created_at,
+                "published": v.published,
+                "sha256": v.sha256,
+            }
+            for v in rows
+        ]
+    )
+
+
+def grade_from_store(
+    db: Database, scope: Scope, period: str, versions: Sequence[int]
+) -> list[tuple[int, Assessment, pd.DataFrame]]:
+    """Grade ``period`` (and the months before it, for escalation) from the stored data."""
+    registry = current_registry(db, Scope.everything())
+    data = current_values(db, scope)
+    data = data[data["period"] <= period]
+    if period not in set(data["period"]):
+        raise ProblemsError([Problem("no_data", f"{period} 还没有导入任何数据")])
+    out = []
+    for vid in versions:
+        loaded = load_rule_version(db, vid)
+        out.append((vid, assess(loaded, data, registry), data))
+    return out
+
+
+def run_assessment(
+    db: Database,
+    scope: Scope,
+    period: str,
+    versions: Sequence[int],
+    author: str,
+    publish: bool = False,
+) -> list[int]:
+    """Grade and store one assessment per rule-set version; returns their ids.
+
+    The same rules, month and data as an existing assessment return that one unchanged; a
+    stale draft of the same rules and month is replaced; published ones are never touched.
+    """
+    if scope.roots is not None:
+        raise ProblemsError([Problem("scope_denied", "只有区县管理员可以发起评定")])
+    ids = []
+    for vid, result, data in grade_from_store(db, scope, period, versions):
+        fingerprint = data_fingerprint(data)
+        table = result.table([period])
+        with db.transaction() as s:
+            same = s.scalars(
+                select(AssessmentRun)
+                .where(
+                    AssessmentRun.rule_set_version_id == vid,
+                    AssessmentRun.period == period,
+                    AssessmentRun.data_sha256 == fingerprint,
+                )
+                .order_by(AssessmentRun.id.desc())
+            ).first()
+            if same is not None and (same.status == "published" or not publish):
+                ids.append(same.id)
+                continue
+            for draft in s.scalars(
+                select(AssessmentRun).where(
+                    AssessmentRun.rule_set_version_id == vid,
+                    AssessmentRun.period == period,
+                    AssessmentRun.status == "draft",
+                )
+            ):
+                s.query(AssessmentResult).filter_by(assessment_id=draft.id).delete()
+                s.delete(draft)
+            run = AssessmentRun(
+                rule_set_version_id=vid,
+                period=period,
+                status="draft",
+                author=author,
+                data_sha256=fingerprint,
+                engine_version=__version__,
+            )
+            s.add(run)
+            s.flush()
+            s.execute(insert(AssessmentResult), _result_rows(run.id, table, result))
+            log(s, author, "assessment_created", assessment=run.id, period=period, rules=vid)
+            if publish:
+                _publish(s, run, author)
+            ids.append(run.id)
+    return ids
+
+
+def _result_rows(run_id: int, table: pd.DataFrame, result: Assessment) -> list[dict]:
+    dims = [f"score.{d.id}" for d in result.compiled.dimensions]
+    rows = []
+    for r in table.to_dict("records"):
+        rows.append(
+            {
+                "assessment_id": run_id,
+                "unit_code": r["unit_code"],
+                "score": None if pd.isna(r["score"]) else float(r["score"]),
+                "grade": str(r["grade"]),
+                "grade_label": str(r["grade_label"]),
+                "score_grade": str(r["score_grade"]),
+                "reasons": r["reasons"],
+                "vetoes": r["vetoes"],
+                "dimensions": {d[6:]: (None if pd.isna(r[d]) else float(r[d])) for d in dims},
+            }
+        )
+    return rows
+
+
+def publish(db: Database, scope: Scope, assessment_id: int, who: str) -> None:
+    if scope.roots is not None:
+        raise ProblemsError([Problem("scope_denied", "只有区县管理员可以发布评定结果")])
+    with db.transaction() as s:
+        run = s.get(AssessmentRun, assessment_id)
+        if run is None:
+            raise KeyError(assessment_id)
+        if run.status != "published":
+            _publish(s, run, who)
+
+
+def _publish(s: Session, run: AssessmentRun, who: str) -> None:
+    run.status = "published"
+    run.published_at = now()
+    s.get(RuleSetVersion, run.rule_set_version_id).published = True
+    log(s, who, "assessment_published", assessment=run.id, period=run.period)
+
+
+def assessments(db: Database, period: str | None = None) -> pd.DataFrame:
+    with db.sessions() as s:
+        q = select(AssessmentRun, RuleSetVersion).join(
+            RuleSetVersion, RuleSetVersion.id == AssessmentRun.rule_set_version_id
+        )
+        if period:
+            q = q.where(AssessmentRun.period == period)
+        rows = s.execute(q.order_by(AssessmentRun.id)).all()
+    return pd.DataFrame(
+        [
+            {
+                "id": a.id,
+                "period": a.period,
+                "status": a.status,
+                "rules_id": v.rules_id,
+                "rules_version": v.version,
+                "rule_set_version_id": v.id,
+                "author": a.author,
+                "created_at": a.created_at,
+                "published_at": a.published_at,
+                "data_sha256": a.data_sha256,
+            }
+            for a, v in rows
+        ]
+    )
+
+
+def results(db: Database, scope: Scope, assessment_id: int) -> pd.DataFrame:
+    """One assessment's per-unit results, limited to the caller's scope."""
+    codes = scope.codes(current_registry(db, Scope.everything()))
+    with db.sessions() as s:
+        rows = s.scalars(
+            select(AssessmentResult).where(AssessmentResult.assessment_id == assessment_id)
+        ).all()
+    frame = pd.DataFrame(
+        [
+            {
+                "unit_code": r.unit_code,
+                "score": r.score,
+                "grade": r.grade,
+                "grade_label": r.grade_label,
+                "score_grade": r.score_grade,
+                "reasons": r.reasons,
+                "vetoes": r.vetoes,
+                **{f"score.{k}": v for k, v in (r.dimensions or {}).items()},
+            }
+            for r in rows
+        ]
+    )
+    return frame[frame["unit_code"].isin(codes)].reset_index(drop=True) if len(frame) else frame
+
+
+def latest_published(db: Database, period: str) -> list[int]:
+    """The current published assessment of each rule set for a month."""
+    runs = assessments(db, period)
+    if runs.empty:
+        return []
+    pub = runs[runs["status"] == "published"]
+    return list(pub.groupby("rules_id")["id"].max())

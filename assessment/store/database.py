@@ -1,0 +1,100 @@
+"""The database: URL, engine, sessions and migrations.
+
+The URL comes from ``--db URL`` or ``FIVECOLOR_DB``; the default is a SQLite file under
+``./data/``. SQLite runs in WAL mode with immediate write transactions and a busy timeout, so two
+uploads at the same time both land (one waits for the other) and a killed process leaves the
+database as it was before its transaction.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy import Engine, create_engine, event, inspect
+from sqlalchemy.orm import Session, sessionmaker
+
+MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+ENV_VAR = "FIVECOLOR_DB"
+
+
+def default_url(cwd: Path | None = None) -> str:
+    path = (cwd or Path.cwd()) / "data" / "fivecolor.db"
+    return f"sqlite:///{path}"
+
+
+def resolve_url(url: str | None) -> str:
+    return url or os.environ.get(ENV_VAR) or default_url()
+
+
+@dataclass
+class Database:
+    url: str
+    engine: Engine
+    sessions: sessionmaker[Session]
+
+    @contextmanager
+    def transaction(self) -> Iterator[Session]:
+        """One write: committed whole, or rolled back whole on any exception. On SQLite it takes
+        the write lock at BEGIN, so concurrent writers queue instead of failing mid-way. Never
+        open another session inside it (checks that read belong before it)."""
+        with self.engine.connect() as conn:
+            conn = conn.execution_options(fivecolor_write=True)
+            with Session(bind=conn, expire_on_commit=False) as session, session.begin():
+                yield session
+
+    def upgrade(self) -> None:
+        """Apply every migration not yet applied (``fivecolor db upgrade``)."""
+        from alembic import command
+        from alembic.config import Config
+
+        cfg = Config()
+        cfg.set_main_option("script_location", str(MIGRATIONS))
+        with self.engine.begin() as connection:
+            cfg.attributes["connection"] = connection
+            command.upgrade(cfg, "head")
+
+    def is_current(self) -> bool:
+        return inspect(self.engine).has_table("alembic_version")
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+
+def open_database(url: str | None = None, upgrade: bool = True) -> Database:
+    url = resolve_url(url)
+    if url.startswith("sqlite:///") and url != "sqlite:///:memory:":
+        Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+    engine = _engine(url)
+    db = Database(url, engine, sessionmaker(engine, expire_on_commit=False))
+    if upgrade:
+        db.upgrade()
+    return db
+
+
+def _engine(url: str) -> Engine:
+    if not url.startswith("sqlite"):
+        return create_engine(url, pool_pre_ping=True)
+    engine = create_engine(url, connect_args={"timeout": 60, "check_same_thread": False})
+
+    @event.listens_for(engine, "connect")
+    def _sqlite_pragmas(dbapi_connection, _record) -> None:
+        dbapi_connection.isolation_level = None  # let SQLAlchemy's BEGIN below drive transactions
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=60000")
+        cursor.execute("PRAGMA synchronous=FULL")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _begin(connection) -> None:
+        # Writes take the write lock at the start (two writers queue instead of deadlocking on
+        # a lock upgrade); reads stay deferred, so in WAL mode they never wait for a writer.
+        write = connection.get_execution_options().get("fivecolor_write", False)
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+
+    return engine

@@ -1,0 +1,107 @@
+"""The unit registry in the store: each import is a full, versioned snapshot."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+
+import pandas as pd
+from sqlalchemy import func, insert, select
+
+from ..problems import Problem, ProblemsError, errors_only
+from ..readers import read_table
+from ..registry import ingest_registry, registry_text_headers
+from .audit import log
+from .database import Database
+from .schema import RegistryVersion, Unit
+from .scope import Scope
+
+COLUMNS = ["unit_code", "unit_name", "unit_type", "parent_code"]
+
+
+@dataclass
+class RegistryImport:
+    version_id: int
+    problems: list[Problem] = field(default_factory=list)
+    added: list[str] = field(default_factory=list)
+    retired: list[str] = field(default_factory=list)
+    changed: list[str] = field(default_factory=list)
+
+
+def import_registry(
+    db: Database, data: bytes, filename: str, author: str, scope: Scope, note: str = ""
+) -> RegistryImport:
+    if scope.roots is not None:
+        raise ProblemsError(
+            [Problem("scope_denied", "只有区县管理员可以更新单位名册", file=filename)]
+        )
+    reg = ingest_registry(read_table(data, name=filename, text_columns=registry_text_headers()))
+    if errors_only(reg.problems) or reg.frame is None:
+        raise ProblemsError(reg.problems)
+    new = reg.frame
+    old = current_registry(db, Scope.everything())
+    with db.transaction() as s:
+        version = RegistryVersion(
+            author=author, note=note, filename=filename, sha256=hashlib.sha256(data).hexdigest()
+        )
+        s.add(version)
+        s.flush()
+        rows = [
+            {
+                "registry_version_id": version.id,
+                "code": c,
+                "name": n,
+                "unit_type": t,
+                "parent_code": p,
+            }
+            for c, n, t, p in new[COLUMNS].itertuples(index=False)
+        ]
+        s.execute(insert(Unit), rows)
+        result = _changes(version.id, reg.problems, old, new)
+        log(
+            s,
+            author,
+            "registry_imported",
+            version=version.id,
+            units=len(new),
+            added=len(result.added),
+            retired=len(result.retired),
+            changed=len(result.changed),
+        )
+    return result
+
+
+def _changes(version_id, problems, old: pd.DataFrame, new: pd.DataFrame) -> RegistryImport:
+    old_i, new_i = old.set_index("unit_code"), new.set_index("unit_code")
+    both = old_i.index.intersection(new_i.index)
+    changed = [c for c in both if tuple(old_i.loc[c]) != tuple(new_i.loc[c, old_i.columns])]
+    return RegistryImport(
+        version_id=version_id,
+        problems=problems,
+        added=sorted(set(new_i.index) - set(old_i.index)),
+        retired=sorted(set(old_i.index) - set(new_i.index)),
+        changed=sorted(changed),
+    )
+
+
+def current_registry(db: Database, scope: Scope, version_id: int | None = None) -> pd.DataFrame:
+    """The registry (latest version unless given), limited to the caller's scope."""
+    with db.sessions() as s:
+        if version_id is None:
+            version_id = s.scalar(select(func.max(RegistryVersion.id)))
+        if version_id is None:
+            return pd.DataFrame(columns=COLUMNS)
+        rows = s.execute(
+            select(Unit.code, Unit.name, Unit.unit_type, Unit.parent_code).where(
+                Unit.registry_version_id == version_id
+            )
+        ).all()
+    frame = pd.DataFrame(rows, columns=COLUMNS).sort_values("unit_code", ignore_index=True)
+    if scope.roots is None:
+        return frame
+    return frame[frame["unit_code"].isin(scope.codes(frame))].reset_index(drop=True)
+
+
+def registry_version_id(db: Database) -> int | None:
+    with db.sessions() as s:
+        return s.scalar(select(func.max(RegistryVersion.id)))

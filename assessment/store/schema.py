@@ -1,0 +1,164 @@
+"""Tables. One class per concept; schema changes go through Alembic migrations (``migrations/``)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+def now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class RegistryVersion(Base):
+    """One import of the unit registry: a full snapshot. Codes merged or retired are simply
+    absent from later versions; earlier versions stay retrievable."""
+
+    __tablename__ = "registry_versions"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=now)
+    author: Mapped[str] = mapped_column(String(100))
+    note: Mapped[str] = mapped_column(Text, default="")
+    filename: Mapped[str] = mapped_column(String(255))
+    sha256: Mapped[str] = mapped_column(String(64))
+
+
+class Unit(Base):
+    __tablename__ = "units"
+    __table_args__ = (UniqueConstraint("registry_version_id", "code"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    registry_version_id: Mapped[int] = mapped_column(ForeignKey("registry_versions.id"))
+    code: Mapped[str] = mapped_column(String(32))
+    name: Mapped[str] = mapped_column(String(200))
+    unit_type: Mapped[str] = mapped_column(String(50))
+    parent_code: Mapped[str] = mapped_column(String(32), default="")
+    merged_into: Mapped[str] = mapped_column(String(32), default="")
+
+
+class Upload(Base):
+    """Every upload attempt, accepted or rejected, with the hash of the bytes sent."""
+
+    __tablename__ = "uploads"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=now)
+    author: Mapped[str] = mapped_column(String(100))
+    filename: Mapped[str] = mapped_column(String(255))
+    sha256: Mapped[str] = mapped_column(String(64), index=True)
+    period: Mapped[str] = mapped_column(String(7), default="")
+    status: Mapped[str] = mapped_column(String(16))  # imported | rejected
+    rows: Mapped[int] = mapped_column(Integer, default=0)
+    units: Mapped[int] = mapped_column(Integer, default=0)
+    errors: Mapped[int] = mapped_column(Integer, default=0)
+    warnings: Mapped[int] = mapped_column(Integer, default=0)
+    problems: Mapped[list] = mapped_column(JSON, default=list)
+    scope: Mapped[list | None] = mapped_column(JSON)  # the uploader's scope roots; None = all
+    registry_version_id: Mapped[int | None] = mapped_column(ForeignKey("registry_versions.id"))
+
+
+class IndicatorValue(Base):
+    __tablename__ = "indicator_values"
+    __table_args__ = (
+        Index("ix_values_unit_period", "unit_code", "period"),
+        Index("ix_values_period", "period"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    upload_id: Mapped[int] = mapped_column(ForeignKey("uploads.id"), index=True)
+    unit_code: Mapped[str] = mapped_column(String(32))
+    period: Mapped[str] = mapped_column(String(7))
+    column_id: Mapped[str] = mapped_column(String(100))
+    value: Mapped[float | None] = mapped_column(Float)
+
+
+class RuleSetVersion(Base):
+    __tablename__ = "rule_set_versions"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    rules_id: Mapped[str] = mapped_column(String(64), index=True)
+    version: Mapped[str] = mapped_column(String(64))
+    name: Mapped[str] = mapped_column(String(200))
+    text: Mapped[str] = mapped_column(Text)
+    sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    author: Mapped[str] = mapped_column(String(100))
+    note: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=now)
+    published: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class AssessmentRun(Base):
+    __tablename__ = "assessments"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    rule_set_version_id: Mapped[int] = mapped_column(ForeignKey("rule_set_versions.id"))
+    period: Mapped[str] = mapped_column(String(7), index=True)
+    status: Mapped[str] = mapped_column(String(16))  # draft | published
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=now)
+    published_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    author: Mapped[str] = mapped_column(String(100))
+    data_sha256: Mapped[str] = mapped_column(String(64))
+    engine_version: Mapped[str] = mapped_column(String(32))
+
+
+class AssessmentResult(Base):
+    __tablename__ = "assessment_results"
+    __table_args__ = (UniqueConstraint("assessment_id", "unit_code"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    assessment_id: Mapped[int] = mapped_column(ForeignKey("assessments.id"), index=True)
+    unit_code: Mapped[str] = mapped_column(String(32))
+    score: Mapped[float | None] = mapped_column(Float)
+    grade: Mapped[str] = mapped_column(String(8))
+    grade_label: Mapped[str] = mapped_column(String(16))
+    score_grade: Mapped[str] = mapped_column(String(8))
+    reasons: Mapped[str] = mapped_column(Text, default="")
+    vetoes: Mapped[str] = mapped_column(Text, default="")
+    dimensions: Mapped[dict] = mapped_column(JSON, default=dict)
+
+
+class FollowUpTask(Base):
+    __tablename__ = "followup_tasks"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    unit_code: Mapped[str] = mapped_column(String(32), index=True)
+    period: Mapped[str] = mapped_column(String(7))
+    source: Mapped[str] = mapped_column(String(100))  # the rule that suggested it
+    action: Mapped[str] = mapped_column(Text)
+    owner_role: Mapped[str] = mapped_column(String(100))
+    due_date: Mapped[dt.date] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=now)
+    created_by: Mapped[str] = mapped_column(String(100))
+    assessment_id: Mapped[int | None] = mapped_column(ForeignKey("assessments.id"))
+
+
+class TaskEvent(Base):
+    __tablename__ = "task_events"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    task_id: Mapped[int] = mapped_column(ForeignKey("followup_tasks.id"), index=True)
+    at: Mapped[dt.datetime] = mapped_column(DateTime, default=now)
+    who: Mapped[str] = mapped_column(String(100))
+    from_status: Mapped[str] = mapped_column(String(16))
+    to_status: Mapped[str] = mapped_column(String(16))
+    comment: Mapped[str] = mapped_column(Text, default="")
+
+
+class AuditEntry(Base):
+    __tablename__ = "audit_log"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[dt.datetime] = mapped_column(DateTime, default=now)
+    who: Mapped[str] = mapped_column(String(100))
+    action: Mapped[str] = mapped_column(String(64))
+    detail: Mapped[dict] = mapped_column(JSON, default=dict)

@@ -1,0 +1,322 @@
+"""Monthly uploads: validated in full, imported in one transaction or not at all.
+
+Values are kept per upload, so a re-upload never overwrites: the current value of a unit's
+indicator for a month is the one from the latest upload that carried it, and every earlier
+version stays retrievable (``value_history``) with the changes listed at import.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import pandas as pd
+from sqlalchemy import and_, func, insert, select
+from sqlalchemy.orm import Session
+
+from ..headers import KEY_COLUMNS, header_map, text_headers
+from ..ingest import ingest_monthly
+from ..problems import ERROR, WARNING, Problem, errors_only
+from ..readers import read_table
+from ..rules import RuleSet
+from .audit import log
+from .database import Database
+from .registry import current_registry, registry_version_id
+from .schema import IndicatorValue, Upload
+from .scope import Scope
+
+
+@dataclass
+class UploadOutcome:
+    upload_id: int
+    status: str  # imported | rejected | unchanged
+    problems: list[Problem] = field(default_factory=list)
+    changes: pd.DataFrame = field(default_factory=pd.DataFrame)  # unit, column, old, new
+    rows: int = 0
+
+    @property
+    def ok(self) -> bool:
+        return self.status in ("imported", "unchanged")
+
+
+def import_monthly(
+    db: Database,
+    data: bytes,
+    filename: str,
+    author: str,
+    scope: Scope,
+    rule_sets: Sequence[RuleSet],
+    period: str | None = None,
+    sheet: str | None = None,
+    require_columns: bool = True,
+) -> UploadOutcome:
+    """Validate ``data`` and import it whole, or record the rejected attempt with its problems."""
+    sha = hashlib.sha256(data).hexdigest()
+    registry = current_registry(db, Scope.everything())
+    raw = read_table(
+        data, name=filename, text_columns=text_headers(header_map(rule_sets)), sheet=sheet
+    )
+    ingested = ingest_monthly(
+        raw,
+        rule_sets,
+        registry if len(registry) else None,
+        period=period,
+        require_columns=require_columns,
+    )
+    problems = list(ingested.problems)
+    frame = ingested.frame
+    if frame is not None:
+        problems += _scope_problems(frame, registry, scope, filename)
+    if len(registry) == 0:
+        problems.append(
+            Problem("no_registry", "还没有导入单位名册:请先导入单位名册", file=filename)
+        )
+    errors = errors_only(problems)
+    if not errors and frame is not None:
+        previous = _same_file(db, sha, frame)
+        if previous is not None:
+            note = Problem(
+                "same_file",
+                f"与第 {previous} 次上传的文件完全相同,未重复导入",
+                file=filename,
+                severity=WARNING,
+            )
+            return UploadOutcome(
+                previous, "unchanged", [*problems, note], pd.DataFrame(), len(frame)
+            )
+    registry_version = registry_version_id(db)
+    with db.transaction() as s:
+        upload = Upload(
+            author=author,
+            filename=filename,
+            sha256=sha,
+            period=_period_of(frame, period),
+            status="rejected" if errors else "imported",
+            rows=0 if frame is None else len(frame),
+            units=0 if frame is None else frame["unit_code"].nunique(),
+            errors=len(errors),
+            warnings=len(problems) - len(errors),
+            problems=[p.as_dict() for p in problems],
+            scope=None if scope.roots is None else sorted(scope.roots),
+            registry_version_id=registry_version,
+        )
+        s.add(upload)
+        s.flush()
+        changes = pd.DataFrame()
+        if not errors:
+            long = _long(frame)
+            changes = _changes(s, long)
+            _insert_values(s, [{**row, "upload_id": upload.id} for row in long.to_dict("records")])
+        log(
+            s,
+            author,
+            "upload_" + upload.status,
+            upload=upload.id,
+            file=filename,
+            period=upload.period,
+            rows=upload.rows,
+            errors=len(errors),
+        )
+    return UploadOutcome(upload.id, upload.status, problems, changes, upload.rows)
+
+
+def _insert_values(session: Session, rows: list[dict]) -> None:
+    """Bulk insert (one executemany). A separate function so tests can inject a fault mid-import."""
+    if rows:
+        session.execute(insert(IndicatorValue), rows)
+
+
+def _period_of(frame: pd.DataFrame | None, period: str | None) -> str:
+    if frame is None or frame.empty:
+        return period or ""
+    periods = sorted(set(frame["period"]) - {""})
+    return ",".join(periods) if periods else period or ""
+
+
+def _scope_problems(frame, registry, scope: Scope, filename: str) -> list[Problem]:
+    if scope.roots is None or len(registry) == 0:
+        return []
+    allowed = scope.codes(registry)
+    outside = sorted(set(frame["unit_code"]) - allowed - {""})
+    return [
+        Problem(
+            "out_of_scope",
+            f"单位 {code} 不在您的管辖范围内:只能上传本辖区单位的数据",
+            file=filename,
+            column="unit_code",
+            value=code,
+            severity=ERROR,
+        )
+        for code in outside
+    ]
+
+
+def _same_file(db: Database, sha: str, frame: pd.DataFrame) -> int | None:
+    """An identical file already imported, and still the current version of its rows."""
+    with db.sessions() as s:
+        upload_id = s.scalar(
+            select(func.max(Upload.id)).where(Upload.sha256 == sha, Upload.status == "imported")
+        )
+        if upload_id is None:
+            return None
+        newer = s.scalar(
+            select(func.count())
+            .select_from(IndicatorValue)
+            .where(
+                IndicatorValue.upload_id > upload_id,
+                IndicatorValue.unit_code.in_(list(frame["unit_code"].unique()[:500])),
+            )
+        )
+    return upload_id if not newer else None
+
+
+def _long(frame: pd.DataFrame) -> pd.DataFrame:
+    cols = [c for c in frame.columns if c not in KEY_COLUMNS]
+    long = frame.melt(id_vars=["unit_code", "period"], value_vars=cols, var_name="column_id")
+    long["value"] = long["value"].astype(float)
+    long = long.astype({"unit_code": object, "period": object, "column_id": object})
+    return long.assign(value=long["value"].where(long["value"].notna(), None))
+
+
+def _changes(session: Session, long: pd.DataFrame) -> pd.DataFrame:
+    """What this upload changes against the current values of the same units and months."""
+    periods = sorted(set(long["period"]))
+    current = _current_long(session, periods, set(long["unit_code"]))
+    merged = long.merge(
+        current, on=["unit_code", "period", "column_id"], how="inner", suffixes=("", "_old")
+    )
+    new, old = merged["value"].astype(float), merged["value_old"].astype(float)
+    differs = ~((new == old) | (new.isna() & old.isna()))
+    out = merged.loc[differs, ["unit_code", "period", "column_id", "value_old", "value"]]
+    return out.rename(columns={"value_old": "old", "value": "new"}).reset_index(drop=True)
+
+
+def _current_long(session: Session, periods: list[str], codes: set[str] | None) -> pd.DataFrame:
+    latest = (
+        select(
+            IndicatorValue.unit_code,
+            IndicatorValue.period,
+            IndicatorValue.column_id,
+            func.max(IndicatorValue.upload_id).label("upload_id"),
+        )
+        .where(IndicatorValue.period.in_(periods))
+        .group_by(IndicatorValue.unit_code, IndicatorValue.period, IndicatorValue.column_id)
+        .subquery()
+    )
+    query = select(
+        IndicatorValue.unit_code,
+        IndicatorValue.period,
+        IndicatorValue.column_id,
+        IndicatorValue.value,
+    ).join(
+        latest,
+        and_(
+            IndicatorValue.unit_code == latest.c.unit_code,
+            IndicatorValue.period == latest.c.period,
+            IndicatorValue.column_id == latest.c.column_id,
+            IndicatorValue.upload_id == latest.c.upload_id,
+        ),
+    )
+    frame = pd.DataFrame(
+        session.execute(query).all(), columns=["unit_code", "period", "column_id", "value"]
+    )
+    if codes is not None:
+        frame = frame[frame["unit_code"].isin(list(codes))]
+    return frame
+
+
+def periods_available(db: Database, scope: Scope) -> list[str]:
+    codes = scope.codes(current_registry(db, Scope.everything()))
+    with db.sessions() as s:
+        rows = s.execute(select(IndicatorValue.period, IndicatorValue.unit_code).distinct()).all()
+    return sorted({p for p, c in rows if c in codes})
+
+
+def current_values(
+    db: Database, scope: Scope, periods: Sequence[str] | None = None
+) -> pd.DataFrame:
+    """Wide table (unit_code, period, one column per id) of the current values in the scope."""
+    registry = current_registry(db, Scope.everything())
+    codes = scope.codes(registry)
+    with db.sessions() as s:
+        periods = list(periods) if periods is not None else periods_available(db, scope)
+        long = _current_long(s, periods, codes)
+    if long.empty:
+        return pd.DataFrame(columns=["unit_code", "period"])
+    wide = long.pivot_table(
+        index=["unit_code", "period"],
+        columns="column_id",
+        values="value",
+        aggfunc="first",
+        dropna=False,
+    )
+    wide = wide.reindex(
+        pd.MultiIndex.from_frame(long[["unit_code", "period"]].drop_duplicates())
+    ).reset_index()
+    wide.columns.name = None
+    return wide.astype({c: float for c in wide.columns if c not in ("unit_code", "period")})
+
+
+def value_history(db: Database, scope: Scope, unit_code: str, period: str) -> pd.DataFrame:
+    """Every version of a unit's month: one row per upload and column, newest first."""
+    registry = current_registry(db, Scope.everything())
+    if unit_code not in scope.codes(registry):
+        return pd.DataFrame(columns=["upload_id", "created_at", "author", "column_id", "value"])
+    with db.sessions() as s:
+        rows = s.execute(
+            select(
+                Upload.id,
+                Upload.created_at,
+                Upload.author,
+                Upload.filename,
+                IndicatorValue.column_id,
+                IndicatorValue.value,
+            )
+            .join(Upload, Upload.id == IndicatorValue.upload_id)
+            .where(IndicatorValue.unit_code == unit_code, IndicatorValue.period == period)
+            .order_by(Upload.id.desc(), IndicatorValue.column_id)
+        ).all()
+    return pd.DataFrame(
+        rows, columns=["upload_id", "created_at", "author", "filename", "column_id", "value"]
+    )
+
+
+def upload_history(db: Database, scope: Scope, limit: int = 200) -> pd.DataFrame:
+    """Uploads the caller may see (their scope covers the uploader's), newest first."""
+    registry = current_registry(db, Scope.everything())
+    visible = scope.codes(registry)
+    with db.sessions() as s:
+        rows = s.scalars(select(Upload).order_by(Upload.id.desc()).limit(limit)).all()
+    out = []
+    for u in rows:
+        if scope.roots is not None and (u.scope is None or not set(u.scope) <= visible):
+            continue
+        out.append(
+            {
+                "upload_id": u.id,
+                "created_at": u.created_at,
+                "author": u.author,
+                "filename": u.filename,
+                "period": u.period,
+                "status": u.status,
+                "rows": u.rows,
+                "units": u.units,
+                "errors": u.errors,
+                "warnings": u.warnings,
+                "sha256": u.sha256,
+            }
+        )
+    return pd.DataFrame(out)
+
+
+def data_fingerprint(frame: pd.DataFrame) -> str:
+    """sha256 of a data table in a canonical order (stored with every assessment)."""
+    cols = [
+        "unit_code",
+        "period",
+        *sorted(c for c in frame.columns if c not in ("unit_code", "period")),
+    ]
+    canon = frame[cols].sort_values(["period", "unit_code"], kind="stable")
+    text = canon.to_csv(index=False, float_format="%.17g", na_rep="")
+    return hashlib.sha256(text.encode()).hexdigest()
