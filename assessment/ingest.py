@@ -215,6 +215,7 @@ def ingest_monthly(
 
     out = pd.DataFrame({"unit_code": as_text(codes), "period": as_text(periods)})
     values: dict[str, np.ndarray] = {}
+    counts, rates = _counts_and_rates(rule_sets)
     for col_id, header in by_id.items():
         if col_id in KEY_COLUMNS:
             if col_id in ("unit_name", "unit_type"):
@@ -235,6 +236,8 @@ def ingest_monthly(
             lo, hi = spec.valid_range
             with np.errstate(invalid="ignore"):
                 off = (numbers < lo) | (numbers > hi)
+                if col_id in counts:  # a negative count gets its own, clearer message
+                    off &= ~(numbers < 0)
             for r, v in zip(rows[off], numbers[off], strict=True):
                 add(
                     "out_of_range",
@@ -243,7 +246,7 @@ def ingest_monthly(
                     column=header,
                     value=f"{v:g}",
                 )
-    _check_counts(rule_sets, values, by_id, rows, add)
+    _check_counts(counts, rates, values, by_id, rows, add)
     if registry is not None:
         _check_registry(rule_sets, registry, out, df, by_id, rows, period, add)
     if require_columns:
@@ -254,28 +257,37 @@ def ingest_monthly(
     return Ingested(frame, problems, columns)
 
 
-def _check_counts(rule_sets, values, by_id, rows, add) -> None:
-    """Counts are never negative, and a rate's numerator never exceeds its denominator."""
-    counts = set()
+def _counts_and_rates(rule_sets) -> tuple[set[str], dict[tuple[str, str], str]]:
+    """Columns that count things (never negative) and each distinct (numerator, denominator)
+    pair with the name of an indicator computed from it."""
+    counts: set[str] = set()
+    rates: dict[tuple[str, str], str] = {}
     for r in rule_sets:
         for ind in r.indicators():
             if ind.rate is not None:
                 counts |= {ind.rate.numerator, ind.rate.denominator}
-                num, den = values.get(ind.rate.numerator), values.get(ind.rate.denominator)
-                if num is not None and den is not None:
-                    with np.errstate(invalid="ignore"):
-                        off = num > den
-                    for rr, a, b in zip(rows[off], num[off], den[off], strict=True):
-                        add(
-                            "numerator_gt_denominator",
-                            f"“{by_id[ind.rate.numerator]}” {a:g} 大于 “{by_id[ind.rate.denominator]}” {b:g}:"
-                            f"计算“{ind.name}”时分子不能大于分母,请核对",
-                            row=int(rr),
-                            column=by_id[ind.rate.numerator],
-                            value=f"{a:g}",
-                        )
+                rates.setdefault((ind.rate.numerator, ind.rate.denominator), ind.name)
             elif ind.scoring.method == "deduct":
                 counts.add(ind.id)
+    return counts, rates
+
+
+def _check_counts(counts, rates, values, by_id, rows, add) -> None:
+    """Counts are never negative, and a rate's numerator never exceeds its denominator."""
+    for (num_id, den_id), name in rates.items():
+        num, den = values.get(num_id), values.get(den_id)
+        if num is None or den is None:
+            continue
+        with np.errstate(invalid="ignore"):
+            off = num > den
+        for rr, a, b in zip(rows[off], num[off], den[off], strict=True):
+            add(
+                "numerator_gt_denominator",
+                f"“{by_id[num_id]}” {a:g} 大于 “{by_id[den_id]}” {b:g}:计算“{name}”时分子不能大于分母,请核对",
+                row=int(rr),
+                column=by_id[num_id],
+                value=f"{a:g}",
+            )
     for col in sorted(counts & set(values)):
         with np.errstate(invalid="ignore"):
             off = values[col] < 0

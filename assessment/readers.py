@@ -176,6 +176,7 @@ def _read_xlsx(data: bytes, file: str, sheet: str | None) -> RawTable:
         rows = list(ws.iter_rows(values_only=True))
     finally:
         book.close()
+    problems = _formulas_without_values(data, file, sheet, rows)
     while rows and all(v is None or str(v).strip() == "" for v in rows[-1]):
         rows.pop()
     if not rows:
@@ -186,7 +187,42 @@ def _read_xlsx(data: bytes, file: str, sheet: str | None) -> RawTable:
     body = [list(r[: len(header)]) + [None] * (len(header) - len(r)) for r in rows[1:]]
     frame = pd.DataFrame(body, columns=header, dtype=object)
     frame = frame.map(_cell_text).astype(pd.StringDtype())
-    return RawTable(frame, file, "xlsx")
+    return RawTable(frame, file, "xlsx", problems)
+
+
+def _formulas_without_values(
+    data: bytes, file: str, sheet: str | None, rows: list
+) -> list[Problem]:
+    """Formula cells whose result was never calculated (a file written by a program, not saved
+    by Excel) would read as empty: say so instead of importing blanks."""
+    import openpyxl
+
+    if not any(v is None for row in rows for v in row):
+        return []
+    book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=False)
+    try:
+        ws = book[sheet] if sheet else book.worksheets[0]
+        out = []
+        for r, (formulas, values) in enumerate(
+            zip(ws.iter_rows(values_only=True), rows, strict=False), 1
+        ):
+            for c, (f, v) in enumerate(zip(formulas, values, strict=False)):
+                if v is None and isinstance(f, str) and f.startswith("="):
+                    header = rows[0][c] if rows and c < len(rows[0]) else ""
+                    out.append(
+                        Problem(
+                            code="formula_no_value",
+                            message=f"单元格是公式“{f}”但没有计算结果:请在 Excel 中打开并保存,"
+                            "或把公式“粘贴为数值”后重新上传",
+                            file=file,
+                            row=r,
+                            column=str(header or ""),
+                            value=f,
+                        )
+                    )
+        return out
+    finally:
+        book.close()
 
 
 def _cell_text(v: object) -> object:

@@ -32,7 +32,11 @@ def to_arrow(values: object) -> pa.Array:
 
 
 def text_series(arr: pa.Array, index: pd.Index | None = None) -> pd.Series:
-    return pd.Series(pd.arrays.ArrowStringArray(pc.cast(arr, TEXT)), index=index)
+    """An Arrow array as a pandas Series of the default ``str`` dtype (no copy)."""
+    series = pc.cast(arr, TEXT).to_pandas()
+    if index is not None:
+        series.index = index
+    return series
 
 
 def as_text(values: pd.Series) -> pd.Series:

@@ -11,6 +11,8 @@ import yaml
 
 from assessment.rule_loader import LoadedRules, parse_rules
 
+pytest_plugins = ["store_fixtures"]  # the `db` fixture: SQLite, and PostgreSQL when configured
+
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = ROOT / "sample_data"
 RULES = ROOT / "rules"

@@ -1,0 +1,333 @@
+"""The store's guarantees, each with a test, on SQLite and (when configured) PostgreSQL."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+
+import pandas as pd
+import pytest
+from conftest import ROOT, RULES, SAMPLE
+from sqlalchemy import select, text
+
+from assessment.pipeline import grade_inputs, load_inputs
+from assessment.rule_loader import load_rules
+from assessment.store import Scope, open_database
+from assessment.store import uploads as uploads_module
+from assessment.store.assessments import (
+    PublishedIsFinal,
+    assessments,
+    results,
+    run_assessment,
+    save_rule_set,
+)
+from assessment.store.registry import current_registry, import_registry
+from assessment.store.schema import AssessmentResult, AssessmentRun, Base
+from assessment.store.tasks import create_tasks, list_tasks, move_task, task_events
+from assessment.store.uploads import (
+    current_values,
+    import_monthly,
+    upload_history,
+    value_history,
+)
+
+ALL = Scope.everything()
+LOADED = [load_rules(RULES / "community.yaml"), load_rules(RULES / "village.yaml")]
+SETS = [x.rules for x in LOADED]
+STREET = "500188001000"  # 龙溪街道
+
+
+def month(period: str) -> bytes:
+    name = f"indicators_{period}.csv"
+    return (SAMPLE / name).read_bytes()
+
+
+def seeded(db, *periods: str):
+    import_registry(db, (SAMPLE / "units.csv").read_bytes(), "units.csv", "admin", ALL)
+    for p in periods:
+        out = import_monthly(db, month(p), f"indicators_{p}.csv", "organizer", ALL, SETS)
+        assert out.status == "imported", out.problems
+    return db
+
+
+def snapshot(db) -> dict[str, list[tuple]]:
+    with db.sessions() as s:
+        return {
+            t.name: sorted(map(tuple, s.execute(select(t)).all()), key=repr)
+            for t in Base.metadata.sorted_tables
+        }
+
+
+def test_migrations_run_twice_and_match_the_models(db):
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    db.upgrade()  # a second run changes nothing
+    with db.engine.connect() as c:
+        diff = compare_metadata(MigrationContext.configure(c), Base.metadata)
+    assert diff == []
+
+
+def test_an_upload_is_all_or_nothing_when_a_fault_strikes_mid_import(db, monkeypatch):
+    seeded(db, "2026-09")
+    before = snapshot(db)
+    real = uploads_module._insert_values
+
+    def half_then_fail(session, rows):
+        real(session, rows[: len(rows) // 2])  # half the values are written...
+        raise OSError("disk unplugged")  # ...then the import dies
+
+    monkeypatch.setattr(uploads_module, "_insert_values", half_then_fail)
+    with pytest.raises(OSError, match="disk unplugged"):
+        import_monthly(db, month("2026-10"), "indicators_2026-10.csv", "organizer", ALL, SETS)
+    assert snapshot(db) == before
+
+
+def test_a_rejected_upload_is_recorded_but_imports_nothing(db):
+    seeded(db, "2026-10")
+    values_before = current_values(db, ALL)
+    bad = (ROOT / "tests" / "bad_uploads" / "values_out_of_range.csv").read_bytes()
+    out = import_monthly(db, bad, "values_out_of_range.csv", "organizer", ALL, SETS)
+    assert out.status == "rejected"
+    assert {"out_of_range", "negative_value", "numerator_gt_denominator"} <= {
+        p.code for p in out.problems
+    }
+    pd.testing.assert_frame_equal(current_values(db, ALL), values_before)
+    history = upload_history(db, ALL)
+    assert history.iloc[0]["status"] == "rejected" and history.iloc[0]["errors"] == 3
+
+
+def test_reuploading_a_month_keeps_the_earlier_version_and_shows_what_changed(db):
+    seeded(db, "2026-10")
+    frame = pd.read_csv(SAMPLE / "indicators_2026-10.csv", dtype=str, keep_default_na=False)
+    code = frame.loc[0, "unit_code"]
+    old_value = float(frame.loc[0, "theme_day_attendance_rate"])
+    frame.loc[0, "theme_day_attendance_rate"] = "99.5"
+    out = import_monthly(
+        db, frame.to_csv(index=False).encode(), "fixed.csv", "organizer", ALL, SETS
+    )
+    assert out.status == "imported"
+    assert out.changes.to_dict("records") == [
+        {
+            "unit_code": code,
+            "period": "2026-10",
+            "column_id": "theme_day_attendance_rate",
+            "old": old_value,
+            "new": 99.5,
+        }
+    ]
+    now = current_values(db, ALL).set_index("unit_code")
+    assert now.loc[code, "theme_day_attendance_rate"] == 99.5
+    versions = value_history(db, ALL, code, "2026-10")
+    attendance = versions[versions["column_id"] == "theme_day_attendance_rate"]
+    assert list(attendance["value"]) == [99.5, old_value]  # newest first, the old one kept
+
+
+def test_the_same_file_twice_is_not_imported_twice(db):
+    seeded(db, "2026-10")
+    again = import_monthly(db, month("2026-10"), "again.csv", "organizer", ALL, SETS)
+    assert again.status == "unchanged"
+    assert "same_file" in {p.code for p in again.problems}
+    assert len(upload_history(db, ALL)) == 1
+
+
+def test_a_published_assessment_never_changes(db):
+    seeded(db, "2026-09", "2026-10")
+    versions = [save_rule_set(db, x, "admin") for x in LOADED]
+    published = run_assessment(db, ALL, "2026-10", versions, "admin", publish=True)
+    before = {i: results(db, ALL, i) for i in published}
+    with pytest.raises(PublishedIsFinal), db.transaction() as s:
+        s.scalars(
+            select(AssessmentResult).where(AssessmentResult.assessment_id == published[0])
+        ).first().score = 1.0
+    with pytest.raises(PublishedIsFinal), db.transaction() as s:
+        s.delete(s.get(AssessmentRun, published[0]))
+    # New data for the month: grading again makes drafts beside the published ones.
+    frame = pd.read_csv(SAMPLE / "indicators_2026-10.csv", dtype=str, keep_default_na=False)
+    frame["theme_day_attendance_rate"] = "99"
+    import_monthly(db, frame.to_csv(index=False).encode(), "fix.csv", "organizer", ALL, SETS)
+    drafts = run_assessment(db, ALL, "2026-10", versions, "admin")
+    assert set(drafts).isdisjoint(published)
+    runs = assessments(db, "2026-10").set_index("id")
+    assert list(runs.loc[published, "status"]) == ["published"] * 2
+    assert list(runs.loc[drafts, "status"]) == ["draft"] * 2
+    for i in published:
+        pd.testing.assert_frame_equal(results(db, ALL, i), before[i])
+
+
+def test_regrading_under_a_new_rule_set_version_creates_a_draft_beside(db):
+    seeded(db, "2026-10")
+    v1 = save_rule_set(db, LOADED[0], "admin")
+    [pub] = run_assessment(db, ALL, "2026-10", [v1], "admin", publish=True)
+    from assessment.rule_loader import parse_rules
+
+    tweaked = parse_rules(
+        LOADED[0].text.replace("weight: 25\n    indicators:", "weight: 35\n    indicators:", 1)
+    )
+    v2 = save_rule_set(db, tweaked, "admin", note="服务群众权重 25 → 35")
+    assert v2 != v1
+    [draft] = run_assessment(db, ALL, "2026-10", [v2], "admin")
+    runs = assessments(db, "2026-10").set_index("id")
+    assert runs.loc[pub, "status"] == "published" and runs.loc[draft, "status"] == "draft"
+    assert not results(db, ALL, pub)["score"].equals(results(db, ALL, draft)["score"])
+
+
+def test_two_uploads_at_the_same_time_both_land(db):
+    seeded(db)
+    barrier = threading.Barrier(2)
+    outcomes, errors = {}, []
+
+    def upload(period: str) -> None:
+        try:
+            barrier.wait(timeout=30)
+            outcomes[period] = import_monthly(
+                db, month(period), f"{period}.csv", f"organizer-{period}", ALL, SETS
+            )
+        except Exception as exc:  # collected and asserted below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=upload, args=(p,)) for p in ("2026-09", "2026-10")]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+    assert errors == []
+    assert {o.status for o in outcomes.values()} == {"imported"}
+    assert set(current_values(db, ALL)["period"]) == {"2026-09", "2026-10"}
+
+
+KILLED_IMPORT = """
+import pathlib, sys, time
+from assessment.rule_loader import load_rules
+from assessment.store import Scope, open_database
+from assessment.store import uploads
+real = uploads._insert_values
+def stall(session, rows):
+    real(session, rows[: len(rows) // 2])
+    pathlib.Path(sys.argv[2]).write_text("inside the transaction")
+    time.sleep(120)
+uploads._insert_values = stall
+db = open_database(sys.argv[1])
+sets = [load_rules(p).rules for p in sys.argv[4:]]
+uploads.import_monthly(db, pathlib.Path(sys.argv[3]).read_bytes(), "m.csv", "x", Scope.everything(), sets)
+"""
+
+
+def test_a_process_killed_during_an_import_leaves_a_consistent_database(tmp_path):
+    url = f"sqlite:///{tmp_path / 'killed.db'}"
+    db = seeded(open_database(url), "2026-09")
+    before = snapshot(db)
+    marker = tmp_path / "marker"
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            KILLED_IMPORT,
+            url,
+            str(marker),
+            str(SAMPLE / "indicators_2026-10.csv"),
+            str(RULES / "community.yaml"),
+            str(RULES / "village.yaml"),
+        ],
+        cwd=ROOT,
+    )
+    deadline = time.time() + 60
+    while not marker.exists() and time.time() < deadline and proc.poll() is None:
+        time.sleep(0.05)
+    assert marker.exists(), "the import never reached its transaction"
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    db.dispose()
+    reopened = open_database(url)
+    with reopened.engine.connect() as c:
+        assert c.execute(text("PRAGMA integrity_check")).scalar() == "ok"
+    assert snapshot(reopened) == before
+    out = import_monthly(reopened, month("2026-10"), "m.csv", "x", ALL, SETS)
+    assert out.status == "imported"
+
+
+def test_scope_limits_what_a_street_sees_and_uploads(db):
+    seeded(db, "2026-10")
+    street = Scope.of(STREET)
+    registry = current_registry(db, street)
+    assert set(registry["parent_code"]) <= {STREET, "500188000000"}
+    codes = set(current_values(db, street)["unit_code"])
+    assert codes and all(c.startswith(STREET[:9]) for c in codes)
+    out = import_monthly(db, month("2026-10"), "all.csv", "street-organizer", street, SETS)
+    assert out.status == "rejected"
+    assert {p.code for p in out.problems if p.severity == "error"} == {"out_of_scope"}
+    versions = [save_rule_set(db, x, "admin") for x in LOADED]
+    [a, _] = run_assessment(db, ALL, "2026-10", versions, "admin")
+    assert set(results(db, street, a)["unit_code"]) <= codes
+
+
+def test_grades_from_the_store_equal_grades_from_the_files(db):
+    seeded(db, "2026-09", "2026-10")
+    versions = [save_rule_set(db, x, "admin") for x in LOADED]
+    ids = run_assessment(db, ALL, "2026-10", versions, "admin")
+    stored = pd.concat([results(db, ALL, i) for i in ids]).set_index("unit_code").sort_index()
+    files = [SAMPLE / "indicators_2026-09.csv", SAMPLE / "indicators_2026-10.csv"]
+    inputs = load_inputs(
+        [RULES / "community.yaml", RULES / "village.yaml"], SAMPLE / "units.csv", files
+    )
+    direct = pd.concat([a.table(["2026-10"]) for a in grade_inputs(inputs)])
+    direct = direct.set_index("unit_code").sort_index()
+    assert (stored["grade"] == direct["grade"].astype(str)).all()
+    pd.testing.assert_series_equal(
+        stored["score"], direct["score"], check_exact=True, check_names=False
+    )
+
+
+def test_follow_up_tasks_move_through_their_statuses_with_history(db):
+    seeded(db, "2026-10")
+    suggestions = pd.DataFrame(
+        [
+            {
+                "unit_code": "500188001001",
+                "period": "2026-10",
+                "source": "grade:red",
+                "action": "约谈主要负责人",
+                "owner": "街道党工委",
+                "due_date": "2026-11-30",
+            },
+            {
+                "unit_code": "500188001002",
+                "period": "2026-10",
+                "source": "grade:orange",
+                "action": "提醒谈话",
+                "owner": "街道组织委员",
+                "due_date": "2026-11-10",
+            },
+        ]
+    )
+    a, b = create_tasks(db, ALL, suggestions, "supervisor")
+    listed = list_tasks(db, ALL, today=pd.Timestamp("2026-11-20").date())
+    assert list(listed["id"]) == [b, a]  # the overdue one first
+    assert list(listed["overdue"]) == [True, False]
+    move_task(db, ALL, a, "整改中", "secretary")
+    move_task(db, ALL, a, "待验收", "secretary", "已整改")
+    from assessment.problems import ProblemsError
+
+    with pytest.raises(ProblemsError, match="退回整改须写明原因"):
+        move_task(db, ALL, a, "整改中", "supervisor")
+    with pytest.raises(ProblemsError, match="不能改为“已销号”"):
+        move_task(db, ALL, b, "已销号", "supervisor")
+    move_task(db, ALL, a, "已销号", "supervisor", "验收通过")
+    assert list(task_events(db, ALL, a)["to"]) == ["待签收", "整改中", "待验收", "已销号"]
+    with pytest.raises(ProblemsError, match="不在您的管辖范围内"):
+        move_task(db, Scope.of("500188002000"), b, "整改中", "someone")
+
+
+def test_registry_versions_retire_units_and_keep_history(db):
+    seeded(db)
+    units = pd.read_csv(SAMPLE / "units.csv", dtype=str, keep_default_na=False)
+    merged = units[units["unit_code"] != "500188001016"].copy()
+    merged.loc[merged["unit_code"] == "500188001001", "unit_name"] = "银杏苑社区(合并后)"
+    out = import_registry(db, merged.to_csv(index=False).encode(), "units-2027.csv", "admin", ALL)
+    assert out.retired == ["500188001016"] and out.changed == ["500188001001"]
+    assert "500188001016" not in set(current_registry(db, ALL)["unit_code"])
+    assert "500188001016" in set(current_registry(db, ALL, version_id=1)["unit_code"])
