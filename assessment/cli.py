@@ -111,6 +111,30 @@ def explain(
 
 
 @app.command()
+def template(
+    rules: RulesOpt,
+    units: Annotated[Path, typer.Option("--units", "-u", help="单位名册 CSV/XLSX")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="模板 .xlsx")],
+    period: PeriodOpt = None,
+    parent: Annotated[str | None, typer.Option(help="只含某街道/乡镇(代码)下的单位")] = None,
+) -> None:
+    """按规则集生成月度填报模板(.xlsx):中文表头、单位已预填、有效范围校验。"""
+    from .spreadsheets import make_template
+
+    inputs = load_inputs(rules, units)
+    if not _report(inputs):
+        raise typer.Exit(1)
+    reg = inputs.registry
+    leaves = reg[~reg["unit_code"].isin(set(reg["parent_code"]))]
+    if parent:
+        leaves = leaves[leaves["parent_code"] == parent]
+    types = {t for r in inputs.rule_sets for t in (r.rules.applies_to or leaves["unit_type"])}
+    leaves = leaves[leaves["unit_type"].isin(types)]
+    out.write_bytes(make_template([r.rules for r in inputs.rule_sets], leaves, period))
+    typer.echo(f"模板: {len(leaves)} 个单位 → {out}")
+
+
+@app.command()
 def demo(
     out: Annotated[Path, typer.Option(help="评定结果 CSV")] = Path("out/sample_graded.csv"),
 ) -> None:

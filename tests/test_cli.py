@@ -167,3 +167,35 @@ def test_demo_grades_the_bundled_district(tmp_path):
     result = runner.invoke(app, ["demo", "--out", str(tmp_path / "d.csv")])
     assert result.exit_code == 0, result.output
     assert "2026-10" in result.output and "较好" in result.output
+
+
+def test_template_is_filled_in_and_read_back_by_validate(tmp_path):
+    out = tmp_path / "t.xlsx"
+    result = runner.invoke(
+        app,
+        [
+            "template",
+            *RULE_ARGS,
+            *UNITS,
+            "--period",
+            "2026-11",
+            "--parent",
+            "500188101000",
+            "--out",
+            str(out),
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    import openpyxl
+
+    wb = openpyxl.load_workbook(out)
+    ws = wb.worksheets[0]
+    assert [c.value for c in ws[1]][:4] == ["单位代码", "单位名称", "月份", "支委会按月召开"]
+    assert ws["D1"].comment is not None and "是 或 否" in ws["D1"].comment.text
+    assert ws.data_validations.dataValidation  # ranges enforced in Excel
+    for row in ws.iter_rows(min_row=2):
+        for cell in row[3:]:
+            cell.value = "是" if "按月" in str(ws.cell(1, cell.column).value) else 1
+    wb.save(out)
+    check = runner.invoke(app, ["validate", *RULE_ARGS, *UNITS, "--data", str(out)])
+    assert check.exit_code == 0, check.output

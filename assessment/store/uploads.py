@@ -174,9 +174,10 @@ def _same_file(db: Database, sha: str, frame: pd.DataFrame) -> int | None:
 def _long(frame: pd.DataFrame) -> pd.DataFrame:
     cols = [c for c in frame.columns if c not in KEY_COLUMNS]
     long = frame.melt(id_vars=["unit_code", "period"], value_vars=cols, var_name="column_id")
-    long["value"] = long["value"].astype(float)
+    values = long["value"].astype(float)
     long = long.astype({"unit_code": object, "period": object, "column_id": object})
-    return long.assign(value=long["value"].where(long["value"].notna(), None))
+    # An empty cell is SQL NULL, never a float NaN (PostgreSQL would store 'NaN').
+    return long.assign(value=values.astype(object).where(values.notna(), None))
 
 
 def _changes(session: Session, long: pd.DataFrame) -> pd.DataFrame:
