@@ -136,3 +136,39 @@ def _num(x: float) -> str:
 def _format(template: str, **values: str) -> str:
     defaults = {"indicator_name": "", "dimension_name": "", "veto_name": ""}
     return template.format(**{**defaults, **values})
+
+
+def cleared(assessment: Assessment, unit_code: str, period: str, source: str) -> bool | None:
+    """Did the next month's data clear the cause of a follow-up? None: no data for it yet."""
+    year, month = map(int, period.split("-"))
+    nxt = f"{year + month // 12}-{month % 12 + 1:02d}"
+    p = assessment.periods.get(nxt)
+    if p is None:
+        return None
+    hit = np.flatnonzero(p.codes == unit_code)
+    if len(hit) == 0 or p.rank[hit[0]] == MISSING:
+        return None
+    i = int(hit[0])
+    c = assessment.compiled
+    kind, _, ref = source.partition(":")
+    if kind == "grade":
+        return bool(p.rank[i] < GRADE_KEYS.index(ref.split("x")[0]))
+    if kind == "veto":
+        v = [x.id for x in c.rules.vetoes].index(ref)
+        return not bool(p.veto_hits[i, v])
+    if kind == "escalation":
+        return not bool(p.escalation_hits[i].any())
+    threshold = next(
+        (
+            r.when.score_below
+            for r in c.rules.follow_ups
+            if getattr(r.when, kind, None) == ref and r.when.score_below is not None
+        ),
+        None,
+    )
+    if threshold is None:
+        return None
+    value = (
+        p.scores[i, c.ind_index[ref]] if kind == "indicator" else p.dim_scores[i, c.dim_index[ref]]
+    )
+    return None if np.isnan(value) else bool(value >= threshold)

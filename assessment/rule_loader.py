@@ -7,6 +7,7 @@ Chinese message naming the bad value and the allowed ones.
 from __future__ import annotations
 
 import difflib
+import functools
 import hashlib
 from dataclasses import dataclass
 from pathlib import Path
@@ -53,7 +54,13 @@ def load_rules(path: str | Path) -> LoadedRules:
 
 
 def parse_rules(text: str, source: str = "") -> LoadedRules:
-    """Validate rule text; raise ProblemsError with every problem, or return the rule set."""
+    """Validate rule text; raise ProblemsError with every problem, or return the rule set.
+    The same text is parsed once (the result is immutable)."""
+    return _parse_rules(text, source)
+
+
+@functools.lru_cache(maxsize=64)
+def _parse_rules(text: str, source: str) -> LoadedRules:
     doc = load_yaml(text, file=source)
     problems = list(doc.problems)
     if doc.data is None and not problems:

@@ -13,6 +13,9 @@ import yaml
 from .problems import Problem
 
 PathKey = tuple[str | int, ...]
+# libyaml's C parser when present (PyYAML ships it in its wheels), else the pure-Python one;
+# both are the *safe* loader: plain scalars, lists and mappings only.
+LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 @dataclass
@@ -42,7 +45,7 @@ def format_path(path: PathKey) -> str:
 
 def load_yaml(text: str, file: str = "") -> YamlDocument:
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        node = yaml.compose(text, Loader=LOADER)
     except yaml.MarkedYAMLError as exc:
         return YamlDocument(data=None, problems=[_syntax_problem(exc, file)])
     except yaml.YAMLError as exc:
@@ -52,7 +55,7 @@ def load_yaml(text: str, file: str = "") -> YamlDocument:
     if node is not None:
         _index(node, (), doc, file)
     try:
-        doc.data = yaml.safe_load(text)
+        doc.data = yaml.load(text, Loader=LOADER)  # safe: LOADER builds no objects
     except yaml.MarkedYAMLError as exc:  # a tag that would build an object: refused
         mark = exc.problem_mark or exc.context_mark
         doc.problems.append(

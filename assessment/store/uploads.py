@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import pandas as pd
-from sqlalchemy import and_, func, insert, select
+from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
 from ..headers import KEY_COLUMNS, header_map, text_headers
@@ -194,37 +194,28 @@ def _changes(session: Session, long: pd.DataFrame) -> pd.DataFrame:
 
 
 def _current_long(session: Session, periods: list[str], codes: set[str] | None) -> pd.DataFrame:
-    latest = (
+    """The current value of every (unit, month, column): the latest upload's. One indexed scan;
+    the latest-per-cell choice is a vectorised drop_duplicates."""
+    rows = session.execute(
         select(
+            IndicatorValue.upload_id,
             IndicatorValue.unit_code,
             IndicatorValue.period,
             IndicatorValue.column_id,
-            func.max(IndicatorValue.upload_id).label("upload_id"),
-        )
-        .where(IndicatorValue.period.in_(periods))
-        .group_by(IndicatorValue.unit_code, IndicatorValue.period, IndicatorValue.column_id)
-        .subquery()
-    )
-    query = select(
-        IndicatorValue.unit_code,
-        IndicatorValue.period,
-        IndicatorValue.column_id,
-        IndicatorValue.value,
-    ).join(
-        latest,
-        and_(
-            IndicatorValue.unit_code == latest.c.unit_code,
-            IndicatorValue.period == latest.c.period,
-            IndicatorValue.column_id == latest.c.column_id,
-            IndicatorValue.upload_id == latest.c.upload_id,
-        ),
-    )
+            IndicatorValue.value,
+        ).where(IndicatorValue.period.in_(periods))
+    ).all()
+    names = ["upload_id", "unit_code", "period", "column_id", "value"]
+    columns = list(zip(*rows, strict=True)) if rows else [[] for _ in names]
     frame = pd.DataFrame(
-        session.execute(query).all(), columns=["unit_code", "period", "column_id", "value"]
+        {n: pd.Series(c, dtype=object) for n, c in zip(names, columns, strict=True)}
     )
+    frame["value"] = pd.to_numeric(frame["value"], errors="coerce").astype(float)
+    frame = frame.sort_values("upload_id", kind="stable")
+    frame = frame.drop_duplicates(["unit_code", "period", "column_id"], keep="last")
     if codes is not None:
         frame = frame[frame["unit_code"].isin(list(codes))]
-    return frame
+    return frame.drop(columns="upload_id").reset_index(drop=True)
 
 
 def periods_available(db: Database, scope: Scope) -> list[str]:
@@ -239,24 +230,46 @@ def current_values(
 ) -> pd.DataFrame:
     """Wide table (unit_code, period, one column per id) of the current values in the scope."""
     registry = current_registry(db, Scope.everything())
-    codes = scope.codes(registry)
-    with db.sessions() as s:
-        periods = list(periods) if periods is not None else periods_available(db, scope)
-        long = _current_long(s, periods, codes)
-    if long.empty:
-        return pd.DataFrame(columns=["unit_code", "period"])
-    wide = long.pivot_table(
-        index=["unit_code", "period"],
-        columns="column_id",
-        values="value",
-        aggfunc="first",
-        dropna=False,
+    periods = (
+        tuple(periods) if periods is not None else tuple(periods_available(db, Scope.everything()))
     )
-    wide = wide.reindex(
-        pd.MultiIndex.from_frame(long[["unit_code", "period"]].drop_duplicates())
-    ).reset_index()
-    wide.columns.name = None
-    return wide.astype({c: float for c in wide.columns if c not in ("unit_code", "period")})
+    with db.sessions() as s:
+        latest_upload = s.scalar(select(func.max(Upload.id)))
+    wide = _wide_values(db, latest_upload, periods)
+    if scope.roots is not None:
+        wide = wide[wide["unit_code"].isin(scope.codes(registry))].reset_index(drop=True)
+    return wide.copy()
+
+
+_WIDE_CACHE: dict[tuple, pd.DataFrame] = {}
+
+
+def _wide_values(db: Database, latest_upload: int | None, periods: tuple[str, ...]) -> pd.DataFrame:
+    """All current values of these months, pivoted; memoised per database state (uploads only
+    ever add rows, so the latest upload id identifies the state)."""
+    key = (db.url, id(db.engine), latest_upload, periods)
+    if key not in _WIDE_CACHE:
+        with db.sessions() as s:
+            long = _current_long(s, list(periods), None)
+        if long.empty:
+            wide = pd.DataFrame(columns=["unit_code", "period"])
+        else:
+            wide = long.pivot_table(
+                index=["unit_code", "period"],
+                columns="column_id",
+                values="value",
+                aggfunc="first",
+                dropna=False,
+            )
+            wide = wide.reindex(
+                pd.MultiIndex.from_frame(long[["unit_code", "period"]].drop_duplicates())
+            ).reset_index()
+            wide.columns.name = None
+            wide = wide.astype({c: float for c in wide.columns if c not in ("unit_code", "period")})
+        if len(_WIDE_CACHE) > 16:
+            _WIDE_CACHE.clear()
+        _WIDE_CACHE[key] = wide
+    return _WIDE_CACHE[key]
 
 
 def value_history(db: Database, scope: Scope, unit_code: str, period: str) -> pd.DataFrame:

@@ -1,0 +1,102 @@
+"""The graded district the app shows: stored data and the active rule-set versions, graded by the
+engine. Pure (no Streamlit); the app caches it on ``data_version``."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+
+import pandas as pd
+from sqlalchemy import func, select
+
+from .engine import Assessment, assess
+from .grades import GRADE_KEYS
+from .rollup import rollup
+from .rule_loader import LoadedRules
+from .store import Database, Scope
+from .store.assessments import load_rule_version, rule_versions
+from .store.registry import current_registry
+from .store.schema import AssessmentRun, RegistryVersion, RuleSetVersion, Upload
+from .store.uploads import current_values
+
+
+def data_version(db: Database) -> tuple:
+    """Changes whenever anything the grades depend on changes (a cheap cache key)."""
+    with db.sessions() as s:
+        return (
+            s.scalar(select(func.max(Upload.id))),
+            s.scalar(select(func.max(RegistryVersion.id))),
+            s.scalar(select(func.max(RuleSetVersion.id))),
+            s.scalar(select(func.max(AssessmentRun.id))),
+        )
+
+
+def active_versions(db: Database) -> list[int]:
+    """Per rule set: the latest published version, else the latest saved one."""
+    versions = rule_versions(db)
+    if versions.empty:
+        return []
+    out = []
+    for _, group in versions.groupby("rules_id"):
+        published = group[group["published"]]
+        out.append(int((published if len(published) else group)["id"].max()))
+    return sorted(out)
+
+
+@dataclass
+class District:
+    registry: pd.DataFrame
+    rules: list[LoadedRules]
+    versions: list[int]
+    assessments: list[Assessment]
+
+    @cached_property
+    def periods(self) -> list[str]:
+        return sorted({p for a in self.assessments for p in a.periods})
+
+    def table(self, period: str) -> pd.DataFrame:
+        frames = [a.table([period]) for a in self.assessments if period in a.periods]
+        if not frames:
+            return pd.DataFrame(columns=["unit_code", "grade", "score"])
+        table = pd.concat(frames, ignore_index=True)
+        for col in ("grade", "grade_label", "score_grade", "next_grade"):
+            table[col] = table[col].astype(str)
+        return table
+
+    def history(self) -> pd.DataFrame:
+        """unit_code, unit_name, parent_code, period, score, grade for every month."""
+        cols = ["unit_code", "unit_name", "parent_code", "period", "score", "grade", "grade_label"]
+        return pd.concat([self.table(p)[cols] for p in self.periods], ignore_index=True)
+
+    def assessment_of(self, unit_code: str) -> Assessment | None:
+        for a in self.assessments:
+            if unit_code in set(a.units["unit_code"]):
+                return a
+        return None
+
+    def parents(self, period: str) -> pd.DataFrame:
+        """街道/乡镇 and 区县 graded by the rule set that grades most units (its rollup, its bands)."""
+        if not self.assessments:
+            return pd.DataFrame()
+        main = max(self.assessments, key=lambda a: len(a.units)).compiled
+        labels = [main.label(r) for r in range(len(GRADE_KEYS))]
+        return rollup(
+            self.table(period), self.registry, main.rules.rollup, list(main.min_scores), labels
+        )
+
+
+def load_district(db: Database, versions: list[int] | None = None) -> District:
+    """Grade every stored month with the given (default: active) rule-set versions."""
+    registry = current_registry(db, Scope.everything())
+    versions = versions if versions is not None else active_versions(db)
+    rules = [load_rule_version(db, v) for v in versions]
+    data = current_values(db, Scope.everything())
+    graded = [assess(r, data, registry) for r in rules] if len(data) else []
+    return District(registry, rules, versions, graded)
+
+
+def in_scope(frame: pd.DataFrame, registry: pd.DataFrame, scope: Scope) -> pd.DataFrame:
+    """Rows of ``frame`` (by unit_code) the caller may see."""
+    if scope.roots is None:
+        return frame
+    return frame[frame["unit_code"].isin(scope.codes(registry))]

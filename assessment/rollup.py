@@ -1,0 +1,93 @@
+"""Grades for parent units (街道/乡镇, 区县) from their children, by the rule set's ``rollup``:
+``mean`` of the graded children's scores then the same bands, or the ``worst`` child color."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from .grades import GRADE_KEYS, MISSING_LABEL
+
+
+def unit_depths(registry: pd.DataFrame) -> pd.Series:
+    """Depth of each unit in the registry tree (the root is 0)."""
+    parent = dict(zip(registry["unit_code"], registry["parent_code"], strict=True))
+    depth: dict[str, int] = {}
+    for code in registry["unit_code"]:
+        chain, c = [], code
+        while c and c not in depth and c in parent:
+            chain.append(c)
+            c = parent[c]
+        base = depth.get(c, -1)
+        for k, node in enumerate(reversed(chain), 1):
+            depth[node] = base + k
+    return registry["unit_code"].map(depth)
+
+
+def rollup(
+    graded: pd.DataFrame,
+    registry: pd.DataFrame,
+    method: str,
+    min_scores: list[float],
+    labels: list[str],
+) -> pd.DataFrame:
+    """Every parent unit above the graded ones, graded from its children, bottom-up.
+
+    ``graded`` has unit_code, score and grade (a key, "" for 数据不全). Returns the parents with
+    unit_code, unit_name, unit_type, parent_code, score, grade, grade_label, and the number of
+    graded children per grade.
+    """
+    reg = registry.assign(depth=unit_depths(registry).to_numpy())
+    rank = {k: i for i, k in enumerate(GRADE_KEYS)}
+    level = graded[["unit_code", "score", "grade"]].merge(
+        reg[["unit_code", "parent_code", "depth"]], on="unit_code", how="left"
+    )
+    level["rank"] = level["grade"].map(rank).fillna(-1).astype(int)
+    out = []
+    while len(level) and (level["parent_code"] != "").any():
+        children = level[level["parent_code"] != ""]
+        deepest = children["depth"].max()
+        children = children[children["depth"] == deepest]
+        known = children[children["rank"] >= 0]
+        g = known.groupby("parent_code")
+        parents = pd.DataFrame({"unit_code": sorted(set(children["parent_code"]))})
+        parents["score"] = parents["unit_code"].map(g["score"].mean())
+        worst = parents["unit_code"].map(g["rank"].max())
+        if method == "worst":
+            prank = worst.fillna(-1).astype(int)
+        else:
+            s = parents["score"].to_numpy(dtype=float)
+            with np.errstate(invalid="ignore"):
+                prank = pd.Series(
+                    np.where(np.isnan(s), -1, (s[:, None] < np.array(min_scores)).sum(1))
+                )
+        parents["rank"] = prank.to_numpy()
+        counts = known.groupby(["parent_code", "rank"]).size().unstack(fill_value=0)
+        for r, key in enumerate(GRADE_KEYS):
+            col = counts[r] if r in counts.columns else pd.Series(dtype=int)
+            parents[f"n_{key}"] = parents["unit_code"].map(col).fillna(0).astype(int)
+        missing = children[children["rank"] < 0].groupby("parent_code").size()
+        parents["n_missing"] = parents["unit_code"].map(missing).fillna(0).astype(int)
+        parents = parents.merge(
+            reg[["unit_code", "parent_code", "depth"]], on="unit_code", how="left"
+        )
+        out.append(parents)
+        rest = level[~level["unit_code"].isin(children["unit_code"])]
+        level = pd.concat(
+            [rest, parents[["unit_code", "score", "rank", "parent_code", "depth"]]],
+            ignore_index=True,
+        )
+        level = level[~level["unit_code"].isin(out[-1]["unit_code"]) | True]
+        level = level.drop_duplicates("unit_code", keep="last")
+        level = level[level["depth"] < deepest]
+    if not out:
+        return pd.DataFrame(columns=["unit_code", "score", "grade", "grade_label"])
+    result = pd.concat(out, ignore_index=True).drop_duplicates("unit_code", keep="last")
+    keys = np.array([*GRADE_KEYS, ""], dtype=object)
+    names = np.array([*labels, MISSING_LABEL], dtype=object)
+    result["grade"] = keys[result["rank"].to_numpy()]
+    result["grade_label"] = names[result["rank"].to_numpy()]
+    result = result.drop(columns=["depth"]).merge(
+        reg[["unit_code", "unit_name", "unit_type"]], on="unit_code", how="left"
+    )
+    return result.sort_values("unit_code", ignore_index=True)

@@ -1,0 +1,142 @@
+"""Weight tweaking: a rule set with new weights or bands, what it changes, and how two versions
+differ. The app shows the result at once; nothing published changes until an assessment is."""
+
+from __future__ import annotations
+
+import pandas as pd
+import yaml
+
+from .engine import Assessment
+from .grades import GRADE_KEYS
+from .rule_loader import LoadedRules, parse_rules
+from .rules import RuleSet
+
+
+def with_changes(
+    loaded: LoadedRules,
+    weights: dict[str, float] | None = None,
+    min_scores: dict[str, float] | None = None,
+    version: str | None = None,
+) -> LoadedRules:
+    """The rule set with new weights (by dimension or indicator id) and grade min_scores,
+    validated like any rule file (a zero weight or bands out of order are reported)."""
+    data = yaml.safe_load(loaded.text)
+    weights = weights or {}
+
+    def walk(dims: list[dict]) -> None:
+        for d in dims:
+            if d["id"] in weights:
+                d["weight"] = float(weights[d["id"]])
+            for ind in d.get("indicators") or []:
+                if ind["id"] in weights:
+                    ind["weight"] = float(weights[ind["id"]])
+            walk(d.get("dimensions") or [])
+
+    walk(data["dimensions"])
+    for key, value in (min_scores or {}).items():
+        data["grades"][key]["min_score"] = float(value)
+    if version is not None:
+        data["version"] = version
+    text = yaml.safe_dump(data, allow_unicode=True, sort_keys=False, width=100)
+    return parse_rules(text, source=f"{loaded.rules.id}(调整)")
+
+
+def weight_table(rules: RuleSet) -> pd.DataFrame:
+    """Every dimension and indicator with its weight and its share of the parent."""
+    rows = []
+
+    def walk(dims, parent: str, depth: int) -> None:
+        total = sum(d.weight for d in dims)
+        for d in dims:
+            rows.append(
+                {
+                    "id": d.id,
+                    "name": d.name,
+                    "kind": "dimension",
+                    "parent": parent,
+                    "depth": depth,
+                    "weight": d.weight,
+                    "share": d.weight / total,
+                }
+            )
+            if d.indicators:
+                t = sum(i.weight for i in d.indicators)
+                for i in d.indicators:
+                    rows.append(
+                        {
+                            "id": i.id,
+                            "name": i.name,
+                            "kind": "indicator",
+                            "parent": d.id,
+                            "depth": depth + 1,
+                            "weight": i.weight,
+                            "share": i.weight / t,
+                        }
+                    )
+            walk(d.dimensions or [], d.id, depth + 1)
+
+    walk(rules.dimensions, "", 0)
+    return pd.DataFrame(rows)
+
+
+def compare(
+    before: Assessment, after: Assessment, period: str
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Counts per grade before and after, and every unit whose color changes (from -> to)."""
+    a = before.table([period])[["unit_code", "unit_name", "parent_code", "score", "grade"]]
+    b = after.table([period])[["unit_code", "score", "grade"]]
+    m = a.merge(b, on="unit_code", suffixes=("_before", "_after"))
+    m["grade_before"] = m["grade_before"].astype(str)
+    m["grade_after"] = m["grade_after"].astype(str)
+    counts = pd.DataFrame(
+        {
+            "grade": [*GRADE_KEYS, ""],
+            "before": [int((m["grade_before"] == g).sum()) for g in [*GRADE_KEYS, ""]],
+            "after": [int((m["grade_after"] == g).sum()) for g in [*GRADE_KEYS, ""]],
+        }
+    )
+    counts["change"] = counts["after"] - counts["before"]
+    changed = m[m["grade_before"] != m["grade_after"]].copy()
+    changed["score_change"] = changed["score_after"] - changed["score_before"]
+    rank = {g: i for i, g in enumerate([*GRADE_KEYS, ""])}
+    changed["direction"] = [
+        "变好" if rank[t] < rank[f] else "变差"
+        for f, t in zip(changed["grade_before"], changed["grade_after"], strict=True)
+    ]
+    return counts, changed.sort_values(["direction", "score_change"], ignore_index=True)
+
+
+def diff_rule_sets(a: RuleSet, b: RuleSet) -> pd.DataFrame:
+    """Weights, bands and scoring parameters that differ between two rule-set versions."""
+    rows = []
+    wa, wb = weight_table(a).set_index("id"), weight_table(b).set_index("id")
+    for key in wa.index.union(wb.index):
+        va = wa["weight"].get(key)
+        vb = wb["weight"].get(key)
+        if va != vb:
+            name = (wb if key in wb.index else wa).loc[key, "name"]
+            rows.append({"item": f"权重 · {name}", "id": key, "before": va, "after": vb})
+    for g in GRADE_KEYS[:-1]:
+        sa, sb = getattr(a.grades, g).min_score, getattr(b.grades, g).min_score
+        if sa != sb:
+            rows.append(
+                {
+                    "item": f"分数线 · {getattr(b.grades, g).label}",
+                    "id": g,
+                    "before": sa,
+                    "after": sb,
+                }
+            )
+    ia = {i.id: i.scoring.model_dump() for i in a.indicators()}
+    ib = {i.id: i.scoring.model_dump() for i in b.indicators()}
+    for key in sorted(set(ia) | set(ib)):
+        if ia.get(key) != ib.get(key):
+            rows.append(
+                {
+                    "item": f"评分方法 · {key}",
+                    "id": key,
+                    "before": str(ia.get(key)),
+                    "after": str(ib.get(key)),
+                }
+            )
+    return pd.DataFrame(rows, columns=["item", "id", "before", "after"])
