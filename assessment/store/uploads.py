@@ -11,6 +11,7 @@ import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+import numpy as np
 import pandas as pd
 from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
@@ -331,6 +332,9 @@ def data_fingerprint(frame: pd.DataFrame) -> str:
         "period",
         *sorted(c for c in frame.columns if c not in ("unit_code", "period")),
     ]
-    canon = frame[cols].sort_values(["period", "unit_code"], kind="stable")
-    text = canon.to_csv(index=False, float_format="%.17g", na_rep="")
-    return hashlib.sha256(text.encode()).hexdigest()
+    canon = frame[cols].sort_values(["period", "unit_code"], kind="stable").reset_index(drop=True)
+    digest = hashlib.sha256("\x1f".join(cols).encode())
+    keys = canon[cols[:2]].astype(object)
+    digest.update(pd.util.hash_pandas_object(keys, index=False).to_numpy().tobytes())
+    digest.update(canon[cols[2:]].to_numpy(dtype=np.float64, na_value=np.nan).tobytes())
+    return digest.hexdigest()
