@@ -4,13 +4,16 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test lint format bench sample clean
+.PHONY: app demo test lint format bench sample clean
 
 $(STAMP): requirements.txt pyproject.toml
 	python3 -m venv $(VENV)
 	$(PY) -m pip install -q --disable-pip-version-check -r requirements.txt
 	$(PY) -m pip install -q --disable-pip-version-check --no-deps -e .
 	touch $(STAMP)
+
+app: $(STAMP)    ## the app on the bundled sample district (embedded SQLite under ./data/)
+	$(VENV)/bin/streamlit run streamlit_app.py --server.address 127.0.0.1 --server.port 8501
 
 demo: $(STAMP)   ## grade the bundled sample district and print the color counts per month
 	$(VENV)/bin/fivecolor demo
@@ -24,8 +27,9 @@ format: $(STAMP)
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
 
-bench: $(STAMP)  ## scoring benchmark (10k, 100k, 600k units); see benchmarks/README.md
+bench: $(STAMP)  ## benchmarks: grading 10k/100k/600k units, a weight change on a city
 	$(PY) benchmarks/bench_grade.py
+	$(PY) benchmarks/bench_weights.py
 
 sample: $(STAMP) ## regenerate sample_data/ from its seeded generator
 	$(VENV)/bin/fivecolor sample --out sample_data

@@ -49,6 +49,11 @@ class District:
     rules: list[LoadedRules]
     versions: list[int]
     assessments: list[Assessment]
+    data: pd.DataFrame
+
+    def regrade(self, loaded: LoadedRules) -> Assessment:
+        """The same data under another rule set (e.g. weights being tweaked)."""
+        return assess(loaded, self.data, self.registry)
 
     @cached_property
     def periods(self) -> list[str]:
@@ -92,7 +97,7 @@ def load_district(db: Database, versions: list[int] | None = None) -> District:
     rules = [load_rule_version(db, v) for v in versions]
     data = current_values(db, Scope.everything())
     graded = [assess(r, data, registry) for r in rules] if len(data) else []
-    return District(registry, rules, versions, graded)
+    return District(registry, rules, versions, graded, data)
 
 
 def in_scope(frame: pd.DataFrame, registry: pd.DataFrame, scope: Scope) -> pd.DataFrame:

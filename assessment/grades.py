@@ -46,3 +46,14 @@ class Grade(Enum):
 GRADE_ORDER: tuple[Grade, ...] = tuple(Grade)
 GRADE_KEYS: tuple[str, ...] = tuple(g.key for g in GRADE_ORDER)
 _BY_KEY = {g.key: g for g in GRADE_ORDER}
+
+
+def legend() -> list[tuple[str, str, str]]:
+    """(key, text, hex) for the five grades and 数据不全, in display order: one place for charts,
+    badges and legends alike."""
+    return [(g.key, g.display(), g.hex) for g in GRADE_ORDER] + [("", MISSING_LABEL, MISSING_HEX)]
+
+
+def display(key: str) -> str:
+    """``绿·好`` for a grade key; 数据不全 for ""."""
+    return Grade.from_key(key).display() if key else MISSING_LABEL

@@ -54,25 +54,9 @@ def import_monthly(
 ) -> UploadOutcome:
     """Validate ``data`` and import it whole, or record the rejected attempt with its problems."""
     sha = hashlib.sha256(data).hexdigest()
-    registry = current_registry(db, Scope.everything())
-    raw = read_table(
-        data, name=filename, text_columns=text_headers(header_map(rule_sets)), sheet=sheet
+    frame, problems = check_monthly(
+        db, data, filename, scope, rule_sets, period, sheet, require_columns
     )
-    ingested = ingest_monthly(
-        raw,
-        rule_sets,
-        registry if len(registry) else None,
-        period=period,
-        require_columns=require_columns,
-    )
-    problems = list(ingested.problems)
-    frame = ingested.frame
-    if frame is not None:
-        problems += _scope_problems(frame, registry, scope, filename)
-    if len(registry) == 0:
-        problems.append(
-            Problem("no_registry", "还没有导入单位名册:请先导入单位名册", file=filename)
-        )
     errors = errors_only(problems)
     if not errors and frame is not None:
         previous = _same_file(db, sha, frame)
@@ -120,6 +104,40 @@ def import_monthly(
             errors=len(errors),
         )
     return UploadOutcome(upload.id, upload.status, problems, changes, upload.rows)
+
+
+def check_monthly(
+    db: Database,
+    data: bytes,
+    filename: str,
+    scope: Scope,
+    rule_sets: Sequence[RuleSet],
+    period: str | None = None,
+    sheet: str | None = None,
+    require_columns: bool = True,
+) -> tuple[pd.DataFrame | None, list[Problem]]:
+    """Everything an import checks, without writing: the tidy table (None on error) and every
+    problem (the upload page shows them before the organizer confirms)."""
+    registry = current_registry(db, Scope.everything())
+    raw = read_table(
+        data, name=filename, text_columns=text_headers(header_map(rule_sets)), sheet=sheet
+    )
+    ingested = ingest_monthly(
+        raw,
+        rule_sets,
+        registry if len(registry) else None,
+        period=period,
+        require_columns=require_columns,
+    )
+    problems = list(ingested.problems)
+    frame = ingested.frame
+    if frame is not None:
+        problems += _scope_problems(frame, registry, scope, filename)
+    if len(registry) == 0:
+        problems.append(
+            Problem("no_registry", "还没有导入单位名册:请先导入单位名册", file=filename)
+        )
+    return (None if errors_only(problems) else frame), problems
 
 
 def _insert_values(session: Session, rows: list[dict]) -> None:

@@ -1,0 +1,1 @@
+"""The Streamlit shell: thin pages over the core (``assessment``); no scoring here."""

@@ -1,0 +1,190 @@
+"""Altair charts for the pages. Pure functions from frames to charts; colors from the one grade
+table; SVG renderer so every mark is an accessible, clickable element."""
+
+from __future__ import annotations
+
+import altair as alt
+import pandas as pd
+
+from assessment.grades import legend
+
+SVG = {"embedOptions": {"renderer": "svg", "actions": False}}
+TEXTS = [text for _, text, _ in legend()]
+COLORS = [hex_ for _, _, hex_ in legend()]
+GRADE_SCALE = alt.Scale(domain=TEXTS, range=COLORS)
+TEXT_ON = {"绿·好": "white", "蓝·较好": "white", "红·差": "white"}
+
+
+def _grade_text(keys: pd.Series) -> pd.Series:
+    from assessment.grades import display
+
+    return keys.fillna("").astype(str).map(display)
+
+
+def tile_layout(units: pd.DataFrame, group: str, columns: int) -> pd.DataFrame:
+    """x, y for a grid of tiles grouped (one block of rows per group, a title row above each)."""
+    rows, y = [], 0
+    for name, block in units.groupby(group, sort=False):
+        rows.append({"kind": "title", "x": 0, "y": y, "title": str(name)})
+        y += 1
+        for i, rec in enumerate(block.to_dict("records")):
+            rows.append({**rec, "kind": "tile", "x": i % columns, "y": y + i // columns})
+        y += (len(block) + columns - 1) // columns
+    return pd.DataFrame(rows)
+
+
+def tile_grid(
+    units: pd.DataFrame, group: str = "parent_name", columns: int = 8, name: str = "pick"
+) -> alt.Chart:
+    """One tile per unit: its color, name and label; click selects ``unit_code``."""
+    data = units.assign(grade_text=_grade_text(units["grade"]))
+    data["label"] = data["unit_name"] + "\n" + data["grade_text"]
+    layout = tile_layout(data, group, columns)
+    tiles = layout[layout["kind"] == "tile"]
+    titles = layout[layout["kind"] == "title"]
+    n_rows = int(layout["y"].max()) + 1 if len(layout) else 1
+    pick = alt.selection_point(name=name, fields=["unit_code"], on="click")
+    x = alt.X("x:O", axis=None, scale=alt.Scale(domain=list(range(columns))))
+    y = alt.Y("y:O", axis=None, scale=alt.Scale(domain=list(range(n_rows))))
+    base = alt.Chart(tiles).encode(x=x, y=y)
+    rect = (
+        base.mark_rect(stroke="white", strokeWidth=3, cornerRadius=4)
+        .encode(
+            color=alt.Color("grade_text:N", scale=GRADE_SCALE, legend=None),
+            opacity=alt.condition(pick, alt.value(1), alt.value(0.55)),
+            tooltip=[
+                alt.Tooltip("unit_name:N", title="单位"),
+                alt.Tooltip("grade_text:N", title="等级"),
+                alt.Tooltip("score:Q", title="总分", format=".1f"),
+                alt.Tooltip("reasons:N", title="原因"),
+            ],
+        )
+        .add_params(pick)
+    )
+    text = base.mark_text(lineBreak="\n", fontSize=11, fontWeight="bold").encode(
+        text="label:N",
+        color=alt.condition(
+            alt.FieldOneOfPredicate(field="grade_text", oneOf=list(TEXT_ON)),
+            alt.value("white"),
+            alt.value("#222"),
+        ),
+    )
+    title = (
+        alt.Chart(titles)
+        .mark_text(align="left", dx=-50, fontSize=13, fontWeight="bold", color="#333")
+        .encode(x=x, y=y, text="title:N")
+    )
+    return (rect + text + title).properties(width=columns * 112, height=n_rows * 46, usermeta=SVG)
+
+
+def score_trend(history: pd.DataFrame, min_scores: list[float]) -> alt.Chart:
+    """A unit's score over the months, on the grade bands."""
+    edges = [100.0, *min_scores, 0.0]
+    bands = pd.DataFrame({"top": edges[:-1], "bottom": edges[1:], "grade_text": TEXTS[:5]})
+    band = (
+        alt.Chart(bands)
+        .mark_rect(opacity=0.18)
+        .encode(
+            y=alt.Y(
+                "bottom:Q",
+                title="总分",
+                scale=alt.Scale(
+                    domain=[
+                        max(0, min(history["score"].min() - 10, min_scores[-1] - 5))
+                        if len(history) and history["score"].notna().any()
+                        else 0,
+                        100,
+                    ]
+                ),
+            ),
+            y2="top:Q",
+            color=alt.Color("grade_text:N", scale=GRADE_SCALE, legend=alt.Legend(title="等级")),
+        )
+    )
+    data = history.assign(grade_text=_grade_text(history["grade"]))
+    line = (
+        alt.Chart(data)
+        .mark_line(point=alt.OverlayMarkDef(size=70, filled=True), color="#333")
+        .encode(
+            x=alt.X("period:O", title="月份"),
+            y="score:Q",
+            tooltip=[
+                alt.Tooltip("period:O", title="月份"),
+                alt.Tooltip("score:Q", format=".1f", title="总分"),
+                alt.Tooltip("grade_text:N", title="等级"),
+            ],
+        )
+    )
+    return (band + line).properties(height=260, usermeta=SVG)
+
+
+def dimension_bars(dims: pd.DataFrame) -> alt.Chart:
+    """Dimension scores with their floors marked."""
+    bars = (
+        alt.Chart(dims)
+        .mark_bar(color="#4a6fa5")
+        .encode(
+            x=alt.X("score:Q", title="得分", scale=alt.Scale(domain=[0, 100])),
+            y=alt.Y("name:N", title=None, sort=None),
+            tooltip=[
+                alt.Tooltip("name:N", title="维度"),
+                alt.Tooltip("score:Q", format=".1f", title="得分"),
+            ],
+        )
+    )
+    floors = (
+        alt.Chart(dims.dropna(subset=["floor"]))
+        .mark_tick(color="#d7261e", thickness=3, size=22)
+        .encode(x="floor:Q", y=alt.Y("name:N", sort=None))
+    )
+    return (bars + floors).properties(height=34 * len(dims), usermeta=SVG)
+
+
+def grade_heatmap(history: pd.DataFrame) -> alt.Chart:
+    """Unit x month, each cell the month's color (with its label in the tooltip)."""
+    data = history.assign(grade_text=_grade_text(history["grade"]))
+    units = data.drop_duplicates("unit_code")["unit_name"].tolist()
+    return (
+        alt.Chart(data)
+        .mark_rect(stroke="white")
+        .encode(
+            x=alt.X("period:O", title="月份"),
+            y=alt.Y("unit_name:N", title=None, sort=units),
+            color=alt.Color(
+                "grade_text:N", scale=GRADE_SCALE, legend=alt.Legend(title="等级", orient="top")
+            ),
+            tooltip=[
+                alt.Tooltip("unit_name:N", title="单位"),
+                alt.Tooltip("period:O", title="月份"),
+                alt.Tooltip("grade_text:N", title="等级"),
+                alt.Tooltip("score:Q", format=".1f", title="总分"),
+            ],
+        )
+        .properties(height=max(200, 14 * len(units)), usermeta=SVG)
+    )
+
+
+def transition_heatmap(trans: pd.DataFrame) -> alt.Chart:
+    """How many units went from each color to each color between consecutive months."""
+    data = trans.assign(
+        from_text=_grade_text(trans["from_grade"]), to_text=_grade_text(trans["to_grade"])
+    )
+    base = alt.Chart(data).encode(
+        x=alt.X("to_text:N", title="本月", sort=TEXTS),
+        y=alt.Y("from_text:N", title="上月", sort=TEXTS),
+    )
+    cells = base.mark_rect().encode(
+        color=alt.Color("count:Q", scale=alt.Scale(scheme="greys"), legend=None),
+        tooltip=[
+            alt.Tooltip("from_text:N", title="上月"),
+            alt.Tooltip("to_text:N", title="本月"),
+            alt.Tooltip("count:Q", title="单位数"),
+        ],
+    )
+    labels = base.mark_text(fontSize=13).encode(
+        text="count:Q",
+        color=alt.condition(
+            alt.datum.count > trans["count"].max() / 2, alt.value("white"), alt.value("black")
+        ),
+    )
+    return (cells + labels).properties(width=420, height=300, usermeta=SVG)

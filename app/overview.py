@@ -1,0 +1,88 @@
+"""五色图: the live color grid of the hierarchy, counts per color, drill-down."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from app.charts import tile_grid
+from app.common import district, legend_bar, period_picker, sidebar, visible
+from assessment.grades import GRADE_ORDER, MISSING_LABEL
+
+MAX_TILES = 600  # above this the unit level is shown one street at a time
+
+d = district()
+sidebar(d)
+st.title("五色图")
+c1, c2, c3 = st.columns([1, 1, 2])
+with c1:
+    period = period_picker(d)
+if period is None:
+    st.stop()
+reg = d.registry
+names = dict(zip(reg["unit_code"], reg["unit_name"], strict=True))
+table = visible(d.table(period), d)
+parents = visible(d.parents(period), d)
+streets = parents[parents["unit_type"].isin(["街道", "镇", "乡"])].sort_values("unit_code")
+with c2:
+    level = st.radio("层级", ["村/社区", "街道/乡镇"], horizontal=True, key="level")
+with c3:
+    options = ["全部", *streets["unit_code"]]
+    chosen = st.session_state.get("parent_filter", "全部")
+    parent = st.selectbox(
+        "上级单位",
+        options,
+        index=options.index(chosen) if chosen in options else 0,
+        format_func=lambda c: "全部" if c == "全部" else names.get(c, c),
+        key="parent_select",
+    )
+    st.session_state["parent_filter"] = parent
+if parent != "全部":
+    table = table[table["parent_code"] == parent]
+
+# Counts per color with the change from the month before.
+before = None
+if d.periods.index(period) > 0:
+    before = visible(d.table(d.periods[d.periods.index(period) - 1]), d)
+    if parent != "全部":
+        before = before[before["parent_code"] == parent]
+cols = st.columns(6)
+for col, (key, text) in zip(
+    cols, [(g.key, g.display()) for g in GRADE_ORDER] + [("", MISSING_LABEL)], strict=True
+):
+    n = int((table["grade"] == key).sum())
+    delta = None if before is None else n - int((before["grade"] == key).sum())
+    col.metric(
+        text,
+        n,
+        delta=delta,
+        delta_color="off"
+        if key in ("", "blue")
+        else ("inverse" if key in ("yellow", "orange", "red") else "normal"),
+    )
+legend_bar()
+
+if level == "街道/乡镇":
+    shown = streets if parent == "全部" else streets[streets["unit_code"] == parent]
+    shown = shown.assign(parent_name="街道/乡镇(按下属单位汇总)", reasons="")
+    st.caption(
+        "点击一个街道/乡镇,进入其下属村/社区。评定方法: 规则集的 rollup(下属单位总分的平均)。"
+    )
+    event = st.altair_chart(
+        tile_grid(shown, columns=6, name="zoom"), on_select="rerun", key="streets"
+    )
+    picked = event.selection.get("zoom") if event else None
+    if picked:
+        st.session_state["parent_filter"] = picked[0]["unit_code"]
+        st.session_state["level"] = "村/社区"
+        st.rerun()
+else:
+    if len(table) > MAX_TILES:
+        st.info(f"共 {len(table)} 个单位:请先选择一个上级单位,或切换到“街道/乡镇”层级。")
+        st.stop()
+    units = table.assign(parent_name=table["parent_code"].map(names))
+    st.caption("点击一个单位查看详情:为什么是这个颜色、失分最多的指标、如何提升。")
+    event = st.altair_chart(tile_grid(units), on_select="rerun", key="grid")
+    picked = event.selection.get("pick") if event else None
+    if picked:
+        st.session_state["unit"] = picked[0]["unit_code"]
+        st.switch_page("app/unit.py")

@@ -1,0 +1,105 @@
+"""跟进督办: follow-ups by status, owner and deadline, overdue first; move them along with a
+comment; see whether next month's data cleared the cause."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from app.common import database, district, sidebar, user_name, user_scope
+from assessment.followups import cleared
+from assessment.problems import ProblemsError
+from assessment.store.tasks import STATUSES, TRANSITIONS, list_tasks, move_task, task_events
+
+d = district()
+sidebar(d)
+db = database()
+st.title("跟进督办")
+tasks = list_tasks(db, user_scope())
+if tasks.empty:
+    st.info("还没有督办事项:在“单位详情”的处理意见中点击“生成督办事项”。")
+    st.stop()
+names = dict(zip(d.registry["unit_code"], d.registry["unit_name"], strict=True))
+
+
+def resolution(row) -> str:
+    a = d.assessment_of(row.unit_code)
+    result = None if a is None else cleared(a, row.unit_code, row.period, row.source)
+    return {True: "已消除", False: "未消除", None: "待下月数据"}[result]
+
+
+tasks = tasks.assign(
+    unit_name=tasks["unit_code"].map(names),
+    next_month=[resolution(r) for r in tasks.itertuples()],
+    flag=tasks["overdue"].map({True: "⚠ 逾期", False: ""}),
+)
+c1, c2, c3 = st.columns(3)
+status = c1.multiselect("状态", list(STATUSES), default=list(STATUSES[:3]), key="task_status")
+owners = sorted(tasks["owner_role"].unique())
+owner = c2.selectbox("责任方", ["全部", *owners], key="task_owner")
+c3.metric("逾期", int(tasks.loc[tasks["status"] != "已销号", "overdue"].sum()))
+shown = tasks[tasks["status"].isin(status)]
+if owner != "全部":
+    shown = shown[shown["owner_role"] == owner]
+st.dataframe(
+    shown[
+        [
+            "id",
+            "flag",
+            "status",
+            "unit_name",
+            "period",
+            "action",
+            "owner_role",
+            "due_date",
+            "next_month",
+        ]
+    ].rename(
+        columns={
+            "id": "编号",
+            "flag": "",
+            "status": "状态",
+            "unit_name": "单位",
+            "period": "月份",
+            "action": "处理意见",
+            "owner_role": "责任方",
+            "due_date": "期限",
+            "next_month": "下月数据",
+        }
+    ),
+    hide_index=True,
+    width="stretch",
+    key="task_table",
+)
+
+st.subheader("办理")
+ids = list(shown["id"])
+if not ids:
+    st.stop()
+labels = {r.id: f"#{r.id} {r.unit_name} · {r.action[:30]}" for r in shown.itertuples()}
+task_id = st.selectbox("督办事项", ids, format_func=labels.get, key="task_pick")
+task = tasks[tasks["id"] == task_id].iloc[0]
+st.markdown(
+    f"**{task['action']}**  \n状态: {task['status']} · 期限: {task['due_date']} · 下月数据: {task['next_month']}"
+)
+allowed = TRANSITIONS[task["status"]]
+if allowed:
+    c1, c2 = st.columns([1, 2])
+    to = c1.selectbox("改为", allowed, key="task_to")
+    comment = c2.text_input("办理说明", key="task_comment", placeholder="如:已约谈,整改方案已报送")
+    if st.button("提交", type="primary"):
+        try:
+            move_task(db, user_scope(), int(task_id), to, user_name(), comment)
+            st.success(f"#{task_id} → {to}")
+            st.rerun()
+        except ProblemsError as exc:
+            st.error(exc.problems[0].message)
+else:
+    st.success("已销号。")
+st.caption("办理记录")
+st.dataframe(
+    task_events(db, user_scope(), int(task_id)).rename(
+        columns={"at": "时间", "who": "办理人", "from": "原状态", "to": "新状态", "comment": "说明"}
+    ),
+    hide_index=True,
+    width="stretch",
+)

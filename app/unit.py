@@ -1,0 +1,169 @@
+"""单位详情: why this color, the indicators that cost the most, the way up, the months before,
+and the suggested follow-ups, each one click from a tracked task."""
+
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+import streamlit as st
+
+from app.charts import dimension_bars, score_trend
+from app.common import (
+    badge,
+    database,
+    district,
+    period_picker,
+    sidebar,
+    user_name,
+    user_scope,
+    visible,
+)
+from assessment.explain import STATUS_TEXT, explain
+from assessment.followups import suggest
+from assessment.grades import display
+from assessment.store.tasks import create_tasks, list_tasks
+
+d = district()
+sidebar(d)
+st.title("单位详情")
+units = visible(d.registry[d.registry["unit_type"].isin(["社区", "村"])], d)
+if units.empty:
+    st.info("您的辖区内没有村/社区。")
+    st.stop()
+labels = {c: f"{n}({c})" for c, n in zip(units["unit_code"], units["unit_name"], strict=True)}
+codes = list(labels)
+current = st.session_state.get("unit")
+c1, c2 = st.columns([2, 1])
+with c1:
+    code = st.selectbox(
+        "单位",
+        codes,
+        index=codes.index(current) if current in codes else 0,
+        format_func=labels.get,
+        key="unit_select",
+    )
+    st.session_state["unit"] = code
+with c2:
+    period = period_picker(d)
+if period is None:
+    st.stop()
+a = d.assessment_of(code)
+if a is None or period not in a.periods:
+    st.warning("该单位不在任何规则集的评定范围内。")
+    st.stop()
+e = explain(a, code, period)
+
+st.markdown(f"### {e.unit_name} &nbsp; {badge(e.grade or '', '1.1rem')}", unsafe_allow_html=True)
+m1, m2, m3 = st.columns(3)
+m1.metric("总分", "—" if math.isnan(e.score) else f"{e.score:.1f}")
+m2.metric("按分数应为", display(e.score_grade or ""))
+m3.metric("规则集", f"{a.rules.name} {a.rules.version}")
+
+st.subheader("为什么是这个颜色")
+if e.grade is None:
+    st.warning(f"数据不全:{e.reasons[0].detail if e.reasons else ''}。不显示颜色,不计入排名。")
+elif e.reasons:
+    for r in e.reasons:
+        basis = f"(依据: {r.basis})" if r.basis else ""
+        st.error(f"**{r.name}**: {r.detail} → 至多 {display(r.cap)} {basis}")
+else:
+    st.success("等级由总分决定,没有一票否决、维度底线或连续预警降级。")
+if e.vetoes_triggered and not any(r.kind == "veto" for r in e.reasons):
+    st.warning("触发的否决项(未改变等级): " + "、".join(e.vetoes_triggered))
+
+if e.grade is not None:
+    left, right = st.columns([1, 1])
+    with left:
+        st.subheader("维度得分")
+        dims = pd.DataFrame(
+            [{"name": x.name, "score": x.score, "floor": x.floor} for x in e.dimensions]
+        )
+        st.altair_chart(dimension_bars(dims), width="stretch")
+    with right:
+        st.subheader("提升路径")
+        ng = e.next_grade
+        if ng.held_by:
+            st.info(
+                "受“"
+                + "、".join(r.name for r in ng.held_by)
+                + "”限制,仅提高分数不能改变等级,须先消除该问题。"
+            )
+        elif ng.target is None:
+            st.success("已是最高等级。")
+        else:
+            st.write(f"距 **{display(ng.target)}** 还差 **{ng.points_needed:.2f}** 分。")
+            if ng.candidates:
+                st.dataframe(
+                    pd.DataFrame(
+                        [
+                            {
+                                "指标": c.name,
+                                "当前值": c.raw_now,
+                                "需要达到": c.raw_needed,
+                                "方向": "降到 ≤" if c.lower_is_better else "提高到 ≥",
+                            }
+                            for c in ng.candidates
+                        ]
+                    ),
+                    hide_index=True,
+                    width="stretch",
+                    column_config={
+                        "当前值": st.column_config.NumberColumn(format="%.2f"),
+                        "需要达到": st.column_config.NumberColumn(format="%.2f"),
+                    },
+                )
+            else:
+                st.write("没有单项指标能独自补足,须多项同时改进。")
+
+    st.subheader("指标明细(失分从多到少)")
+    rows = [
+        {
+            "指标": x.name,
+            "原始值": x.raw,
+            "单位": x.unit,
+            "得分": x.score,
+            "权重": x.weight * 100,
+            "失分": x.lost,
+            "说明": STATUS_TEXT.get(x.status, ""),
+        }
+        for x in e.indicators
+    ]
+    st.dataframe(
+        pd.DataFrame(rows),
+        hide_index=True,
+        width="stretch",
+        column_config={
+            "原始值": st.column_config.NumberColumn(format="%.2f"),
+            "得分": st.column_config.NumberColumn(format="%.1f"),
+            "权重": st.column_config.NumberColumn("权重(%)", format="%.1f"),
+            "失分": st.column_config.ProgressColumn(
+                format="%.2f", min_value=0, max_value=max(1.0, max(r["失分"] for r in rows))
+            ),
+        },
+    )
+
+st.subheader("历月得分")
+history = d.history()
+history = history[history["unit_code"] == code]
+st.altair_chart(score_trend(history, list(a.compiled.min_scores)), width="stretch")
+
+st.subheader("处理意见")
+todo = suggest(a, period)
+todo = todo[todo["unit_code"] == code]
+if todo.empty:
+    st.write("本月没有需要跟进的问题。")
+existing = list_tasks(database(), user_scope())
+existing = existing[(existing["unit_code"] == code) & (existing["period"] == period)]
+for k, row in enumerate(todo.to_dict("records")):
+    done = existing[existing["source"] == row["source"]]
+    with st.container(border=True):
+        st.markdown(
+            f"**{row['action']}**  \n责任: {row['owner']} · 期限: {row['due_date']} · 来源: `{row['source']}`"
+        )
+        if len(done):
+            st.caption(f"已生成督办事项 #{int(done['id'].iloc[0])}({done['status'].iloc[0]})")
+        elif st.button("生成督办事项", key=f"task_{k}"):
+            ids = create_tasks(database(), user_scope(), pd.DataFrame([row]), user_name())
+            st.success(f"已生成督办事项 #{ids[0]},可在“跟进督办”中跟踪。")
+            st.rerun()
