@@ -95,3 +95,11 @@ def badge(key: str, size: str = "1rem") -> str:
 
 def legend_bar() -> None:
     st.markdown(" ".join(badge(k, "0.85rem") for k, _, _ in legend()), unsafe_allow_html=True)
+
+
+def selected(event: object, name: str) -> list[dict]:
+    """The points picked in a chart's selection ``name`` (empty when nothing is picked)."""
+    if not event:
+        return []
+    selection = event.get("selection", {})
+    return list(selection.get(name) or [])

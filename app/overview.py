@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from app.charts import tile_grid
-from app.common import district, legend_bar, period_picker, sidebar, visible
+from app.common import district, legend_bar, period_picker, selected, sidebar, visible
 from assessment.grades import GRADE_ORDER, MISSING_LABEL
 
 MAX_TILES = 600  # above this the unit level is shown one street at a time
@@ -13,6 +13,10 @@ MAX_TILES = 600  # above this the unit level is shown one street at a time
 d = district()
 sidebar(d)
 st.title("五色图")
+zoom = st.session_state.pop("zoom_to", None)
+if zoom:  # a street was clicked last run: apply it before the widgets are drawn
+    st.session_state["level"] = "村/社区"
+    st.session_state["parent_select"] = zoom
 c1, c2, c3 = st.columns([1, 1, 2])
 with c1:
     period = period_picker(d)
@@ -27,15 +31,14 @@ with c2:
     level = st.radio("层级", ["村/社区", "街道/乡镇"], horizontal=True, key="level")
 with c3:
     options = ["全部", *streets["unit_code"]]
-    chosen = st.session_state.get("parent_filter", "全部")
+    if st.session_state.get("parent_select") not in options:
+        st.session_state["parent_select"] = "全部"
     parent = st.selectbox(
         "上级单位",
         options,
-        index=options.index(chosen) if chosen in options else 0,
         format_func=lambda c: "全部" if c == "全部" else names.get(c, c),
         key="parent_select",
     )
-    st.session_state["parent_filter"] = parent
 if parent != "全部":
     table = table[table["parent_code"] == parent]
 
@@ -70,10 +73,9 @@ if level == "街道/乡镇":
     event = st.altair_chart(
         tile_grid(shown, columns=6, name="zoom"), on_select="rerun", key="streets"
     )
-    picked = event.selection.get("zoom") if event else None
+    picked = selected(event, "zoom")
     if picked:
-        st.session_state["parent_filter"] = picked[0]["unit_code"]
-        st.session_state["level"] = "村/社区"
+        st.session_state["zoom_to"] = picked[0]["unit_code"]
         st.rerun()
 else:
     if len(table) > MAX_TILES:
@@ -82,7 +84,7 @@ else:
     units = table.assign(parent_name=table["parent_code"].map(names))
     st.caption("点击一个单位查看详情:为什么是这个颜色、失分最多的指标、如何提升。")
     event = st.altair_chart(tile_grid(units), on_select="rerun", key="grid")
-    picked = event.selection.get("pick") if event else None
+    picked = selected(event, "pick")
     if picked:
         st.session_state["unit"] = picked[0]["unit_code"]
         st.switch_page("app/unit.py")

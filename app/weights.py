@@ -80,7 +80,9 @@ def editor() -> None:
         )
         return
     edits = diff_rule_sets(base.rules, changed_rules.rules)
-    after = before if edits.empty else regrade(changed_rules.sha256, data_version(db), changed_rules)
+    after = (
+        before if edits.empty else regrade(changed_rules.sha256, data_version(db), changed_rules)
+    )
     counts, changed = compare(before, after, period)
     with right:
         counts = counts.assign(等级=counts["grade"].map(display)).rename(

@@ -1,0 +1,186 @@
+"""Every page of the app, headless with Streamlit's AppTest, on a copy of the seeded sample."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import pandas as pd
+import pytest
+import streamlit as st
+from conftest import ROOT
+from streamlit.testing.v1 import AppTest
+
+from assessment.district import load_district
+from assessment.store import Scope, open_database
+from assessment.store.seed import seed_sample
+from assessment.store.tasks import list_tasks
+from assessment.store.uploads import upload_history
+
+APP = str(ROOT / "streamlit_app.py")
+BAD_GB18030 = ROOT / "tests" / "bad_uploads" / "gb18030_bad_rows.csv"
+ALL = Scope.everything()
+
+
+@pytest.fixture(scope="session")
+def seeded_file(tmp_path_factory):
+    path = tmp_path_factory.mktemp("seed") / "app.db"
+    db = open_database(f"sqlite:///{path}")
+    seed_sample(db)
+    db.dispose()
+    return path
+
+
+@pytest.fixture
+def app(seeded_file, tmp_path, monkeypatch):
+    path = tmp_path / "app.db"
+    shutil.copy(seeded_file, path)
+    url = f"sqlite:///{path}"
+    monkeypatch.setenv("FIVECOLOR_DB", url)
+    st.cache_resource.clear()  # the database handle is cached per process
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.run()
+    assert not at.exception
+    at.db = open_database(url, upgrade=False)
+    yield at
+    at.db.dispose()
+    st.cache_resource.clear()
+
+
+def table_with(at: AppTest, column: str) -> pd.DataFrame:
+    """The first table on the page that has ``column``."""
+    return next(df.value for df in at.dataframe if column in df.value.columns)
+
+
+def page(at: AppTest, path: str) -> AppTest:
+    at.switch_page(path)
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def test_overview_shows_counts_with_labels_and_the_tile_grid(app):
+    labels = [m.label for m in app.metric]
+    assert labels == ["绿·好", "蓝·较好", "黄·合格", "橙·较差", "红·差", "数据不全"]
+    district = load_district(app.db)
+    latest = district.table(district.periods[-1])
+    assert [int(m.value) for m in app.metric] == [
+        int((latest["grade"] == g).sum()) for g in ["green", "blue", "yellow", "orange", "red", ""]
+    ]
+    assert len(app.get("vega_lite_chart")) == 1
+    spec = json.dumps(json.loads(app.get("vega_lite_chart")[0].proto.spec), ensure_ascii=False)
+    assert "绿·好" in spec and "#2e9d48" in spec  # colors with their labels, from the one table
+
+
+def test_clicking_a_tile_opens_that_unit(app):
+    app.session_state["grid"] = {"selection": {"pick": [{"unit_code": "500188006003"}]}}
+    app.run()
+    assert not app.exception
+    assert app.title[0].value == "单位详情"
+    assert app.selectbox(key="unit_select").value == "500188006003"
+
+
+def test_a_street_zooms_in_from_the_street_level(app):
+    app.radio(key="level").set_value("街道/乡镇").run()
+    app.session_state["streets"] = {"selection": {"zoom": [{"unit_code": "500188002000"}]}}
+    app.run()
+    assert not app.exception
+    assert app.selectbox(key="parent_select").value == "500188002000"
+    assert sum(int(m.value) for m in app.metric) == 14  # 双凤街道's communities
+
+
+def test_a_street_organizer_sees_only_their_street(app):
+    app.selectbox(key="user_label").set_value("双凤街道组织委员").run()
+    assert sum(int(m.value) for m in app.metric) == 14
+
+
+def test_unit_page_explains_a_vetoed_unit_and_turns_a_suggestion_into_a_task(app):
+    app.session_state["unit"] = "500188006003"
+    app.session_state["period"] = "2026-02"
+    page(app, "app/unit.py")
+    assert any(
+        "发生2人及以上亡人事故" in e.value and "安全生产责任制" in e.value for e in app.error
+    )
+    assert any("仅提高分数不能改变等级" in i.value for i in app.info)
+    before = len(list_tasks(app.db, ALL))
+    buttons = [b for b in app.button if b.label == "生成督办事项"]
+    assert buttons
+    buttons[0].click().run()
+    assert not app.exception
+    assert len(list_tasks(app.db, ALL)) == before + 1
+
+
+def test_upload_of_a_gb18030_file_with_bad_rows_lists_every_issue_and_imports_nothing(app):
+    page(app, "app/upload.py")
+    app.selectbox(key="upload_period").set_value("2026-03").run()
+    history_before = upload_history(app.db, ALL)
+    app.file_uploader(key="upload_file").set_value(
+        (BAD_GB18030.name, BAD_GB18030.read_bytes(), "text/csv")
+    ).run()
+    assert not app.exception
+    assert any("发现 2 个错误" in e.value for e in app.error)
+    problems = table_with(app, "代码")
+    assert set(problems["代码"]) >= {"not_a_number", "out_of_range"}
+    assert "“很高”不是数字" in " ".join(problems["说明"])
+    assert not [b for b in app.button if b.label.startswith("确认导入")]
+    pd.testing.assert_frame_equal(upload_history(app.db, ALL), history_before)
+
+
+def test_upload_of_a_good_file_is_previewed_then_imported_on_confirm(app):
+    page(app, "app/upload.py")
+    good = (ROOT / "sample_data" / "indicators_2026-10.csv").read_bytes()
+    fixed = good.replace(b"500188001001,", b"500188001001,", 1)
+    frame = pd.read_csv(__import__("io").BytesIO(fixed), dtype=str, keep_default_na=False)
+    frame.loc[0, "theme_day_attendance_rate"] = "99"
+    app.selectbox(key="upload_period").set_value("2026-10").run()
+    app.file_uploader(key="upload_file").set_value(
+        ("fix.csv", frame.to_csv(index=False).encode(), "text/csv")
+    ).run()
+    confirm = [b for b in app.button if b.label.startswith("确认导入")]
+    assert confirm
+    confirm[0].click().run()
+    assert not app.exception
+    assert any("已导入" in s.value for s in app.success)
+    assert upload_history(app.db, ALL).iloc[0]["filename"] == "fix.csv"
+
+
+def test_a_weight_change_lists_the_units_that_would_change_color(app):
+    page(app, "app/weights.py")
+    assert any("0 个单位会变色" in m.value for m in app.markdown)
+    app.number_input(key="band_community_green").set_value(85.0).run()
+    assert not app.exception
+    changed = table_with(app, "从")
+    assert len(changed) > 0
+    assert set(changed["从"]) == {"蓝·较好"} and set(changed["到"]) == {"绿·好"}
+    counts = table_with(app, "调整后").set_index("等级")
+    assert counts.loc["绿·好", "变化"] == len(changed)
+
+
+def test_saving_a_weight_change_makes_a_new_unpublished_version(app):
+    from assessment.store.assessments import rule_versions
+
+    page(app, "app/weights.py")
+    app.number_input(key="band_community_green").set_value(85.0).run()
+    app.text_input(key="note_community").set_value("好的分数线降到85").run()
+    next(b for b in app.button if b.label == "保存为新版本").click().run()
+    assert not app.exception
+    versions = rule_versions(app.db, "community")
+    assert len(versions) == 2
+    assert not versions.iloc[-1]["published"] and versions.iloc[-1]["note"] == "好的分数线降到85"
+
+
+def test_tasks_move_along_with_a_comment(app):
+    page(app, "app/tasks.py")
+    first = int(app.selectbox(key="task_pick").value)
+    app.selectbox(key="task_to").set_value("整改中")
+    app.text_input(key="task_comment").set_value("已约谈")
+    next(b for b in app.button if b.label == "提交").click().run()
+    assert not app.exception
+    tasks = list_tasks(app.db, ALL).set_index("id")
+    assert tasks.loc[first, "status"] == "整改中"
+
+
+def test_trends_show_the_heatmap_transitions_and_falling_units(app):
+    page(app, "app/trends.py")
+    assert len(app.get("vega_lite_chart")) == 2
+    assert [s.value for s in app.subheader] == ["各单位逐月颜色", "月度颜色变化", "连续下滑的单位"]
