@@ -21,7 +21,7 @@ demo: $(STAMP)   ## grade the bundled sample district and print the color counts
 test: $(STAMP)   ## the whole suite: lint, format check, tests
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(PY) -m pytest -n 2
+	$(PY) -m pytest -n 2 --dist loadfile
 
 format: $(STAMP)
 	$(VENV)/bin/ruff check --fix .
