@@ -5,7 +5,8 @@ from __future__ import annotations
 import streamlit as st
 
 from app.charts import tile_grid
-from app.common import district, legend_bar, period_picker, selected, sidebar, visible
+from app.common import database, district, legend_bar, period_picker, selected, sidebar, visible
+from assessment.district import publication_status
 from assessment.grades import GRADE_ORDER, MISSING_LABEL
 
 MAX_TILES = 600  # above this the unit level is shown one street at a time
@@ -28,7 +29,7 @@ table = visible(d.table(period), d)
 parents = visible(d.parents(period), d)
 streets = parents[parents["unit_type"].isin(["街道", "镇", "乡"])].sort_values("unit_code")
 with c2:
-    level = st.radio("层级", ["村/社区", "街道/乡镇"], horizontal=True, key="level")
+    level = st.radio("层级", ["村/社区", "街道/乡镇", "区县"], horizontal=True, key="level")
 with c3:
     options = ["全部", *streets["unit_code"]]
     if st.session_state.get("parent_select") not in options:
@@ -63,8 +64,25 @@ for col, (key, text) in zip(
         else ("inverse" if key in ("yellow", "orange", "red") else "normal"),
     )
 legend_bar()
+notes = {
+    "published": "已发布",
+    "stale": "已发布,但之后数据有更新,待重新发布",
+    "unpublished": "未发布(显示的是按当前数据的试评结果)",
+}
+st.caption(
+    " · ".join(
+        f"{p['rules']}: {notes[p['status']]}" + (f"(评定 #{p['id']})" if p["id"] else "")
+        for p in publication_status(database(), d, period)
+    )
+)
 
-if level == "街道/乡镇":
+if level == "区县":
+    counties = parents[parents["unit_type"] == "区县"].assign(
+        parent_name="区县(按下属街道/乡镇汇总)", reasons=""
+    )
+    st.caption("区县按下属街道/乡镇的得分汇总评定(规则集的 rollup)。")
+    st.altair_chart(tile_grid(counties, columns=6, name="county"), key="counties")
+elif level == "街道/乡镇":
     shown = streets if parent == "全部" else streets[streets["unit_code"] == parent]
     shown = shown.assign(parent_name="街道/乡镇(按下属单位汇总)", reasons="")
     st.caption(

@@ -7,13 +7,18 @@ import pandas as pd
 import streamlit as st
 
 from app.charts import tile_grid
-from app.common import database, district, period_picker, sidebar, user_name, visible
+from app.common import database, district, period_picker, sidebar, user_name, user_scope, visible
 from assessment.district import data_version
 from assessment.grades import GRADE_KEYS, display
 from assessment.problems import ProblemsError
 from assessment.rule_loader import LoadedRules
 from assessment.sensitivity import compare, diff_rule_sets, weight_table, with_changes
-from assessment.store.assessments import load_rule_version, rule_versions, save_rule_set
+from assessment.store.assessments import (
+    load_rule_version,
+    rule_versions,
+    run_assessment,
+    save_rule_set,
+)
 
 d = district()
 sidebar(d)
@@ -132,6 +137,20 @@ def editor() -> None:
 
 
 editor()
+
+st.subheader("发布评定")
+versions_here = rule_versions(db, rules_id)
+if user_scope().roots is not None:
+    st.caption("只有区县管理员可以发布评定结果。")
+else:
+    latest = versions_here.iloc[-1]
+    st.caption("发布后,五色图按该版本显示;已发布的月份评定不会被改写(重新评定会生成新的一次评定)。")
+    if st.button(f"以版本 #{latest['id']}({latest['version']})发布 {period} 的评定", key="publish"):
+        ids = run_assessment(
+            db, user_scope(), period, [int(latest["id"])], user_name(), publish=True
+        )
+        st.success(f"已发布 {period} 评定 #{ids[0]}。")
+        st.rerun()
 
 st.subheader("比较两个版本")
 versions = rule_versions(db, rules_id)

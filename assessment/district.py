@@ -105,3 +105,36 @@ def in_scope(frame: pd.DataFrame, registry: pd.DataFrame, scope: Scope) -> pd.Da
     if scope.roots is None:
         return frame
     return frame[frame["unit_code"].isin(scope.codes(registry))]
+
+
+def publication_status(db: Database, district: District, period: str) -> list[dict]:
+    """Per rule set shown: is this month's grading published, and is it still the current data?"""
+    from .store.assessments import assessments
+    from .store.uploads import data_fingerprint
+
+    runs = assessments(db, period)
+    data = district.data[district.data["period"] <= period]
+    current = data_fingerprint(data) if len(data) else ""
+    out = []
+    for loaded, vid in zip(district.rules, district.versions, strict=True):
+        mine = (
+            runs[(runs["rule_set_version_id"] == vid) & (runs["status"] == "published")]
+            if len(runs)
+            else runs
+        )
+        if len(mine) == 0:
+            out.append(
+                {"rules": loaded.rules.name, "status": "unpublished", "id": None, "at": None}
+            )
+            continue
+        last = mine.iloc[-1]
+        status = "published" if last["data_sha256"] == current else "stale"
+        out.append(
+            {
+                "rules": loaded.rules.name,
+                "status": status,
+                "id": int(last["id"]),
+                "at": last["published_at"],
+            }
+        )
+    return out

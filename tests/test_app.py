@@ -184,3 +184,41 @@ def test_trends_show_the_heatmap_transitions_and_falling_units(app):
     page(app, "app/trends.py")
     assert len(app.get("vega_lite_chart")) == 2
     assert [s.value for s in app.subheader] == ["各单位逐月颜色", "月度颜色变化", "连续下滑的单位"]
+
+
+def test_overview_says_whether_the_month_is_published_and_current(app):
+    assert any("社区党组织“五色图”月度评估: 已发布" in c.value for c in app.caption)
+    good = (ROOT / "sample_data" / "indicators_2026-10.csv").read_bytes()
+    frame = pd.read_csv(__import__("io").BytesIO(good), dtype=str, keep_default_na=False)
+    frame.loc[0, "theme_day_attendance_rate"] = "99"
+    from assessment.district import load_district
+    from assessment.store.uploads import import_monthly
+
+    sets = [r.rules for r in load_district(app.db).rules]
+    import_monthly(app.db, frame.to_csv(index=False).encode(), "fix.csv", "x", ALL, sets)
+    app.run()
+    assert any("之后数据有更新,待重新发布" in c.value for c in app.caption)
+
+
+def test_publishing_a_new_version_from_the_weights_page(app):
+    from assessment.store.assessments import assessments, rule_versions
+
+    page(app, "app/weights.py")
+    app.number_input(key="band_community_green").set_value(85.0).run()
+    app.text_input(key="note_community").set_value("好的分数线降到85").run()
+    next(b for b in app.button if b.label == "保存为新版本").click().run()
+    next(b for b in app.button if b.key == "publish").click().run()
+    assert not app.exception
+    new = int(rule_versions(app.db, "community").iloc[-1]["id"])
+    runs = assessments(app.db, "2026-10")
+    assert ((runs["rule_set_version_id"] == new) & (runs["status"] == "published")).any()
+    page(app, "app/overview.py")
+    greens = next(m for m in app.metric if m.label == "绿·好")
+    assert int(greens.value) > 34  # the overview now shows the published new version
+
+
+def test_county_level_shows_the_district_tile(app):
+    app.radio(key="level").set_value("区县").run()
+    assert not app.exception
+    assert len(app.get("vega_lite_chart")) == 1
+    assert any("区县按下属街道/乡镇的得分汇总评定" in c.value for c in app.caption)

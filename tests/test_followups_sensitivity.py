@@ -1,0 +1,88 @@
+"""Suggested follow-ups, whether next month cleared them, and weight changes."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from conftest import RULES, SAMPLE
+
+from assessment.followups import cleared, suggest
+from assessment.pipeline import grade_inputs, load_inputs
+from assessment.problems import ProblemsError
+from assessment.rule_loader import load_rules
+from assessment.sensitivity import compare, diff_rule_sets, with_changes
+
+COMMUNITY = load_rules(RULES / "community.yaml")
+
+
+@pytest.fixture(scope="module")
+def community():
+    files = [SAMPLE / f"indicators_2026-{m}.csv" for m in ("08", "09", "10")]
+    inputs = load_inputs([RULES / "community.yaml"], SAMPLE / "units.csv", files)
+    return grade_inputs(inputs)[0]
+
+
+def test_follow_ups_match_their_rules_exactly(community):
+    table = community.table(["2026-10"]).set_index("unit_code")
+    todo = suggest(community, "2026-10")
+    red = set(table.index[table["grade"] == "red"])
+    assert set(todo.loc[todo["source"] == "grade:red", "unit_code"]) == red
+    p = community.periods["2026-10"]
+    j = community.compiled.ind_index["theme_day_attendance_rate"]
+    low = set(p.codes[p.scores[:, j] < 60])
+    assert (
+        set(todo.loc[todo["source"] == "indicator:theme_day_attendance_rate", "unit_code"]) == low
+    )
+    row = todo[todo["source"] == "indicator:theme_day_attendance_rate"].iloc[0]
+    value = p.raw[np.flatnonzero(p.codes == row["unit_code"])[0], j]
+    assert f"{value:.1f}".rstrip("0").rstrip(".") + "%" in row["action"]
+    assert row["due_date"] == "2026-11-15"  # 15 days after the month's last day
+
+
+def test_cleared_reads_the_next_month(community):
+    t = community.table(["2026-09", "2026-10"])
+    sep = t[(t["period"] == "2026-09") & (t["grade"] == "red")]
+    oct_grade = t[t["period"] == "2026-10"].set_index("unit_code")["grade"]
+    for code in sep["unit_code"]:
+        expect = str(oct_grade[code]) not in ("red", "")
+        assert cleared(community, code, "2026-09", "grade:red") is expect
+    assert (
+        cleared(community, sep["unit_code"].iloc[0], "2026-10", "grade:red") is None
+    )  # no November
+
+
+def test_a_weight_change_is_validated_like_a_file():
+    with pytest.raises(ProblemsError) as info:
+        with_changes(COMMUNITY, {"service": 0})
+    [problem] = info.value.problems
+    assert (problem.code, problem.path) == ("out_of_range", "dimensions[2].weight")
+
+
+def test_scaling_all_weights_changes_no_color_and_a_real_change_does(community):
+    from assessment.engine import assess
+
+    scaled = with_changes(COMMUNITY, {d.id: d.weight * 3 for d in COMMUNITY.rules.dimensions})
+    data_inputs = load_inputs(
+        [RULES / "community.yaml"],
+        SAMPLE / "units.csv",
+        [SAMPLE / f"indicators_2026-{m}.csv" for m in ("08", "09", "10")],
+    )
+    after_scaled = assess(scaled, data_inputs.data, data_inputs.registry)
+    counts, changed = compare(community, after_scaled, "2026-10")
+    assert changed.empty and (counts["change"] == 0).all()
+    heavier = with_changes(COMMUNITY, {"service": 60})
+    counts, changed = compare(
+        community, assess(heavier, data_inputs.data, data_inputs.registry), "2026-10"
+    )
+    assert len(changed) > 0
+    assert counts["change"].sum() == 0  # units move between colors, none appear or vanish
+    assert set(changed["direction"]) <= {"变好", "变差"}
+
+
+def test_diff_lists_weights_and_bands_that_differ():
+    b = with_changes(COMMUNITY, {"service": 30, "dues_paid_rate": 40}, {"green": 88})
+    diff = diff_rule_sets(COMMUNITY.rules, b.rules).set_index("id")
+    assert diff.loc["service", "before"] == 25 and diff.loc["service", "after"] == 30
+    assert diff.loc["dues_paid_rate", "after"] == 40
+    assert diff.loc["green", "after"] == 88
+    assert len(diff) == 3
