@@ -19,7 +19,7 @@ from app.common import (
     user_scope,
     visible,
 )
-from assessment.explain import STATUS_TEXT, explain
+from assessment.explain import NO_REASON, STATUS_TEXT, explain, next_grade_headline, reason_line
 from assessment.followups import suggest
 from assessment.grades import display
 from assessment.store.tasks import create_tasks, list_tasks
@@ -65,10 +65,9 @@ if e.grade is None:
     st.warning(f"数据不全:{e.reasons[0].detail if e.reasons else ''}。不显示颜色,不计入排名。")
 elif e.reasons:
     for r in e.reasons:
-        basis = f"(依据: {r.basis})" if r.basis else ""
-        st.error(f"**{r.name}**: {r.detail} → 至多 {display(r.cap)} {basis}")
+        st.error(reason_line(r))
 else:
-    st.success("等级由总分决定,没有一票否决、维度底线或连续预警降级。")
+    st.success(NO_REASON)
 if e.vetoes_triggered and not any(r.kind == "veto" for r in e.reasons):
     st.warning("触发的否决项(未改变等级): " + "、".join(e.vetoes_triggered))
 
@@ -83,16 +82,13 @@ if e.grade is not None:
     with right:
         st.subheader("提升路径")
         ng = e.next_grade
+        headline = next_grade_headline(ng)
         if ng.held_by:
-            st.info(
-                "受“"
-                + "、".join(r.name for r in ng.held_by)
-                + "”限制,仅提高分数不能改变等级,须先消除该问题。"
-            )
+            st.info(headline)
         elif ng.target is None:
-            st.success("已是最高等级。")
+            st.success(headline)
         else:
-            st.write(f"距 **{display(ng.target)}** 还差 **{ng.points_needed:.2f}** 分。")
+            st.write(headline)
             if ng.candidates:
                 st.dataframe(
                     pd.DataFrame(
@@ -113,8 +109,6 @@ if e.grade is not None:
                         "需要达到": st.column_config.NumberColumn(format="%.2f"),
                     },
                 )
-            else:
-                st.write("没有单项指标能独自补足,须多项同时改进。")
 
     st.subheader("指标明细(失分从多到少)")
     rows = [

@@ -333,6 +333,27 @@ STATUS_TEXT = {
 }
 
 
+NO_REASON = "等级由总分决定,没有否决、底线或连续预警降级。"
+
+
+def reason_line(r: Reason) -> str:
+    """One lowering rule in words, with its policy basis."""
+    basis = f"(依据: {r.basis})" if r.basis else ""
+    return f"{r.name}: {r.detail} → 至多{_grade_text(r.cap)}{basis}"
+
+
+def next_grade_headline(ng: NextGrade) -> str:
+    """The first sentence of the path to the next grade."""
+    if ng.held_by:
+        names = "、".join(r.name for r in ng.held_by)
+        return f"受“{names}”限制,仅提高分数不能改变等级,须先消除该问题。"
+    if ng.target is None:
+        return "已是最高等级。"
+    return f"距 {_grade_text(ng.target)} 还差 {ng.points_needed:.2f} 分。" + (
+        "单项即可补足的指标:" if ng.candidates else "没有单项指标能独自补足,须多项同时改进。"
+    )
+
+
 def render_explanation(e: UnitExplanation) -> str:
     lines = [
         f"{e.unit_name}({e.unit_code},{e.unit_type}){e.period}: "
@@ -343,11 +364,9 @@ def render_explanation(e: UnitExplanation) -> str:
         return "\n".join(lines)
     if e.reasons:
         lines.append(f"按分数应为 {_grade_text(e.score_grade)},被以下规则降级:")
-        for r in e.reasons:
-            basis = f"(依据: {r.basis})" if r.basis else ""
-            lines.append(f"  - {r.name}: {r.detail} → 至多{_grade_text(r.cap)}{basis}")
+        lines += [f"  - {reason_line(r)}" for r in e.reasons]
     else:
-        lines.append("等级由总分决定,没有否决、底线或连续预警降级。")
+        lines.append(NO_REASON)
     if e.vetoes_triggered and not any(r.kind == "veto" for r in e.reasons):
         lines.append(f"触发的否决项(未改变等级): {', '.join(e.vetoes_triggered)}")
     lines.append("维度得分:")
@@ -368,20 +387,8 @@ def render_explanation(e: UnitExplanation) -> str:
         else:
             lines.append(f"  {k}. {ind.name}: {STATUS_TEXT.get(ind.status, ind.status)}")
     ng = e.next_grade
-    if ng.held_by:
-        names = "、".join(r.name for r in ng.held_by)
-        lines.append(f"提升等级: 受“{names}”限制,仅提高分数不能改变等级,须先消除该问题。")
-    elif ng.target is None:
-        lines.append("提升等级: 已是最高等级。")
-    else:
-        lines.append(
-            f"提升等级: 距 {_grade_text(ng.target)} 还差 {ng.points_needed:.2f} 分。"
-            + (
-                "单项即可补足的指标:"
-                if ng.candidates
-                else "没有单项指标能独自补足,须多项同时改进。"
-            )
-        )
+    lines.append(f"提升等级: {next_grade_headline(ng)}")
+    if ng.target is not None:
         for cand in ng.candidates[:SHOWN_CANDIDATES]:
             verb = "降到" if cand.lower_is_better else "提高到"
             cmp = (

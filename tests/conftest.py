@@ -17,17 +17,18 @@ ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = ROOT / "sample_data"
 RULES = ROOT / "rules"
 
+GRADES = {
+    "green": {"label": "好", "min_score": 90},
+    "blue": {"label": "较好", "min_score": 80},
+    "yellow": {"label": "合格", "min_score": 70},
+    "orange": {"label": "较差", "min_score": 60},
+    "red": {"label": "差"},
+}
 BASE_RULES: dict = {
     "id": "mini",
     "name": "测试规则",
     "version": "1",
-    "grades": {
-        "green": {"label": "好", "min_score": 90},
-        "blue": {"label": "较好", "min_score": 80},
-        "yellow": {"label": "合格", "min_score": 70},
-        "orange": {"label": "较差", "min_score": 60},
-        "red": {"label": "差"},
-    },
+    "grades": GRADES,
     "inputs": [
         {"id": "tickets", "name": "工单总数"},
         {"id": "closed", "name": "按时办结数"},

@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import yaml
+from conftest import GRADES
 
 from assessment.engine import assess
 from assessment.rule_loader import parse_rules
@@ -50,13 +51,7 @@ def asem_rule_text(meta: pd.DataFrame) -> str:
         "name": "ASEM Sustainable Connectivity",
         "version": "coinr-1.1.14",
         "missing": "renormalize",
-        "grades": {
-            "green": {"label": "好", "min_score": 90},
-            "blue": {"label": "较好", "min_score": 80},
-            "yellow": {"label": "合格", "min_score": 70},
-            "orange": {"label": "较差", "min_score": 60},
-            "red": {"label": "差"},
-        },
+        "grades": GRADES,
         "dimensions": [node(r) for r in children[index]],
     }
     return yaml.safe_dump(rule, allow_unicode=True, sort_keys=False)
