@@ -200,7 +200,7 @@ def ingest_monthly(
         )
         periods = pd.Series("", index=df.index)
 
-    keys = codes + "\x1f" + periods
+    keys = codes if len(distinct(periods)) <= 1 else codes + "\x1f" + periods
     dup = np.zeros(len(codes), dtype=bool)
     if has_duplicates(keys):  # the common case (none) costs one hash pass
         dup = ((codes != "") & keys.duplicated(keep=False)).to_numpy()
@@ -341,7 +341,9 @@ def _check_required(rule_sets, registry, out, by_id, add) -> None:
     present_types = None
     if registry is not None:
         pos = positions(out["unit_code"], registry["unit_code"])
-        present_types = set(distinct(registry["unit_type"].iloc[np.unique(pos[pos >= 0])]))
+        present = np.zeros(len(registry), dtype=bool)
+        present[pos[pos >= 0]] = True
+        present_types = set(distinct(registry["unit_type"][present]))
     missing: dict[str, str] = {}
     for r in rule_sets:
         if (

@@ -21,7 +21,7 @@ from .problems import ERROR, Problem, ProblemsError, errors_only
 from .readers import read_table
 from .registry import ingest_registry, registry_text_headers
 from .rule_loader import LoadedRules, load_rules
-from .textcols import distinct
+from .textcols import distinct, has_duplicates
 
 
 @dataclass
@@ -69,7 +69,14 @@ def load_inputs(
             frames.append(ingested.frame.assign(_file=Path(path).name))
     if frames:
         combined = pd.concat(frames, ignore_index=True)
-        dup = combined.duplicated(["unit_code", "period"], keep=False)
+        keys = combined["unit_code"]
+        if len(distinct(combined["period"])) > 1:
+            keys = keys + "\x1f" + combined["period"]
+        dup = (
+            keys.duplicated(keep=False)
+            if has_duplicates(keys)
+            else pd.Series(False, index=keys.index)
+        )
         for (code, p), group in combined[dup].groupby(["unit_code", "period"]):
             out.problems.append(
                 Problem(

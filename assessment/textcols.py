@@ -45,11 +45,17 @@ def as_text(values: pd.Series) -> pd.Series:
     return text_series(pc.fill_null(arr, ""), values.index)
 
 
+# What people type that NFKC folds: full-width ASCII (０-９, Ａ-Ｚ, （）…), the ideographic and
+# no-break spaces, circled and other compatibility forms. Plain text skips the (slow) folding.
+COMPAT = "[\u00a0\u2000-\u206f\u2150-\u24ff\u3000\u3200-\u33ff\uf900-\ufaff\ufe30-\uffef]"
+
+
 def clean_text(values: pd.Series) -> pd.Series:
     """NFKC (full-width -> half-width) and trimmed; blanks as ""."""
     arr = to_arrow(values.astype(str).where(values.notna()) if not _stringlike(values) else values)
-    arr = pc.utf8_trim_whitespace(pc.utf8_normalize(arr, form="NFKC"))
-    return text_series(pc.fill_null(arr, ""), values.index)
+    if pc.any(pc.match_substring_regex(arr, COMPAT)).as_py():
+        arr = pc.utf8_normalize(arr, form="NFKC")
+    return text_series(pc.fill_null(pc.utf8_trim_whitespace(arr), ""), values.index)
 
 
 def member(values: object, universe: object) -> np.ndarray:

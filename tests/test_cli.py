@@ -199,3 +199,10 @@ def test_template_is_filled_in_and_read_back_by_validate(tmp_path):
     wb.save(out)
     check = runner.invoke(app, ["validate", *RULE_ARGS, *UNITS, "--data", str(out)])
     assert check.exit_code == 0, check.output
+
+
+def test_the_same_month_in_two_files_is_refused():
+    args = data_args("2026-10")
+    result = runner.invoke(app, ["validate", *RULE_ARGS, *UNITS, *args, *args])
+    assert result.exit_code == 1
+    assert "数据出现在多个文件中" in result.output
