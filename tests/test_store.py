@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -331,3 +332,84 @@ def test_registry_versions_retire_units_and_keep_history(db):
     assert out.retired == ["500188001016"] and out.changed == ["500188001001"]
     assert "500188001016" not in set(current_registry(db, ALL)["unit_code"])
     assert "500188001016" in set(current_registry(db, ALL, version_id=1)["unit_code"])
+
+
+def expected_from_history(db) -> pd.DataFrame:
+    """The current values recomputed from the full history: the latest upload per cell."""
+    from assessment.store.schema import IndicatorValue
+
+    with db.sessions() as s:
+        rows = s.execute(
+            select(
+                IndicatorValue.upload_id,
+                IndicatorValue.unit_code,
+                IndicatorValue.period,
+                IndicatorValue.column_id,
+                IndicatorValue.value,
+            )
+        ).all()
+    long = pd.DataFrame(rows, columns=["upload_id", "unit_code", "period", "column_id", "value"])
+    long = long.sort_values("upload_id").drop_duplicates(
+        ["unit_code", "period", "column_id"], keep="last"
+    )
+    wide = long.pivot(index=["unit_code", "period"], columns="column_id", values="value")
+    return wide.astype(float).sort_index(axis=1)
+
+
+def as_wide(frame: pd.DataFrame) -> pd.DataFrame:
+    return frame.set_index(["unit_code", "period"]).sort_index().sort_index(axis=1)
+
+
+def test_the_current_values_snapshot_equals_the_history(db):
+    seeded(db, "2026-09", "2026-10")
+    frame = pd.read_csv(SAMPLE / "indicators_2026-10.csv", dtype=str, keep_default_na=False)
+    frame.loc[3, "dues_paid_rate"] = "97"
+    import_monthly(db, frame.to_csv(index=False).encode(), "fix.csv", "o", ALL, SETS)
+    partial = frame.loc[[5], ["unit_code", "period", "hotline_tickets", "hotline_closed_ontime"]]
+    partial["hotline_closed_ontime"] = "0"
+    out = import_monthly(
+        db, partial.to_csv(index=False).encode(), "12345.csv", "o", ALL, SETS, require_columns=False
+    )
+    assert out.status == "imported"
+    got = as_wide(current_values(db, ALL))
+    want = expected_from_history(db).reindex(got.index)
+    pd.testing.assert_frame_equal(
+        got[want.columns], want, check_names=False, check_index_type=False
+    )
+    assert got.loc[(frame.loc[5, "unit_code"], "2026-10"), "hotline_closed_ontime"] == 0
+    assert got.loc[(frame.loc[5, "unit_code"], "2026-10"), "dues_paid_rate"] == float(
+        frame.loc[5, "dues_paid_rate"]
+    )
+
+
+def test_migration_0002_backfills_the_snapshot_from_existing_history(tmp_path):
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    old = open_database(url, upgrade=False)
+    old.upgrade("0001")  # a database from before the snapshot existed
+    with old.engine.begin() as c:
+        c.execute(
+            text(
+                "INSERT INTO uploads (id, created_at, author, filename, sha256, period, status, rows, units, errors, warnings, problems) "
+                "VALUES (1, '2026-10-01', 'a', 'a.csv', 'x', '2026-10', 'imported', 1, 1, 0, 0, '[]'),"
+                "       (2, '2026-10-02', 'a', 'b.csv', 'y', '2026-10', 'imported', 1, 1, 0, 0, '[]')"
+            )
+        )
+        c.execute(
+            text(
+                "INSERT INTO indicator_values (upload_id, unit_code, period, column_id, value) VALUES "
+                "(1, 'u1', '2026-10', 'a', 1.5), (1, 'u1', '2026-10', 'b', 2.0), (2, 'u1', '2026-10', 'b', 3.0),"
+                "(2, 'u2', '2026-10', 'a', NULL)"
+            )
+        )
+    old.upgrade()
+    with old.engine.connect() as c:
+        rows = {
+            (u, p): (k, json.loads(v))
+            for u, p, k, v in c.execute(
+                text('SELECT unit_code, period, upload_id, "values" FROM current_values')
+            )
+        }
+    assert rows == {
+        ("u1", "2026-10"): (2, {"a": 1.5, "b": 3.0}),
+        ("u2", "2026-10"): (2, {"a": None}),
+    }

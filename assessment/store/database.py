@@ -46,7 +46,7 @@ class Database:
             with Session(bind=conn, expire_on_commit=False) as session, session.begin():
                 yield session
 
-    def upgrade(self) -> None:
+    def upgrade(self, revision: str = "head") -> None:
         """Apply every migration not yet applied (``fivecolor db upgrade``)."""
         from alembic import command
         from alembic.config import Config
@@ -55,7 +55,7 @@ class Database:
         cfg.set_main_option("script_location", str(MIGRATIONS))
         with self.engine.begin() as connection:
             cfg.attributes["connection"] = connection
-            command.upgrade(cfg, "head")
+            command.upgrade(cfg, revision)
 
     def is_current(self) -> bool:
         return inspect(self.engine).has_table("alembic_version")

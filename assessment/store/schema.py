@@ -87,6 +87,17 @@ class IndicatorValue(Base):
     value: Mapped[float | None] = mapped_column(Float)
 
 
+class CurrentValues(Base):
+    """The current values of each unit-month, one row, kept in step with ``indicator_values`` in
+    the same transaction as every upload: reads need not replay the whole history."""
+
+    __tablename__ = "current_values"
+    unit_code: Mapped[str] = mapped_column(String(32), primary_key=True)
+    period: Mapped[str] = mapped_column(String(7), primary_key=True, index=True)
+    upload_id: Mapped[int] = mapped_column(ForeignKey("uploads.id"))
+    values: Mapped[str] = mapped_column(Text)  # JSON object: column id -> number or null
+
+
 class RuleSetVersion(Base):
     __tablename__ = "rule_set_versions"
     id: Mapped[int] = mapped_column(primary_key=True)

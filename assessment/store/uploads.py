@@ -8,12 +8,16 @@ version stays retrievable (``value_history``) with the changes listed at import.
 from __future__ import annotations
 
 import hashlib
+import io
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import func, insert, select
+import pyarrow as pa
+import pyarrow.json as pajson
+from sqlalchemy import delete, func, insert, select
 from sqlalchemy.orm import Session
 
 from ..headers import KEY_COLUMNS, header_map, text_headers
@@ -24,7 +28,7 @@ from ..rules import RuleSet
 from .audit import log
 from .database import Database
 from .registry import current_registry, registry_version_id
-from .schema import IndicatorValue, Upload
+from .schema import CurrentValues, IndicatorValue, Upload
 from .scope import Scope
 
 
@@ -93,6 +97,7 @@ def import_monthly(
             long = _long(frame)
             changes = _changes(s, long)
             _insert_values(s, [{**row, "upload_id": upload.id} for row in long.to_dict("records")])
+            _update_current(s, long, upload.id)
         log(
             s,
             author,
@@ -212,35 +217,67 @@ def _changes(session: Session, long: pd.DataFrame) -> pd.DataFrame:
     return out.rename(columns={"value_old": "old", "value": "new"}).reset_index(drop=True)
 
 
-def _current_long(session: Session, periods: list[str], codes: set[str] | None) -> pd.DataFrame:
-    """The current value of every (unit, month, column): the latest upload's. One indexed scan;
-    the latest-per-cell choice is a vectorised drop_duplicates."""
-    rows = session.execute(
-        select(
-            IndicatorValue.upload_id,
-            IndicatorValue.unit_code,
-            IndicatorValue.period,
-            IndicatorValue.column_id,
-            IndicatorValue.value,
-        ).where(IndicatorValue.period.in_(periods))
-    ).all()
-    names = ["upload_id", "unit_code", "period", "column_id", "value"]
-    columns = list(zip(*rows, strict=True)) if rows else [[] for _ in names]
-    frame = pd.DataFrame(
-        {n: pd.Series(c, dtype=object) for n, c in zip(names, columns, strict=True)}
+def _update_current(session: Session, long: pd.DataFrame, upload_id: int) -> None:
+    """Merge this upload's cells into the current-values snapshot (same transaction)."""
+    periods = sorted(set(long["period"]))
+    codes = sorted(set(long["unit_code"]))
+    existing = _snapshot(session, periods, codes)
+    rows = []
+    for (code, period), cells in long.groupby(["unit_code", "period"], sort=False):
+        merged = {
+            **existing.get((code, period), {}),
+            **dict(zip(cells["column_id"], cells["value"], strict=True)),
+        }
+        rows.append(
+            {
+                "unit_code": code,
+                "period": period,
+                "upload_id": upload_id,
+                "values": json.dumps(merged, sort_keys=True),
+            }
+        )
+    for period in periods:
+        for chunk in _chunks(codes):
+            session.execute(
+                delete(CurrentValues).where(
+                    CurrentValues.period == period, CurrentValues.unit_code.in_(chunk)
+                )
+            )
+    session.execute(insert(CurrentValues), rows)
+
+
+def _chunks(items: list, size: int = 5000):
+    for k in range(0, len(items), size):
+        yield items[k : k + size]
+
+
+def _snapshot(session: Session, periods: list[str], codes: list[str] | None) -> dict[tuple, dict]:
+    query = select(CurrentValues.unit_code, CurrentValues.period, CurrentValues.values).where(
+        CurrentValues.period.in_(periods)
     )
+    out = {}
+    for chunk in _chunks(codes) if codes is not None else [None]:
+        q = query if chunk is None else query.where(CurrentValues.unit_code.in_(chunk))
+        for code, period, values in session.execute(q):
+            out[(code, period)] = json.loads(values)
+    return out
+
+
+def _current_long(session: Session, periods: list[str], codes: set[str] | None) -> pd.DataFrame:
+    """The current value of every (unit, month, column), from the snapshot, as a long table."""
+    snap = _snapshot(session, periods, sorted(codes) if codes is not None else None)
+    rows = [(c, p, col, v) for (c, p), cells in snap.items() for col, v in cells.items()]
+    frame = pd.DataFrame(rows, columns=["unit_code", "period", "column_id", "value"])
     frame["value"] = pd.to_numeric(frame["value"], errors="coerce").astype(float)
-    frame = frame.sort_values("upload_id", kind="stable")
-    frame = frame.drop_duplicates(["unit_code", "period", "column_id"], keep="last")
-    if codes is not None:
-        frame = frame[frame["unit_code"].isin(list(codes))]
-    return frame.drop(columns="upload_id").reset_index(drop=True)
+    return frame
 
 
 def periods_available(db: Database, scope: Scope) -> list[str]:
-    codes = scope.codes(current_registry(db, Scope.everything()))
     with db.sessions() as s:
-        rows = s.execute(select(IndicatorValue.period, IndicatorValue.unit_code).distinct()).all()
+        if scope.roots is None:
+            return sorted(s.scalars(select(CurrentValues.period).distinct()))
+        rows = s.execute(select(CurrentValues.period, CurrentValues.unit_code)).all()
+    codes = scope.codes(current_registry(db, Scope.everything()))
     return sorted({p for p, c in rows if c in codes})
 
 
@@ -264,27 +301,31 @@ _WIDE_CACHE: dict[tuple, pd.DataFrame] = {}
 
 
 def _wide_values(db: Database, latest_upload: int | None, periods: tuple[str, ...]) -> pd.DataFrame:
-    """All current values of these months, pivoted; memoised per database state (uploads only
-    ever add rows, so the latest upload id identifies the state)."""
+    """All current values of these months as one wide table, from the snapshot; memoised per
+    database state (uploads only ever add, so the latest upload id identifies the state)."""
     key = (db.url, id(db.engine), latest_upload, periods)
     if key not in _WIDE_CACHE:
         with db.sessions() as s:
-            long = _current_long(s, list(periods), None)
-        if long.empty:
+            rows = s.execute(
+                select(CurrentValues.unit_code, CurrentValues.period, CurrentValues.values)
+                .where(CurrentValues.period.in_(periods))
+                .order_by(CurrentValues.period, CurrentValues.unit_code)
+            ).all()
+        if not rows:
             wide = pd.DataFrame(columns=["unit_code", "period"])
         else:
-            wide = long.pivot_table(
-                index=["unit_code", "period"],
-                columns="column_id",
-                values="value",
-                aggfunc="first",
-                dropna=False,
+            codes, months, payloads = zip(*rows, strict=True)
+            # pyarrow's JSON reader: C++, full double precision. Every stored number is written
+            # from a Python float ("85.0"), so each column parses as double or null.
+            table = pajson.read_json(io.BytesIO("\n".join(payloads).encode()))
+            values = pd.DataFrame(
+                {
+                    name: table.column(name).cast(pa.float64()).to_numpy(zero_copy_only=False)
+                    for name in table.column_names
+                }
             )
-            wide = wide.reindex(
-                pd.MultiIndex.from_frame(long[["unit_code", "period"]].drop_duplicates())
-            ).reset_index()
-            wide.columns.name = None
-            wide = wide.astype({c: float for c in wide.columns if c not in ("unit_code", "period")})
+            keys = pd.DataFrame({"unit_code": list(codes), "period": list(months)})
+            wide = pd.concat([keys, values], axis=1)
         if len(_WIDE_CACHE) > 16:
             _WIDE_CACHE.clear()
         _WIDE_CACHE[key] = wide
