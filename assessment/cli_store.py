@@ -46,8 +46,8 @@ def import_registry_cmd(
     for p in result.problems:
         typer.echo(p.render(), err=True)
     typer.echo(
-        f"单位名册第 {result.version_id} 版: 新增 {len(result.added)}、撤销 {len(result.retired)}、"
-        f"变更 {len(result.changed)}"
+        f"单位名册第 {result.version_id} 版: 新增 {len(result.added)}、撤销 {len(result.retired)}"
+        f"(其中合并 {len(result.merged)})、变更 {len(result.changed)}"
     )
 
 

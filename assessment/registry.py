@@ -12,12 +12,14 @@ from .readers import RawTable
 from .textcols import clean_text, has_duplicates, member
 
 REGISTRY_COLUMNS = ("unit_code", "unit_name", "unit_type", "parent_code")
+MERGED_ALIASES = ("并入单位代码", "并入", "合并至", "合并到")
 
 
 @dataclass
 class Registry:
-    frame: pd.DataFrame | None
+    frame: pd.DataFrame | None  # the active units
     problems: list[Problem] = field(default_factory=list)
+    merged: dict[str, str] = field(default_factory=dict)  # retired code -> the unit it joined
 
     @property
     def ok(self) -> bool:
@@ -40,6 +42,7 @@ def ingest_registry(raw: RawTable) -> Registry:
         )
 
     lookup = {normalise(h): key for key in REGISTRY_COLUMNS for h in (key, *KEY_ALIASES[key])}
+    lookup |= {normalise(h): "merged_into" for h in ("merged_into", *MERGED_ALIASES)}
     found = {}
     for header in raw.frame.columns:
         key = lookup.get(normalise(header))
@@ -55,8 +58,11 @@ def ingest_registry(raw: RawTable) -> Registry:
         )
     if missing:
         return Registry(None, problems)
-    frame = pd.DataFrame({k: clean_text(raw.frame[found[k]]) for k in REGISTRY_COLUMNS})
-    for col in ("unit_code", "parent_code"):  # a code typed as a number in Excel
+    columns = [*REGISTRY_COLUMNS, *(["merged_into"] if "merged_into" in found else [])]
+    frame = pd.DataFrame({k: clean_text(raw.frame[found[k]]) for k in columns})
+    if "merged_into" not in frame:
+        frame["merged_into"] = ""
+    for col in ("unit_code", "parent_code", "merged_into"):  # a code typed as a number in Excel
         frame[col] = frame[col].str.removesuffix(".0")
     rows = frame.index + 2
     for i in frame.index[frame["unit_code"] == ""]:
@@ -92,6 +98,29 @@ def ingest_registry(raw: RawTable) -> Registry:
         )
     if (frame["parent_code"] == "").sum() == 0 and len(frame):
         add("no_root", "名册中没有顶级单位(上级代码为空的那一行,如区县)")
+    merging = frame["merged_into"] != ""
+    active = frame[~merging]
+    for i in frame.index[merging & ~frame["merged_into"].isin(set(active["unit_code"]))]:
+        target = frame["merged_into"].iat[i]
+        add(
+            "unknown_merge_target",
+            f"并入单位 {target} 不在名册的现有单位中:被合并的单位须并入一个仍在册的单位",
+            row=int(rows[i]),
+            column="merged_into",
+            value=target,
+        )
+    orphans = active["parent_code"].isin(set(frame.loc[merging, "unit_code"]))
+    for i in active.index[orphans]:
+        add(
+            "parent_merged",
+            f"上级单位 {active['parent_code'].at[i]} 已被合并:请改为合并后的上级代码",
+            row=int(rows[i]),
+            column="parent_code",
+            value=active["parent_code"].at[i],
+        )
     if errors_only(problems):
         return Registry(None, problems)
-    return Registry(frame.reset_index(drop=True), problems)
+    merged = dict(
+        zip(frame.loc[merging, "unit_code"], frame.loc[merging, "merged_into"], strict=True)
+    )
+    return Registry(active[list(REGISTRY_COLUMNS)].reset_index(drop=True), problems, merged)

@@ -323,15 +323,31 @@ def test_follow_up_tasks_move_through_their_statuses_with_history(db):
         move_task(db, Scope.of("500188002000"), b, "整改中", "someone")
 
 
-def test_registry_versions_retire_units_and_keep_history(db):
+def test_registry_versions_retire_and_merge_units_and_keep_history(db):
+    from assessment.store.registry import merges
+
     seeded(db)
     units = pd.read_csv(SAMPLE / "units.csv", dtype=str, keep_default_na=False)
-    merged = units[units["unit_code"] != "500188001016"].copy()
-    merged.loc[merged["unit_code"] == "500188001001", "unit_name"] = "银杏苑社区(合并后)"
-    out = import_registry(db, merged.to_csv(index=False).encode(), "units-2027.csv", "admin", ALL)
-    assert out.retired == ["500188001016"] and out.changed == ["500188001001"]
-    assert "500188001016" not in set(current_registry(db, ALL)["unit_code"])
-    assert "500188001016" in set(current_registry(db, ALL, version_id=1)["unit_code"])
+    units["并入单位代码"] = ""
+    units.loc[units["unit_code"] == "500188001015", "并入单位代码"] = "500188001001"  # merged
+    nxt = units[units["unit_code"] != "500188001016"].copy()  # retired outright
+    nxt.loc[nxt["unit_code"] == "500188001001", "unit_name"] = "银杏苑社区(合并后)"
+    out = import_registry(db, nxt.to_csv(index=False).encode(), "units-2027.csv", "admin", ALL)
+    assert out.retired == ["500188001015", "500188001016"] and out.changed == ["500188001001"]
+    assert out.merged == {"500188001015": "500188001001"}
+    active = set(current_registry(db, ALL)["unit_code"])
+    assert {"500188001015", "500188001016"}.isdisjoint(active)
+    assert {"500188001015", "500188001016"} <= set(
+        current_registry(db, ALL, version_id=1)["unit_code"]
+    )
+    assert merges(db) == {"500188001015": "500188001001"}
+    bad = nxt.copy()
+    bad.loc[bad["unit_code"] == "500188001014", "并入单位代码"] = "999"
+    from assessment.problems import ProblemsError
+
+    with pytest.raises(ProblemsError) as info:
+        import_registry(db, bad.to_csv(index=False).encode(), "bad.csv", "admin", ALL)
+    assert [p.code for p in info.value.problems] == ["unknown_merge_target"]
 
 
 def expected_from_history(db) -> pd.DataFrame:

@@ -25,6 +25,7 @@ class RegistryImport:
     problems: list[Problem] = field(default_factory=list)
     added: list[str] = field(default_factory=list)
     retired: list[str] = field(default_factory=list)
+    merged: dict[str, str] = field(default_factory=dict)  # retired code -> unit it joined
     changed: list[str] = field(default_factory=list)
 
 
@@ -57,7 +58,23 @@ def import_registry(
             for c, n, t, p in new[COLUMNS].itertuples(index=False)
         ]
         s.execute(insert(Unit), rows)
+        if reg.merged:  # merged codes are kept in the version, marked, outside the active set
+            s.execute(
+                insert(Unit),
+                [
+                    {
+                        "registry_version_id": version.id,
+                        "code": old_code,
+                        "name": "",
+                        "unit_type": "",
+                        "parent_code": "",
+                        "merged_into": target,
+                    }
+                    for old_code, target in reg.merged.items()
+                ],
+            )
         result = _changes(version.id, reg.problems, old, new)
+        result.merged = dict(reg.merged)
         log(
             s,
             author,
@@ -67,6 +84,7 @@ def import_registry(
             added=len(result.added),
             retired=len(result.retired),
             changed=len(result.changed),
+            merged=result.merged,
         )
     return result
 
@@ -93,13 +111,25 @@ def current_registry(db: Database, scope: Scope, version_id: int | None = None) 
             return pd.DataFrame(columns=COLUMNS)
         rows = s.execute(
             select(Unit.code, Unit.name, Unit.unit_type, Unit.parent_code).where(
-                Unit.registry_version_id == version_id
+                Unit.registry_version_id == version_id, Unit.merged_into == ""
             )
         ).all()
     frame = pd.DataFrame(rows, columns=COLUMNS).sort_values("unit_code", ignore_index=True)
     if scope.roots is None:
         return frame
     return frame[frame["unit_code"].isin(scope.codes(frame))].reset_index(drop=True)
+
+
+def merges(db: Database, version_id: int | None = None) -> dict[str, str]:
+    """Codes merged into another unit as of a registry version (latest by default)."""
+    with db.sessions() as s:
+        version_id = version_id or s.scalar(select(func.max(RegistryVersion.id)))
+        rows = s.execute(
+            select(Unit.code, Unit.merged_into).where(
+                Unit.registry_version_id == version_id, Unit.merged_into != ""
+            )
+        ).all()
+    return dict(rows)
 
 
 def registry_version_id(db: Database) -> int | None:
