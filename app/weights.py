@@ -20,6 +20,8 @@ from assessment.store.assessments import (
     save_rule_set,
 )
 
+MAX_TILES = 600
+
 d = district()
 sidebar(d)
 db = database()
@@ -114,12 +116,18 @@ def editor() -> None:
     if not edits.empty:
         with st.expander("调整后的五色图", expanded=False):
             table_after = visible(after.table([period]), d)
+            if len(table_after) > MAX_TILES:  # a city: draw only the units that change color
+                table_after = table_after[table_after["unit_code"].isin(changed["unit_code"])]
+                st.caption(f"单位较多,只显示会变色的 {len(table_after)} 个单位。")
             names = dict(zip(d.registry["unit_code"], d.registry["unit_name"], strict=True))
             table_after = table_after.assign(
                 parent_name=table_after["parent_code"].map(names),
                 grade=table_after["grade"].astype(str),
             )
-            st.altair_chart(tile_grid(table_after, name="after"), key="after_grid")
+            if len(table_after):
+                st.altair_chart(
+                    tile_grid(table_after.head(MAX_TILES), name="after"), key="after_grid"
+                )
         note = st.text_input("修改说明(保存新版本时必填)", key=f"note_{rules_id}")
         version = st.text_input(
             "新版本号", value=f"{base.rules.version}-调整", key=f"ver_{rules_id}"
