@@ -4,6 +4,7 @@ period picker, and color badges. Pages stay thin: widgets in, core call, chart o
 from __future__ import annotations
 
 import html
+import os
 
 import pandas as pd
 import streamlit as st
@@ -11,6 +12,7 @@ import streamlit as st
 from assessment.district import District, data_version, in_scope, load_district
 from assessment.grades import display, legend
 from assessment.store import Database, Scope, open_database
+from assessment.store.database import ENV_VAR
 from assessment.store.seed import seed_sample
 
 ADMIN = "区县委组织部(全区)"
@@ -18,10 +20,12 @@ ADMIN = "区县委组织部(全区)"
 
 @st.cache_resource(show_spinner="正在打开数据库…")
 def database() -> Database:
-    """The database named by FIVECOLOR_DB (default ./data/fivecolor.db); an empty one is loaded
-    with the bundled sample district on first start."""
+    """The database named by FIVECOLOR_DB (default ./data/fivecolor.db). The default local file
+    is loaded with the bundled sample district on first start; a configured database (a real
+    deployment) only when FIVECOLOR_SEED_SAMPLE=1."""
     db = open_database()
-    seed_sample(db)
+    if not os.environ.get(ENV_VAR) or os.environ.get("FIVECOLOR_SEED_SAMPLE") == "1":
+        seed_sample(db)
     return db
 
 
@@ -69,7 +73,13 @@ def sidebar(d: District) -> None:
 
 def period_picker(d: District, label: str = "月份") -> str | None:
     if not d.periods:
-        st.info("还没有任何月份的数据:请先到“数据上传”上传月度指标表。")
+        if d.registry.empty or not d.rules:
+            st.info(
+                "数据库是空的:请先导入单位名册和规则集,例如 `fivecolor import registry units.csv`,"
+                "再用 `fivecolor import data … -r rules/community.yaml` 导入数据。"
+            )
+        else:
+            st.info("还没有任何月份的数据:请先到“数据上传”上传月度指标表。")
         return None
     current = st.session_state.get("period")
     index = d.periods.index(current) if current in d.periods else len(d.periods) - 1

@@ -222,3 +222,33 @@ def test_county_level_shows_the_district_tile(app):
     assert not app.exception
     assert len(app.get("vega_lite_chart")) == 1
     assert any("区县按下属街道/乡镇的得分汇总评定" in c.value for c in app.caption)
+
+
+def test_a_configured_empty_database_is_not_seeded_and_every_page_says_what_to_do(
+    tmp_path, monkeypatch
+):
+    url = f"sqlite:///{tmp_path / 'empty.db'}"
+    monkeypatch.setenv("FIVECOLOR_DB", url)
+    st.cache_resource.clear()
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.run()
+    assert not at.exception
+    assert any("数据库是空的" in i.value for i in at.info)
+    for path in ["app/unit.py", "app/upload.py", "app/weights.py", "app/tasks.py", "app/trends.py"]:
+        page(at, path)
+    db = open_database(url)
+    assert load_district(db).registry.empty  # the sample was not loaded into it
+    db.dispose()
+    st.cache_resource.clear()
+
+
+def test_a_unit_that_did_not_report_is_shown_as_data_incomplete_never_colored(app):
+    app.session_state["unit"] = "500188102202"
+    app.session_state["period"] = "2026-08"
+    page(app, "app/unit.py")
+    assert any("数据不全" in w.value and "本月未上报" in w.value for w in app.warning)
+    assert "数据不全" in app.markdown[0].value  # the badge says so; no color label
+    assert not any(
+        label in app.markdown[0].value
+        for label in ("绿·好", "蓝·较好", "黄·合格", "橙·较差", "红·差")
+    )
