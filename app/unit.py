@@ -58,7 +58,8 @@ st.markdown(f"### {e.unit_name} &nbsp; {badge(e.grade or '', '1.1rem')}", unsafe
 m1, m2, m3 = st.columns(3)
 m1.metric("总分", "—" if math.isnan(e.score) else f"{e.score:.1f}")
 m2.metric("按分数应为", display(e.score_grade or ""))
-m3.metric("规则集", f"{a.rules.name} {a.rules.version}")
+m3.metric("规则集版本", a.rules.version, help=a.rules.name)
+st.caption(f"评定依据: {a.rules.name}(版本 {a.rules.version})")
 
 st.subheader("为什么是这个颜色")
 if e.grade is None:
