@@ -185,19 +185,7 @@ def write_sample(out: Path, seed: int = 2026) -> list[Path]:
     registry.to_csv(files[0], index=False, encoding="utf-8")
     names = _chinese_headers()
     for period, df in months.items():
-        df = df.astype(
-            {
-                c: "Int64"
-                for c in df.columns
-                if c.endswith(
-                    ("_count", "_held", "_flag", "_on_time", "_days", "_3m", "investigated")
-                )
-                or c.startswith(
-                    ("hotline_", "grid_events", "disputes", "hazards", "member_count", "households")
-                )
-            }
-            | {}
-        )
+        df = df.astype({c: "Int64" for c in df.columns if _whole(c)})  # counts print as 3, not 3.0
         if period == GB18030_MONTH:
             chinese = df.copy()
             for col in (
@@ -218,6 +206,15 @@ def write_sample(out: Path, seed: int = 2026) -> list[Path]:
             df.to_csv(path, index=False, encoding="utf-8")
         files.append(path)
     return files
+
+
+COUNT_SUFFIXES = ("_count", "_held", "_flag", "_on_time", "_days", "_3m", "investigated")
+COUNT_PREFIXES = ("hotline_", "grid_events", "disputes", "hazards", "member_count", "households")
+
+
+def _whole(column: str) -> bool:
+    """Columns that count things (whole numbers, blanks allowed)."""
+    return column.endswith(COUNT_SUFFIXES) or column.startswith(COUNT_PREFIXES)
 
 
 def _chinese_headers() -> dict[str, str]:
