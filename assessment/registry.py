@@ -98,26 +98,28 @@ def ingest_registry(raw: RawTable) -> Registry:
         )
     if (frame["parent_code"] == "").sum() == 0 and len(frame):
         add("no_root", "名册中没有顶级单位(上级代码为空的那一行,如区县)")
-    merging = frame["merged_into"] != ""
+    merging = (frame["merged_into"] != "").to_numpy()
     active = frame[~merging]
-    for i in frame.index[merging & ~frame["merged_into"].isin(set(active["unit_code"]))]:
-        target = frame["merged_into"].iat[i]
-        add(
-            "unknown_merge_target",
-            f"并入单位 {target} 不在名册的现有单位中:被合并的单位须并入一个仍在册的单位",
-            row=int(rows[i]),
-            column="merged_into",
-            value=target,
-        )
-    orphans = active["parent_code"].isin(set(frame.loc[merging, "unit_code"]))
-    for i in active.index[orphans]:
-        add(
-            "parent_merged",
-            f"上级单位 {active['parent_code'].at[i]} 已被合并:请改为合并后的上级代码",
-            row=int(rows[i]),
-            column="parent_code",
-            value=active["parent_code"].at[i],
-        )
+    if merging.any():  # the hash joins below only when a merge is declared
+        bad_target = merging & ~member(frame["merged_into"], active["unit_code"])
+        for i in frame.index[bad_target]:
+            target = frame["merged_into"].iat[i]
+            add(
+                "unknown_merge_target",
+                f"并入单位 {target} 不在名册的现有单位中:被合并的单位须并入一个仍在册的单位",
+                row=int(rows[i]),
+                column="merged_into",
+                value=target,
+            )
+        orphans = member(active["parent_code"], frame.loc[merging, "unit_code"])
+        for i in active.index[orphans]:
+            add(
+                "parent_merged",
+                f"上级单位 {active['parent_code'].at[i]} 已被合并:请改为合并后的上级代码",
+                row=int(rows[i]),
+                column="parent_code",
+                value=active["parent_code"].at[i],
+            )
     if errors_only(problems):
         return Registry(None, problems)
     merged = dict(

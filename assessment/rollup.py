@@ -72,14 +72,12 @@ def rollup(
             reg[["unit_code", "parent_code", "depth"]], on="unit_code", how="left"
         )
         out.append(parents)
-        rest = level[~level["unit_code"].isin(children["unit_code"])]
-        level = pd.concat(
-            [rest, parents[["unit_code", "score", "rank", "parent_code", "depth"]]],
-            ignore_index=True,
+        # Replace the level just graded by its parents, and go up one level.
+        upper = level[level["depth"] < deepest]
+        nodes = parents[["unit_code", "score", "rank", "parent_code", "depth"]]
+        level = pd.concat([upper, nodes], ignore_index=True).drop_duplicates(
+            "unit_code", keep="last"
         )
-        level = level[~level["unit_code"].isin(out[-1]["unit_code"]) | True]
-        level = level.drop_duplicates("unit_code", keep="last")
-        level = level[level["depth"] < deepest]
     if not out:
         return pd.DataFrame(columns=["unit_code", "score", "grade", "grade_label"])
     result = pd.concat(out, ignore_index=True).drop_duplicates("unit_code", keep="last")
