@@ -6,7 +6,7 @@ from __future__ import annotations
 import altair as alt
 import pandas as pd
 
-from assessment.grades import legend
+from assessment.grades import display, legend
 
 SVG = {"embedOptions": {"renderer": "svg", "actions": False}}
 TEXTS = [text for _, text, _ in legend()]
@@ -16,8 +16,6 @@ TEXT_ON = {"绿·好": "white", "蓝·较好": "white", "红·差": "white"}
 
 
 def _grade_text(keys: pd.Series) -> pd.Series:
-    from assessment.grades import display
-
     return keys.fillna("").astype(str).map(display)
 
 

@@ -40,12 +40,6 @@ def district() -> District:
     return _district(db.url, data_version(db))
 
 
-def refresh() -> None:
-    """Call after a write: the next district() sees the new data version anyway; this clears
-    charts cached by widgets keyed on old data."""
-    st.session_state.pop("grid", None)
-
-
 def user_scope() -> Scope:
     root = st.session_state.get("scope_root")
     return Scope.everything() if not root else Scope.of(root)

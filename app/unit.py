@@ -22,12 +22,13 @@ from app.common import (
 from assessment.explain import NO_REASON, STATUS_TEXT, explain, next_grade_headline, reason_line
 from assessment.followups import suggest
 from assessment.grades import display
+from assessment.registry import leaf_units
 from assessment.store.tasks import create_tasks, list_tasks
 
 d = district()
 sidebar(d)
 st.title("单位详情")
-units = visible(d.registry[d.registry["unit_type"].isin(["社区", "村"])], d)
+units = visible(leaf_units(d.registry), d)
 if units.empty:
     st.info("您的辖区内没有村/社区。")
     st.stop()

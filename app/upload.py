@@ -6,6 +6,8 @@ import streamlit as st
 
 from app.common import database, district, sidebar, user_name, user_scope, visible
 from assessment.pipeline import problems_frame
+from assessment.registry import leaf_units
+from assessment.scoring import next_period
 from assessment.spreadsheets import make_template, problems_workbook
 from assessment.store.uploads import check_monthly, import_monthly, upload_history
 
@@ -16,17 +18,14 @@ st.title("数据上传")
 sets = [r.rules for r in d.rules]
 
 
-def next_month(period: str) -> str:
-    y, m = map(int, period.split("-"))
-    return f"{y + m // 12}-{m % 12 + 1:02d}"
-
-
-months = sorted({*d.periods, next_month(d.periods[-1])} if d.periods else {"2026-01"}, reverse=True)
+months = sorted(
+    {*d.periods, next_period(d.periods[-1])} if d.periods else {"2026-01"}, reverse=True
+)
 c1, c2 = st.columns([1, 2])
 with c1:
     period = st.selectbox("上传哪个月的数据", months, key="upload_period")
 with c2:
-    leaves = visible(d.registry[d.registry["unit_type"].isin(["社区", "村"])], d)
+    leaves = visible(leaf_units(d.registry), d)
     st.download_button(
         "下载填报模板(.xlsx)",
         make_template(sets, leaves, period),

@@ -13,7 +13,7 @@ from .followups import suggest
 from .grades import GRADE_ORDER, MISSING_LABEL
 from .pipeline import Inputs, grade_inputs, graded_table, load_inputs, problems_frame, write_csv
 from .problems import ProblemsError, errors_only
-from .textcols import member
+from .registry import leaf_units
 
 app = typer.Typer(help="五色图: 基层党组织五色评估", no_args_is_help=True, add_completion=False)
 
@@ -126,11 +126,11 @@ def template(
     if not _report(inputs):
         raise typer.Exit(1)
     reg = inputs.registry
-    leaves = reg[~member(reg["unit_code"], reg["parent_code"])]
+    leaves = leaf_units(reg)
     if parent:
         leaves = leaves[leaves["parent_code"] == parent]
     types = {t for r in inputs.rule_sets for t in (r.rules.applies_to or leaves["unit_type"])}
-    leaves = leaves[leaves["unit_type"].isin(types)]
+    leaves = leaf_units(leaves, types)
     out.write_bytes(make_template([r.rules for r in inputs.rule_sets], leaves, period))
     typer.echo(f"模板: {len(leaves)} 个单位 → {out}")
 

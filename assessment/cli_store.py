@@ -14,7 +14,7 @@ import typer
 from .followups import suggest
 from .rule_loader import load_rules
 from .store import Scope, open_database
-from .store.assessments import load_rule_version, run_assessment, save_rule_set
+from .store.assessments import run_assessment, save_rule_set
 from .store.tasks import STATUSES, create_tasks, list_tasks, move_task
 
 DbOpt = Annotated[
@@ -130,7 +130,6 @@ def tasks_create(
         typer.echo(f"没有编号为 {assessment} 的评定", err=True)
         raise typer.Exit(1)
     period, vid = row["period"].item(), int(row["rule_set_version_id"].item())
-    load_rule_version(database, vid)
     ((_, result, _),) = grade_from_store(database, ALL, period, [vid])
     todo = suggest(result, period)
     if source:

@@ -3,7 +3,7 @@ engine. Pure (no Streamlit); the app caches it on ``data_version``."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 
 import pandas as pd
@@ -17,7 +17,7 @@ from .store import Database, Scope
 from .store.assessments import load_rule_version, rule_versions
 from .store.registry import current_registry
 from .store.schema import AssessmentRun, RegistryVersion, RuleSetVersion, Upload
-from .store.uploads import current_values
+from .store.uploads import current_values, data_fingerprint
 
 
 def data_version(db: Database) -> tuple:
@@ -50,6 +50,16 @@ class District:
     versions: list[int]
     assessments: list[Assessment]
     data: pd.DataFrame
+
+    fingerprints: dict[str, str] = field(default_factory=dict, repr=False)
+
+    def fingerprint(self, period: str) -> str:
+        """sha256 of the data graded for ``period`` (that month and the ones before), computed
+        once per district: the overview asks on every rerun."""
+        if period not in self.fingerprints:
+            data = self.data[self.data["period"] <= period]
+            self.fingerprints[period] = data_fingerprint(data) if len(data) else ""
+        return self.fingerprints[period]
 
     def regrade(self, loaded: LoadedRules) -> Assessment:
         """The same data under another rule set (e.g. weights being tweaked)."""
@@ -110,11 +120,9 @@ def in_scope(frame: pd.DataFrame, registry: pd.DataFrame, scope: Scope) -> pd.Da
 def publication_status(db: Database, district: District, period: str) -> list[dict]:
     """Per rule set shown: is this month's grading published, and is it still the current data?"""
     from .store.assessments import assessments
-    from .store.uploads import data_fingerprint
 
     runs = assessments(db, period)
-    data = district.data[district.data["period"] <= period]
-    current = data_fingerprint(data) if len(data) else ""
+    current = district.fingerprint(period)
     out = []
     for loaded, vid in zip(district.rules, district.versions, strict=True):
         mine = (

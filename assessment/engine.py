@@ -9,18 +9,17 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from functools import cached_property
 
 import numpy as np
 import pandas as pd
 
-from . import __version__
 from .compiled import CompiledRules, compile_rules
 from .grades import GRADE_KEYS, MISSING_LABEL
 from .reasons import reason_texts, veto_ids
+from .registry import leaf_units
 from .rule_loader import LoadedRules
 from .scoring import PeriodScores, apply_escalation, score_period
-from .textcols import as_text, has_duplicates, member, positions, to_arrow
+from .textcols import as_text, has_duplicates, positions, to_arrow
 
 PERIOD_RE = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 UNIT_COLUMNS = ["unit_code", "unit_name", "unit_type", "parent_code"]
@@ -37,10 +36,6 @@ class Assessment:
     @property
     def rules(self):
         return self.compiled.rules
-
-    @cached_property
-    def engine_version(self) -> str:
-        return __version__
 
     def table(self, periods: list[str] | None = None) -> pd.DataFrame:
         """The graded output of RULES_FORMAT.md: one row per unit and period, scores unrounded."""
@@ -153,7 +148,5 @@ def _graded_units(
             graded = graded[graded["unit_type"].isin(applies)]
     else:
         registry = pd.DataFrame({c: as_text(units[c]) for c in UNIT_COLUMNS})
-        graded = registry[~member(registry["unit_code"], registry["parent_code"])]  # leaves
-        if applies is not None:
-            graded = graded[member(graded["unit_type"], applies)]
+        graded = leaf_units(registry, applies)
     return graded.sort_values("unit_code", kind="stable").reset_index(drop=True)

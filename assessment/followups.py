@@ -16,7 +16,7 @@ import pandas as pd
 from .engine import Assessment
 from .grades import GRADE_KEYS, MISSING_LABEL
 from .rules import FollowUp
-from .scoring import MISSING, PeriodScores, month_index
+from .scoring import MISSING, PeriodScores, month_index, next_period
 
 COLUMNS = [
     "unit_code",
@@ -140,9 +140,7 @@ def _format(template: str, **values: str) -> str:
 
 def cleared(assessment: Assessment, unit_code: str, period: str, source: str) -> bool | None:
     """Did the next month's data clear the cause of a follow-up? None: no data for it yet."""
-    year, month = map(int, period.split("-"))
-    nxt = f"{year + month // 12}-{month % 12 + 1:02d}"
-    p = assessment.periods.get(nxt)
+    p = assessment.periods.get(next_period(period))
     if p is None:
         return None
     hit = np.flatnonzero(p.codes == unit_code)

@@ -34,10 +34,6 @@ class Grade(Enum):
     def from_key(cls, key: str) -> Grade:
         return _BY_KEY[key]
 
-    @classmethod
-    def from_rank(cls, rank: int) -> Grade:
-        return GRADE_ORDER[rank]
-
     def display(self) -> str:
         """Color with its label, never a color alone: ``绿·好``."""
         return f"{self.color_name}·{self.label}"

@@ -18,6 +18,7 @@ import pandas as pd
 from .headers import KEY_COLUMNS, PERSONAL_DATA, header_map, normalise
 from .problems import ERROR, WARNING, Problem, errors_only
 from .readers import RawTable
+from .registry import leaf_units
 from .rules import RuleSet
 from .textcols import (
     as_text,
@@ -321,9 +322,9 @@ def _check_registry(rule_sets, registry, out, df, by_id, rows, period, add) -> N
                 column="unit_code",
                 value=code,
             )
-    leaves = registry[~member(registry["unit_code"], registry["parent_code"])]
+    leaves = leaf_units(registry)
     types = {t for r in rule_sets for t in (r.applies_to or leaves["unit_type"].unique())}
-    expected = leaves[member(leaves["unit_type"], list(types))]
+    expected = leaf_units(leaves, types)
     for p in sorted(set(distinct(out["period"])) - {""}) or ([period] if period else []):
         silent = expected[~member(expected["unit_code"], out.loc[out["period"] == p, "unit_code"])]
         for code, name in zip(silent["unit_code"], silent["unit_name"], strict=True):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 import pandas as pd
@@ -24,6 +25,12 @@ class Registry:
     @property
     def ok(self) -> bool:
         return self.frame is not None and not errors_only(self.problems)
+
+
+def leaf_units(registry: pd.DataFrame, types: Iterable[str] | None = None) -> pd.DataFrame:
+    """The units nobody reports to (村/社区): the ones that are graded. Optionally of ``types``."""
+    leaves = registry[~member(registry["unit_code"], registry["parent_code"])]
+    return leaves if types is None else leaves[member(leaves["unit_type"], list(types))]
 
 
 def registry_text_headers() -> set[str]:

@@ -225,10 +225,6 @@ class RuleSet(Model):
     def indicators(self) -> list[Indicator]:
         return [i for d, _ in self.iter_dimensions() for i in (d.indicators or [])]
 
-    def column_ids(self) -> set[str]:
-        """Columns an upload may carry: every indicator and input."""
-        return {i.id for i in self.indicators()} | {i.id for i in self.inputs}
-
 
 # Which model a YAML node is, by the last key that names a list or a field; used to list the
 # allowed keys when a key is unknown.

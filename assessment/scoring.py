@@ -211,6 +211,12 @@ def month_index(period: str) -> int:
     return int(year) * 12 + int(month) - 1
 
 
+def next_period(period: str) -> str:
+    """The month after ``period`` (YYYY-MM)."""
+    index = month_index(period) + 1
+    return f"{index // 12}-{index % 12 + 1:02d}"
+
+
 def apply_escalation(compiled: CompiledRules, periods: list[PeriodScores]) -> None:
     """Lower grades held orange-or-worse (say) for N consecutive months, this one included.
 

@@ -17,6 +17,7 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
+from .pipeline import problems_frame
 from .problems import Problem
 from .rules import Input, RuleSet
 
@@ -148,7 +149,7 @@ PROBLEM_HEADERS = {
 
 def problems_workbook(problems: Sequence[Problem]) -> bytes:
     """The problem list as an .xlsx organizers can open, sort and tick off."""
-    frame = pd.DataFrame([p.as_dict() for p in problems], columns=list(PROBLEM_HEADERS))
+    frame = problems_frame(problems)[list(PROBLEM_HEADERS)]
     frame["severity"] = frame["severity"].map({"error": "错误", "warning": "警告"})
     frame = frame.rename(columns=PROBLEM_HEADERS)
     buf = io.BytesIO()

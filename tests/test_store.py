@@ -429,3 +429,23 @@ def test_migration_0002_backfills_the_snapshot_from_existing_history(tmp_path):
         ("u1", "2026-10"): (2, {"a": 1.5, "b": 3.0}),
         ("u2", "2026-10"): (2, {"a": None}),
     }
+
+
+def test_every_change_is_in_the_audit_log_with_who_and_when(db):
+    from assessment.store.audit import audit_entries
+
+    seeded(db, "2026-10")
+    version = save_rule_set(db, LOADED[0], "rule-owner", note="初版")
+    [run] = run_assessment(db, ALL, "2026-10", [version], "admin", publish=True)
+    log = audit_entries(db)
+    assert list(log["action"])[::-1] == [
+        "registry_imported",
+        "upload_imported",
+        "rules_saved",
+        "assessment_created",
+        "assessment_published",
+    ]
+    saved = log[log["action"] == "rules_saved"].iloc[0]
+    assert saved["who"] == "rule-owner" and saved["detail"]["note"] == "初版"
+    assert log[log["action"] == "assessment_published"].iloc[0]["detail"]["assessment"] == run
+    assert log["at"].notna().all()

@@ -265,12 +265,3 @@ def results(db: Database, scope: Scope, assessment_id: int) -> pd.DataFrame:
         ]
     )
     return frame[frame["unit_code"].isin(codes)].reset_index(drop=True) if len(frame) else frame
-
-
-def latest_published(db: Database, period: str) -> list[int]:
-    """The current published assessment of each rule set for a month."""
-    runs = assessments(db, period)
-    if runs.empty:
-        return []
-    pub = runs[runs["status"] == "published"]
-    return list(pub.groupby("rules_id")["id"].max())
