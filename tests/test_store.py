@@ -449,3 +449,33 @@ def test_every_change_is_in_the_audit_log_with_who_and_when(db):
     assert saved["who"] == "rule-owner" and saved["detail"]["note"] == "初版"
     assert log[log["action"] == "assessment_published"].iloc[0]["detail"]["assessment"] == run
     assert log["at"].notna().all()
+
+
+def test_records_of_a_unit_retired_later_stay_visible_to_the_district_but_not_outside_scope(db):
+    seeded(db, "2026-10")
+    versions = [save_rule_set(db, x, "admin") for x in LOADED]
+    [a, _] = run_assessment(db, ALL, "2026-10", versions, "admin", publish=True)
+    code = "500188001016"
+    suggestions = pd.DataFrame(
+        [
+            {
+                "unit_code": code,
+                "period": "2026-10",
+                "source": "grade:red",
+                "action": "约谈",
+                "owner": "街道党工委",
+                "due_date": "2026-11-30",
+            }
+        ]
+    )
+    [task] = create_tasks(db, ALL, suggestions, "supervisor")
+    units = pd.read_csv(SAMPLE / "units.csv", dtype=str, keep_default_na=False)
+    import_registry(
+        db, units[units["unit_code"] != code].to_csv(index=False).encode(), "u2.csv", "admin", ALL
+    )
+    assert code in set(results(db, ALL, a)["unit_code"])  # a published result never vanishes
+    assert task in set(list_tasks(db, ALL)["id"])
+    assert not value_history(db, ALL, code, "2026-10").empty
+    street = Scope.of(STREET)  # the street no longer has the unit in its registry subtree
+    assert code not in set(results(db, street, a)["unit_code"])
+    assert task not in set(list_tasks(db, street)["id"])

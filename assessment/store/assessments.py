@@ -15,7 +15,7 @@ from ..problems import Problem, ProblemsError
 from ..rule_loader import LoadedRules, parse_rules
 from .audit import log
 from .database import Database
-from .registry import current_registry
+from .registry import allowed_codes, current_registry, keep_allowed
 from .schema import AssessmentResult, AssessmentRun, RuleSetVersion, now
 from .scope import Scope
 from .uploads import current_values, data_fingerprint
@@ -244,7 +244,7 @@ def assessments(db: Database, period: str | None = None) -> pd.DataFrame:
 
 def results(db: Database, scope: Scope, assessment_id: int) -> pd.DataFrame:
     """One assessment's per-unit results, limited to the caller's scope."""
-    codes = scope.codes(current_registry(db, Scope.everything()))
+    allowed = allowed_codes(db, scope)
     with db.sessions() as s:
         rows = s.scalars(
             select(AssessmentResult).where(AssessmentResult.assessment_id == assessment_id)
@@ -264,4 +264,4 @@ def results(db: Database, scope: Scope, assessment_id: int) -> pd.DataFrame:
             for r in rows
         ]
     )
-    return frame[frame["unit_code"].isin(codes)].reset_index(drop=True) if len(frame) else frame
+    return keep_allowed(frame, allowed)

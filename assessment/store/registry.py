@@ -120,6 +120,21 @@ def current_registry(db: Database, scope: Scope, version_id: int | None = None) 
     return frame[frame["unit_code"].isin(scope.codes(frame))].reset_index(drop=True)
 
 
+def allowed_codes(db: Database, scope: Scope) -> set[str] | None:
+    """The unit codes ``scope`` may see, or None for the whole district: no restriction, so no
+    registry read, and records of units since retired or merged stay visible to it."""
+    if scope.roots is None:
+        return None
+    return scope.codes(current_registry(db, Scope.everything()))
+
+
+def keep_allowed(frame: pd.DataFrame, allowed: set[str] | None) -> pd.DataFrame:
+    """Rows of ``frame`` whose unit_code ``allowed`` admits."""
+    if allowed is None or frame.empty:
+        return frame
+    return frame[frame["unit_code"].isin(list(allowed))].reset_index(drop=True)
+
+
 def merges(db: Database, version_id: int | None = None) -> dict[str, str]:
     """Codes merged into another unit as of a registry version (latest by default)."""
     with db.sessions() as s:

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from ..problems import Problem, ProblemsError
 from .audit import log
 from .database import Database
-from .registry import current_registry
+from .registry import allowed_codes
 from .schema import FollowUpTask, TaskEvent
 from .scope import Scope
 
@@ -38,8 +38,8 @@ COLUMNS = [
 
 
 def _check_scope(db: Database, scope: Scope, codes: set[str]) -> None:
-    allowed = scope.codes(current_registry(db, Scope.everything()))
-    outside = sorted(codes - allowed)
+    allowed = allowed_codes(db, scope)
+    outside = [] if allowed is None else sorted(codes - allowed)
     if outside:
         raise ProblemsError(
             [Problem("out_of_scope", f"单位 {c} 不在您的管辖范围内", value=c) for c in outside]
@@ -123,12 +123,12 @@ def list_tasks(
 ) -> pd.DataFrame:
     """Tasks in the scope, overdue ones first, then by due date."""
     today = today or dt.date.today()
-    codes = scope.codes(current_registry(db, Scope.everything()))
+    allowed = allowed_codes(db, scope)
     with db.sessions() as s:
         q = select(FollowUpTask)
         if status:
             q = q.where(FollowUpTask.status == status)
-        rows = [t for t in s.scalars(q).all() if t.unit_code in codes]
+        rows = [t for t in s.scalars(q).all() if allowed is None or t.unit_code in allowed]
     frame = pd.DataFrame(
         [
             {

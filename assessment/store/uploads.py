@@ -27,7 +27,7 @@ from ..readers import read_table
 from ..rules import RuleSet
 from .audit import log
 from .database import Database
-from .registry import current_registry, registry_version_id
+from .registry import allowed_codes, current_registry, keep_allowed, registry_version_id
 from .schema import CurrentValues, IndicatorValue, Upload
 from .scope import Scope
 
@@ -273,28 +273,24 @@ def _current_long(session: Session, periods: list[str], codes: set[str] | None) 
 
 
 def periods_available(db: Database, scope: Scope) -> list[str]:
+    allowed = allowed_codes(db, scope)
     with db.sessions() as s:
-        if scope.roots is None:
+        if allowed is None:
             return sorted(s.scalars(select(CurrentValues.period).distinct()))
         rows = s.execute(select(CurrentValues.period, CurrentValues.unit_code)).all()
-    codes = scope.codes(current_registry(db, Scope.everything()))
-    return sorted({p for p, c in rows if c in codes})
+    return sorted({p for p, c in rows if c in allowed})
 
 
 def current_values(
     db: Database, scope: Scope, periods: Sequence[str] | None = None
 ) -> pd.DataFrame:
     """Wide table (unit_code, period, one column per id) of the current values in the scope."""
-    registry = current_registry(db, Scope.everything())
     periods = (
         tuple(periods) if periods is not None else tuple(periods_available(db, Scope.everything()))
     )
     with db.sessions() as s:
         latest_upload = s.scalar(select(func.max(Upload.id)))
-    wide = _wide_values(db, latest_upload, periods)
-    if scope.roots is not None:
-        wide = wide[wide["unit_code"].isin(scope.codes(registry))].reset_index(drop=True)
-    return wide.copy()
+    return keep_allowed(_wide_values(db, latest_upload, periods), allowed_codes(db, scope)).copy()
 
 
 _WIDE_CACHE: dict[tuple, pd.DataFrame] = {}
@@ -334,8 +330,8 @@ def _wide_values(db: Database, latest_upload: int | None, periods: tuple[str, ..
 
 def value_history(db: Database, scope: Scope, unit_code: str, period: str) -> pd.DataFrame:
     """Every version of a unit's month: one row per upload and column, newest first."""
-    registry = current_registry(db, Scope.everything())
-    if unit_code not in scope.codes(registry):
+    allowed = allowed_codes(db, scope)
+    if allowed is not None and unit_code not in allowed:
         return pd.DataFrame(columns=["upload_id", "created_at", "author", "column_id", "value"])
     with db.sessions() as s:
         rows = s.execute(
@@ -358,13 +354,12 @@ def value_history(db: Database, scope: Scope, unit_code: str, period: str) -> pd
 
 def upload_history(db: Database, scope: Scope, limit: int = 200) -> pd.DataFrame:
     """Uploads the caller may see (their scope covers the uploader's), newest first."""
-    registry = current_registry(db, Scope.everything())
-    visible = scope.codes(registry)
+    visible = allowed_codes(db, scope)
     with db.sessions() as s:
         rows = s.scalars(select(Upload).order_by(Upload.id.desc()).limit(limit)).all()
     out = []
     for u in rows:
-        if scope.roots is not None and (u.scope is None or not set(u.scope) <= visible):
+        if visible is not None and (u.scope is None or not set(u.scope) <= visible):
             continue
         out.append(
             {
