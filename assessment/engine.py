@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+import pyarrow.compute as pc
 
 from .compiled import CompiledRules, compile_rules
 from .grades import GRADE_KEYS, MISSING_LABEL
@@ -19,7 +20,7 @@ from .reasons import reason_texts, veto_ids
 from .registry import leaf_units
 from .rule_loader import LoadedRules
 from .scoring import PeriodScores, apply_escalation, score_period
-from .textcols import as_text, has_duplicates, positions, to_arrow
+from .textcols import as_text, distinct, has_duplicates, is_sorted, positions, to_arrow
 
 PERIOD_RE = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 UNIT_COLUMNS = ["unit_code", "unit_name", "unit_type", "parent_code"]
@@ -98,29 +99,30 @@ def assess(
     compiled = rules if isinstance(rules, CompiledRules) else compile_rules(rules)
     graded = _graded_units(compiled, data, units)
     codes_arrow = to_arrow(graded["unit_code"])
-    codes = graded["unit_code"].to_numpy(dtype=object)
+    codes = graded["unit_code"].array  # Arrow-backed: no Python string per unit
     types = to_arrow(graded["unit_type"])
-    period_col = as_text(data["period"]).to_numpy(dtype=object)
-    periods = sorted(pd.unique(period_col)) if len(data) else []
+    period_col = as_text(data["period"])
+    periods = sorted(distinct(period_col)) if len(data) else []
     bad = [p for p in periods if not PERIOD_RE.match(p)]
     if bad:
         raise ValueError(f"period must be YYYY-MM, got {bad[:3]}")
     wanted = [c for c in compiled.columns if c in data.columns]
-    values = {c: data[c].to_numpy(dtype=np.float64, na_value=np.nan) for c in wanted}
-    row_codes = data["unit_code"]
+    values = {c: _floats(data[c]) for c in wanted}
+    row_codes = to_arrow(data["unit_code"])
     results: list[PeriodScores] = []
     for period in periods:
-        rows = np.flatnonzero(period_col == period) if len(periods) > 1 else None
-        period_codes = row_codes if rows is None else row_codes.iloc[rows]
+        rows = np.flatnonzero((period_col == period).to_numpy()) if len(periods) > 1 else None
+        period_codes = row_codes if rows is None else row_codes.take(rows)
         if has_duplicates(period_codes):
-            dup = period_codes[period_codes.duplicated()].iloc[0]
+            counts = pc.value_counts(period_codes)
+            dup = counts.field("values").filter(pc.greater(counts.field("counts"), 1))[0]
             raise ValueError(f"unit {dup} has more than one row for {period}")
-        pos = positions(codes_arrow, period_codes)  # row of each graded unit, -1 if none
-        reported = pos >= 0
-        take = pos[reported] if rows is None else rows[pos[reported]]
-        if reported.all() and len(take) == len(row_codes) and (np.diff(take) == 1).all():
-            columns = values  # the table is already one row per unit, in code order
+        if rows is None and period_codes.equals(codes_arrow):
+            columns, reported = values, None  # already one row per unit, in code order
         else:
+            pos = positions(codes_arrow, period_codes)  # row of each graded unit, -1 if none
+            reported = pos >= 0
+            take = pos[reported] if rows is None else rows[pos[reported]]
             columns = {}
             for c, v in values.items():
                 aligned = np.full(len(codes), np.nan)
@@ -129,6 +131,13 @@ def assess(
         results.append(score_period(compiled, period, codes, types, columns, reported))
     apply_escalation(compiled, results)
     return Assessment(compiled=compiled, units=graded, periods={p.period: p for p in results})
+
+
+def _floats(column: pd.Series) -> np.ndarray:
+    """A numeric column as float64 with NaN for blanks; a view when it already is one."""
+    if column.dtype == np.float64:
+        return column.to_numpy()
+    return column.to_numpy(dtype=np.float64, na_value=np.nan)
 
 
 def _graded_units(
@@ -149,4 +158,6 @@ def _graded_units(
     else:
         registry = pd.DataFrame({c: as_text(units[c]) for c in UNIT_COLUMNS})
         graded = leaf_units(registry, applies)
+    if is_sorted(graded["unit_code"]):  # registries usually come in code order
+        return graded.reset_index(drop=True)
     return graded.sort_values("unit_code", kind="stable").reset_index(drop=True)

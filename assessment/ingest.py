@@ -14,20 +14,22 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from .headers import KEY_COLUMNS, PERSONAL_DATA, header_map, normalise
 from .problems import ERROR, WARNING, Problem, errors_only
 from .readers import RawTable
-from .registry import leaf_units
 from .rules import RuleSet
 from .textcols import (
     as_text,
-    clean_text,
+    clean_code,
     distinct,
     has_duplicates,
     map_distinct,
     member,
     positions,
+    text_series,
 )
 
 TRUE_WORDS = ("是", "有", "已完成", "完成", "已开展", "已召开", "true", "yes", "y", "√", "✓")
@@ -61,15 +63,28 @@ def parse_period(value: object) -> str | None:
     return None
 
 
-def to_numbers(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+def to_numbers(
+    values: pd.Series | pa.ChunkedArray, out: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray]:
     """Numbers as organizers type them (``85%``, ``８５``, ``1,200``, ``是``/``否``, blanks).
 
-    Returns the float values (NaN for blanks) and a mask of cells that are not numbers.
+    Returns the float values (NaN for blanks), written into ``out`` when given, and a mask of
+    cells that are not numbers. A column Arrow already parsed as numbers is copied chunk by
+    chunk, with no temporary the size of the column.
     """
-    if pd.api.types.is_numeric_dtype(values.dtype) and not pd.api.types.is_bool_dtype(values.dtype):
-        return values.to_numpy(dtype=np.float64, na_value=np.nan), np.zeros(len(values), bool)
-    if pd.api.types.is_bool_dtype(values.dtype):
-        return values.astype("float64").to_numpy(na_value=np.nan), np.zeros(len(values), bool)
+    out = np.empty(len(values)) if out is None else out
+    if isinstance(values, pa.ChunkedArray | pa.Array) and _numeric(values.type):
+        start = 0
+        for chunk in getattr(values, "chunks", [values]):
+            stop = start + len(chunk)
+            out[start:stop] = pc.cast(chunk, pa.float64()).to_numpy(zero_copy_only=False)
+            start = stop
+        return out, np.zeros(len(values), bool)
+    if not isinstance(values, pd.Series):
+        values = values.to_pandas()
+    if pd.api.types.is_numeric_dtype(values.dtype) or pd.api.types.is_bool_dtype(values.dtype):
+        out[:] = values.astype("float64").to_numpy(na_value=np.nan)
+        return out, np.zeros(len(values), bool)
     text = values.astype("string").str.normalize("NFKC").str.strip()
     lowered = text.str.lower()
     text = lowered.map(BOOL_MAP).fillna(text) if lowered.isin(BOOL_MAP).any() else text
@@ -77,7 +92,17 @@ def to_numbers(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     numbers = pd.to_numeric(cleaned, errors="coerce")
     blank = text.isna() | (text == "")
     bad = (~blank & numbers.isna()).to_numpy(dtype=bool, na_value=False)
-    return numbers.to_numpy(dtype=np.float64, na_value=np.nan), bad
+    out[:] = numbers.to_numpy(dtype=np.float64, na_value=np.nan)
+    return out, bad
+
+
+def _numeric(kind: pa.DataType) -> bool:
+    return (
+        pa.types.is_integer(kind)
+        or pa.types.is_floating(kind)
+        or pa.types.is_boolean(kind)
+        or pa.types.is_null(kind)
+    )
 
 
 def ingest_monthly(
@@ -91,9 +116,9 @@ def ingest_monthly(
     """``period``: the month chosen at upload (rows must agree); ``fill_period``: only used when
     the file has no period column; ``require_columns``: every column the rule sets need for the
     unit types in the file must be present (off for a partial table, e.g. 12345 data alone)."""
-    if raw.frame is None:
+    if raw.table is None:
         return Ingested(None, list(raw.problems))
-    file, df = raw.file, raw.frame
+    file, table = raw.file, raw.table
     problems: list[Problem] = list(raw.problems)
 
     def add(code, message, row=None, column="", value="", severity=ERROR):
@@ -109,13 +134,14 @@ def ingest_monthly(
             )
         )
 
-    if len(df) == 0:
+    if table.num_rows == 0:
         add("empty_file", "文件只有表头没有数据:请填入各单位的数据后再上传")
         return Ingested(None, problems)
     mapping = header_map(rule_sets)
     known = {col.id: col for r in rule_sets for col in [*r.indicators(), *r.inputs]}
     columns: dict[str, str] = {}
-    for header in df.columns:
+    where: dict[str, int] = {}  # column id -> position in the table (headers may repeat)
+    for i, header in enumerate(table.column_names):
         norm = normalise(header)
         col = mapping.get(norm)
         if PERSONAL_DATA.search(norm) and col is None:
@@ -135,8 +161,8 @@ def ingest_monthly(
                     column=str(header),
                     severity=WARNING,
                 )
-        elif col in columns.values():
-            first = next(h for h, c in columns.items() if c == col)
+        elif col in where:
+            first = table.column_names[where[col]]
             add(
                 "duplicate_column",
                 f"列“{header}”与列“{first}”是同一个指标“{col}”:请删除其中一列",
@@ -144,7 +170,8 @@ def ingest_monthly(
             )
         else:
             columns[str(header)] = col
-    by_id = {col: header for header, col in columns.items()}
+            where[col] = i
+    by_id = {col: table.column_names[i] for col, i in where.items()}
     if "unit_code" not in by_id:
         add(
             "missing_column",
@@ -154,10 +181,14 @@ def ingest_monthly(
         )
         return Ingested(None, problems, columns)
 
-    rows = np.arange(len(df)) + FIRST_DATA_ROW
-    codes = clean_text(df[by_id["unit_code"]]).str.removesuffix(".0")
-    empty_code = codes == ""
-    for r in rows[empty_code.to_numpy()]:
+    def cells(col_id: str, mask: np.ndarray) -> list:
+        """The cells of a column where ``mask`` holds, as the file had them."""
+        return table.column(where[col_id]).take(np.flatnonzero(mask)).to_pylist()
+
+    rows = np.arange(table.num_rows) + FIRST_DATA_ROW
+    codes = clean_code(table.column(where["unit_code"]))
+    empty_code = (codes == "").to_numpy()
+    for r in rows[empty_code]:
         add(
             "empty_code",
             "单位代码为空:请填写该行单位的代码,或删除空行",
@@ -167,11 +198,10 @@ def ingest_monthly(
 
     # Period: a column, or given at upload; both must agree.
     if "period" in by_id:
-        raw_periods = as_text(df[by_id["period"]])
+        raw_periods = as_text(table.column(where["period"]))
         parsed = map_distinct(raw_periods, lambda v: parse_period(v) if v else None)
-        for r, v in zip(
-            rows[parsed.isna().to_numpy()], df.loc[parsed.isna(), by_id["period"]], strict=True
-        ):
+        unparsed = parsed.isna().to_numpy()
+        for r, v in zip(rows[unparsed], cells("period", unparsed), strict=True):
             add(
                 "bad_period",
                 f"月份“{v}”无法识别:请写成 2026-10、2026/10 或 2026年10月",
@@ -191,7 +221,7 @@ def ingest_monthly(
                 )
         periods = parsed.fillna(period or "")
     elif (period or fill_period) is not None:
-        periods = pd.Series(period or fill_period, index=df.index)
+        periods = text_series(pa.repeat(period or fill_period, len(codes)))
     else:
         add(
             "period_missing",
@@ -199,12 +229,12 @@ def ingest_monthly(
             row=1,
             column="period",
         )
-        periods = pd.Series("", index=df.index)
+        periods = text_series(pa.repeat("", len(codes)))
 
     keys = codes if len(distinct(periods)) <= 1 else codes + "\x1f" + periods
     dup = np.zeros(len(codes), dtype=bool)
-    if has_duplicates(keys):  # the common case (none) costs one hash pass
-        dup = ((codes != "") & keys.duplicated(keep=False)).to_numpy()
+    if has_duplicates(keys):  # the common case (none) costs one pass
+        dup = ~empty_code & keys.duplicated(keep=False).to_numpy()
     for r, c in zip(rows[dup], codes[dup], strict=True):
         add(
             "duplicate_unit",
@@ -214,16 +244,19 @@ def ingest_monthly(
             value=c,
         )
 
-    out = pd.DataFrame({"unit_code": as_text(codes), "period": as_text(periods)})
+    out = pd.DataFrame({"unit_code": codes, "period": periods})
+    for col_id in ("unit_name", "unit_type"):
+        if col_id in where:
+            out[col_id] = as_text(table.column(where[col_id]))
+    # The numbers go straight into one column-major matrix: the engine's layout.
+    ids = [c for c in where if c not in KEY_COLUMNS]
+    matrix = np.empty((len(codes), len(ids)), order="F")
     values: dict[str, np.ndarray] = {}
     counts, rates = _counts_and_rates(rule_sets)
-    for col_id, header in by_id.items():
-        if col_id in KEY_COLUMNS:
-            if col_id in ("unit_name", "unit_type"):
-                out[col_id] = as_text(df[header])
-            continue
-        numbers, bad = to_numbers(df[header])
-        for r, v in zip(rows[bad], df[header][bad], strict=True):
+    for j, col_id in enumerate(ids):
+        header = by_id[col_id]
+        numbers, bad = to_numbers(table.column(where[col_id]), out=matrix[:, j])
+        for r, v in zip(rows[bad], cells(col_id, bad), strict=True):
             add(
                 "not_a_number",
                 f"“{v}”不是数字:请填写数字(可带 %),是/否 类指标填 是 或 否,无数据请留空",
@@ -248,13 +281,17 @@ def ingest_monthly(
                     value=f"{v:g}",
                 )
     _check_counts(counts, rates, values, by_id, rows, add)
+    present_types = None
     if registry is not None:
-        _check_registry(rule_sets, registry, out, df, by_id, rows, period, add)
+        names = table.column(where["unit_name"]) if "unit_name" in where else None
+        present_types = _check_registry(rule_sets, registry, out, names, rows, period, add)
     if require_columns:
-        _check_required(rule_sets, registry, out, by_id, add)
+        _check_required(rule_sets, present_types, by_id, add)
     if errors_only(problems):
         return Ingested(None, problems, columns)
-    frame = pd.concat([out, pd.DataFrame(values, index=out.index)], axis=1)
+    frame = pd.DataFrame(matrix, columns=ids, copy=False)  # no copy: the matrix is the block
+    for i, key in enumerate(out.columns):
+        frame.insert(i, key, out[key])
     return Ingested(frame, problems, columns)
 
 
@@ -302,14 +339,16 @@ def _check_counts(counts, rates, values, by_id, rows, add) -> None:
             )
 
 
-def _check_registry(rule_sets, registry, out, df, by_id, rows, period, add) -> None:
-    unknown = (out["unit_code"] != "") & ~member(out["unit_code"], registry["unit_code"])
-    if unknown.any():
+def _check_registry(rule_sets, registry, out, names, rows, period, add) -> set[str]:
+    """Unknown codes and silent units, from one hash join of the file's codes into the
+    registry. Returns the unit types the file holds."""
+    pos = positions(out["unit_code"], registry["unit_code"])  # registry row of each row, or -1
+    unknown = np.flatnonzero((out["unit_code"] != "").to_numpy() & (pos < 0))
+    if len(unknown):
         by_name = dict(zip(registry["unit_name"], registry["unit_code"], strict=True))
-        names = as_text(df[by_id["unit_name"]]) if "unit_name" in by_id else None
-        for i in np.flatnonzero(unknown.to_numpy()):
+        sent_names = names.take(unknown).to_pylist() if names is not None else [None] * len(unknown)
+        for i, name in zip(unknown, sent_names, strict=True):
             code = out["unit_code"].iat[i]
-            name = names.iat[i] if names is not None else None
             hint = (
                 f"。名册中“{name}”的代码是 {by_name[name]},是否填错?"
                 if name in by_name
@@ -322,12 +361,22 @@ def _check_registry(rule_sets, registry, out, df, by_id, rows, period, add) -> N
                 column="unit_code",
                 value=code,
             )
-    leaves = leaf_units(registry)
-    types = {t for r in rule_sets for t in (r.applies_to or leaves["unit_type"].unique())}
-    expected = leaf_units(leaves, types)
-    for p in sorted(set(distinct(out["period"])) - {""}) or ([period] if period else []):
-        silent = expected[~member(expected["unit_code"], out.loc[out["period"] == p, "unit_code"])]
-        for code, name in zip(silent["unit_code"], silent["unit_name"], strict=True):
+    leaf = ~member(registry["unit_code"], registry["parent_code"])
+    types = registry["unit_type"]
+    graded_types = {t for r in rule_sets for t in (r.applies_to or distinct(types[leaf]))}
+    expected = leaf & member(types, list(graded_types))
+    in_file = pos >= 0
+    file_periods = distinct(out["period"])
+    for p in sorted(set(file_periods) - {""}) or ([period] if period else []):
+        sent = (
+            pos[in_file & (out["period"] == p).to_numpy()]
+            if len(file_periods) > 1
+            else pos[in_file]
+        )
+        silent = expected.copy()
+        silent[sent] = False
+        for i in np.flatnonzero(silent):
+            code, name = registry["unit_code"].iat[i], registry["unit_name"].iat[i]
             add(
                 "not_reported",
                 f"{name}({code}){p} 未上报:该单位将显示为“数据不全”",
@@ -335,16 +384,12 @@ def _check_registry(rule_sets, registry, out, df, by_id, rows, period, add) -> N
                 value=code,
                 severity=WARNING,
             )
+    return set(distinct(types.iloc[pos[in_file]]))
 
 
-def _check_required(rule_sets, registry, out, by_id, add) -> None:
-    """Every column a rule set needs, for the unit types this file holds."""
-    present_types = None
-    if registry is not None:
-        pos = positions(out["unit_code"], registry["unit_code"])
-        present = np.zeros(len(registry), dtype=bool)
-        present[pos[pos >= 0]] = True
-        present_types = set(distinct(registry["unit_type"][present]))
+def _check_required(rule_sets, present_types, by_id, add) -> None:
+    """Every column a rule set needs, for the unit types this file holds (all of them when
+    there is no registry to tell the types)."""
     missing: dict[str, str] = {}
     for r in rule_sets:
         if (

@@ -3,14 +3,17 @@
 Decoding is strict: UTF-8 first, then GB18030; never the other way round (GB18030 accepts almost
 any bytes, so trying it first would garble UTF-8 silently). Key columns (unit codes, periods) are
 read as text so leading zeros survive; other columns are left to pyarrow's fast type inference
-and cleaned up by ``ingest`` when they hold text such as ``85%`` or ``是``.
+and cleaned up by ``ingest`` when they hold text such as ``85%`` or ``是``. The table stays in
+Arrow: ``ingest`` reads numeric columns straight into its matrix, never through pandas.
 """
 
 from __future__ import annotations
 
 import csv
 import io
+import os
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -21,16 +24,22 @@ import pyarrow.csv as pacsv
 from .problems import Problem
 
 XLSX_MAGIC = b"PK\x03\x04"
+HEAD_BYTES = 1 << 16  # sniffed for the format, the encoding and the header line
 
 
 @dataclass
 class RawTable:
-    """A table as read: original headers, values as the file held them."""
+    """A table as read: original headers (duplicates kept), values as the file held them."""
 
-    frame: pd.DataFrame | None
+    table: pa.Table | None
     file: str
     encoding: str = ""
     problems: list[Problem] = field(default_factory=list)
+
+    @property
+    def frame(self) -> pd.DataFrame | None:
+        """The table in pandas (for looking at it; ``ingest`` works on the Arrow table)."""
+        return None if self.table is None else self.table.to_pandas()
 
 
 def read_table(
@@ -40,23 +49,31 @@ def read_table(
     sheet: str | None = None,
 ) -> RawTable:
     """Read a CSV or XLSX. ``text_columns`` is a predicate set of normalised header names that
-    must stay text (see ``headers.normalise``)."""
+    must stay text (see ``headers.normalise``).
+
+    A file on disk is sniffed from its first bytes and, when it is UTF-8 CSV, parsed by Arrow
+    straight from the path: a national table is never held twice in memory."""
     if isinstance(source, bytes):
-        data, file = source, name or "上传文件"
+        file, head, size = name or "上传文件", source[:HEAD_BYTES], len(source)
     else:
         file = name or Path(source).name
         try:
-            data = Path(source).read_bytes()
+            with open(source, "rb") as f:
+                head, size = f.read(HEAD_BYTES), os.fstat(f.fileno()).st_size
         except OSError as exc:
             return RawTable(
                 None, file, problems=[_p("file_unreadable", f"无法读取文件: {exc}", file)]
             )
-    if not data or data.isspace():
+
+    def whole() -> bytes:
+        return source if isinstance(source, bytes) else Path(source).read_bytes()
+
+    if size == 0 or (head.isspace() and (size <= len(head) or whole().isspace())):
         return RawTable(
             None, file, problems=[_p("empty_file", "文件是空的:请确认导出时选对了表格", file)]
         )
-    if data.startswith(XLSX_MAGIC) or file.lower().endswith((".xlsx", ".xlsm")):
-        return _read_xlsx(data, file, sheet)
+    if head.startswith(XLSX_MAGIC) or file.lower().endswith((".xlsx", ".xlsm")):
+        return _read_xlsx(whole(), file, sheet)
     if file.lower().endswith(".xls"):
         return RawTable(
             None,
@@ -65,29 +82,39 @@ def read_table(
                 _p("old_excel", "不支持旧版 .xls 文件:请在 Excel 中“另存为” .xlsx 或 CSV", file)
             ],
         )
-    return _read_csv(data, file, text_columns or set())
+    return _read_csv(source, head, whole, file, text_columns or set())
 
 
-def _read_csv(data: bytes, file: str, text_columns: set[str]) -> RawTable:
+def _read_csv(
+    source: str | Path | bytes,
+    head: bytes,
+    whole: Callable[[], bytes],
+    file: str,
+    text_columns: set[str],
+) -> RawTable:
     """Strict UTF-8 first, GB18030 second. Only the header line is decoded here; pyarrow checks
     the rest as it parses (an invalid UTF-8 byte anywhere sends the file to GB18030)."""
 
-    bom = data.startswith(b"\xef\xbb\xbf")
-    body = data[3:] if bom else data
-    end = body.find(b"\n")
-    first = body[: end if end >= 0 else len(body)]
+    bom = head.startswith(b"\xef\xbb\xbf")
+    start = 3 if bom else 0
+    if head.find(b"\n", start) < 0:
+        head = whole()  # a header line longer than the sniffed bytes
+    end = head.find(b"\n", start)
+    first = head[start : end if end >= 0 else len(head)]
     try:
         header_text, encoding = first.decode("utf-8"), "utf-8-sig" if bom else "utf-8"
     except UnicodeDecodeError:
         header_text, encoding = None, "gb18030"
     table = None
     if header_text is not None:
+        # Arrow skips the BOM itself; bytes are parsed in place, not copied.
+        body = source if not isinstance(source, bytes) else pa.py_buffer(source)
         table = _parse(body, header_text, text_columns, file)
         if isinstance(table, RawTable) and table.problems[0].code != "csv_not_utf8":
             return table
     if table is None or isinstance(table, RawTable):
         try:
-            text = data.decode("gb18030")
+            text = whole().decode("gb18030")
         except UnicodeDecodeError:
             return RawTable(
                 None,
@@ -102,26 +129,25 @@ def _read_csv(data: bytes, file: str, text_columns: set[str]) -> RawTable:
                 ],
             )
         encoding = "gb18030"
-        body = text.encode("utf-8")
         header_text = text.split("\n", 1)[0]
-        table = _parse(body, header_text, text_columns, file)
+        table = _parse(pa.py_buffer(text.encode("utf-8")), header_text, text_columns, file)
         if isinstance(table, RawTable):
             return table
     if not any(h.strip() for h in table.column_names):
         return RawTable(
             None, file, encoding, [_p("no_header", "第1行没有表头:第1行须是列名", file, row=1)]
         )
-    return RawTable(table.to_pandas(), file, encoding)
+    return RawTable(table, file, encoding)
 
 
-def _parse(body: bytes, header_text: str, text_columns: set[str], file: str):
+def _parse(body: str | Path | pa.Buffer, header_text: str, text_columns: set[str], file: str):
     from .headers import normalise
 
     header = next(csv.reader([header_text.rstrip("\r")]), [])
     types = {h: pa.string() for h in header if normalise(h) in text_columns}
     try:
         return pacsv.read_csv(
-            io.BytesIO(body),
+            pa.BufferReader(body) if isinstance(body, pa.Buffer) else str(body),
             convert_options=pacsv.ConvertOptions(
                 column_types=types, strings_can_be_null=True, quoted_strings_can_be_null=True
             ),
@@ -185,9 +211,10 @@ def _read_xlsx(data: bytes, file: str, sheet: str | None) -> RawTable:
     while header and header[-1] == "":
         header.pop()
     body = [list(r[: len(header)]) + [None] * (len(header) - len(r)) for r in rows[1:]]
-    frame = pd.DataFrame(body, columns=header, dtype=object)
-    frame = frame.map(_cell_text).astype(pd.StringDtype())
-    return RawTable(frame, file, "xlsx", problems)
+    columns = [
+        pa.array([_cell_text(row[c]) for row in body], type=pa.string()) for c in range(len(header))
+    ]
+    return RawTable(pa.Table.from_arrays(columns, names=header), file, "xlsx", problems)
 
 
 def _formulas_without_values(
@@ -225,9 +252,9 @@ def _formulas_without_values(
         book.close()
 
 
-def _cell_text(v: object) -> object:
+def _cell_text(v: object) -> str | None:
     if v is None:
-        return pd.NA
+        return None
     if isinstance(v, float) and v.is_integer():
         return str(int(v))
     if hasattr(v, "strftime"):

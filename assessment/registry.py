@@ -5,12 +5,14 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+import numpy as np
 import pandas as pd
+import pyarrow.compute as pc
 
 from .headers import KEY_ALIASES, normalise
 from .problems import ERROR, Problem, errors_only
 from .readers import RawTable
-from .textcols import clean_text, has_duplicates, member
+from .textcols import clean_code, clean_text, has_duplicates, member, to_arrow
 
 REGISTRY_COLUMNS = ("unit_code", "unit_name", "unit_type", "parent_code")
 MERGED_ALIASES = ("并入单位代码", "并入", "合并至", "合并到")
@@ -33,12 +35,24 @@ def leaf_units(registry: pd.DataFrame, types: Iterable[str] | None = None) -> pd
     return leaves if types is None else leaves[member(leaves["unit_type"], list(types))]
 
 
+def _orphans(frame: pd.DataFrame) -> np.ndarray:
+    """Rows whose parent_code is not a unit of the registry."""
+    parents = pc.unique(to_arrow(frame["parent_code"]))
+    parents = parents.filter(pc.not_equal(parents, ""))
+    codes = to_arrow(frame["unit_code"])
+    if len(pc.unique(codes.filter(member(codes, parents)))) == len(parents):
+        return np.zeros(len(frame), dtype=bool)  # every parent found: no second hash join
+    return (frame["parent_code"] != "").to_numpy() & ~member(
+        frame["parent_code"], frame["unit_code"]
+    )
+
+
 def registry_text_headers() -> set[str]:
     return {normalise(h) for key in REGISTRY_COLUMNS for h in (key, *KEY_ALIASES[key])}
 
 
 def ingest_registry(raw: RawTable) -> Registry:
-    if raw.frame is None:
+    if raw.table is None:
         return Registry(None, list(raw.problems))
     file = raw.file
     problems: list[Problem] = list(raw.problems)
@@ -50,11 +64,11 @@ def ingest_registry(raw: RawTable) -> Registry:
 
     lookup = {normalise(h): key for key in REGISTRY_COLUMNS for h in (key, *KEY_ALIASES[key])}
     lookup |= {normalise(h): "merged_into" for h in ("merged_into", *MERGED_ALIASES)}
-    found = {}
-    for header in raw.frame.columns:
+    found: dict[str, int] = {}  # key -> column position (headers may repeat)
+    for i, header in enumerate(raw.table.column_names):
         key = lookup.get(normalise(header))
         if key and key not in found:
-            found[key] = header
+            found[key] = i
     missing = [k for k in REGISTRY_COLUMNS if k not in found]
     for k in missing:
         add(
@@ -66,11 +80,12 @@ def ingest_registry(raw: RawTable) -> Registry:
     if missing:
         return Registry(None, problems)
     columns = [*REGISTRY_COLUMNS, *(["merged_into"] if "merged_into" in found else [])]
-    frame = pd.DataFrame({k: clean_text(raw.frame[found[k]]) for k in columns})
+    codes = ("unit_code", "parent_code", "merged_into")
+    frame = pd.DataFrame(
+        {k: (clean_code if k in codes else clean_text)(raw.table.column(found[k])) for k in columns}
+    )
     if "merged_into" not in frame:
         frame["merged_into"] = ""
-    for col in ("unit_code", "parent_code", "merged_into"):  # a code typed as a number in Excel
-        frame[col] = frame[col].str.removesuffix(".0")
     rows = frame.index + 2
     for i in frame.index[frame["unit_code"] == ""]:
         add("empty_code", "单位代码为空", row=int(rows[i]), column="unit_code")
@@ -86,8 +101,7 @@ def ingest_registry(raw: RawTable) -> Registry:
             column="unit_code",
             value=code,
         )
-    orphan = (frame["parent_code"] != "") & ~member(frame["parent_code"], frame["unit_code"])
-    for i in frame.index[orphan]:
+    for i in frame.index[_orphans(frame)]:
         parent = frame["parent_code"].iat[i]
         add(
             "unknown_parent",
