@@ -5,6 +5,8 @@ For each size, in a fresh process (so peak memory is that run's own):
   grade  = the full `fivecolor grade` path: read + header mapping + validation, score, grade,
            reasons, and the graded CSV written out
 and prints both, their ratio (target: grade <= 2x floor) and the peak RSS (target: < 2 GB).
+Both processes run with the allocator setting of the `fivecolor` process
+(assessment/console.py).
 
     python benchmarks/bench_grade.py            # 10k, 100k, 600k
     python benchmarks/bench_grade.py 10000      # one size
@@ -128,6 +130,9 @@ def run_grade(rules: Path, units: Path, data: Path, out: Path) -> dict:
 
 
 def one(n: int, folder: Path, mode: str) -> None:
+    from assessment.console import keep_freed_memory
+
+    keep_freed_memory()  # as the `fivecolor` process does; the floor gets it too, to be fair
     rules, units, data = folder / "bench.yaml", folder / f"units_{n}.csv", folder / f"data_{n}.csv"
     if mode == "floor":
         result = {"floor": run_floor(data)}

@@ -8,6 +8,10 @@ checked here against the path it replaces.
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+
 import numpy as np
 import pyarrow as pa
 import pytest
@@ -149,3 +153,22 @@ def test_a_gb18030_file_on_disk_is_read_like_the_same_bytes_uploaded():
     from_disk, uploaded = read_table(path), read_table(path.read_bytes(), name=path.name)
     assert from_disk.encoding == uploaded.encoding == "gb18030"
     assert from_disk.table.equals(uploaded.table)
+
+
+def test_the_command_sets_the_allocator_before_arrow_loads():
+    """mimalloc reads its options once, when pyarrow loads: the console module must not load
+    it, and an explicit setting by whoever runs the command wins."""
+    probe = (
+        "import os, sys\n"
+        "import assessment.console as console\n"
+        "assert 'pyarrow' not in sys.modules, 'pyarrow loaded before the setting'\n"
+        "console.keep_freed_memory()\n"
+        "print(os.environ['MIMALLOC_PURGE_DELAY'])\n"
+    )
+    env = {k: v for k, v in os.environ.items() if k != "MIMALLOC_PURGE_DELAY"}
+    run = subprocess.run([sys.executable, "-c", probe], env=env, capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.strip() == "-1"
+    env["MIMALLOC_PURGE_DELAY"] = "10"
+    run = subprocess.run([sys.executable, "-c", probe], env=env, capture_output=True, text=True)
+    assert run.stdout.strip() == "10"
