@@ -87,8 +87,45 @@ def member(values: object, universe: object) -> np.ndarray:
 
 def positions(values: object, universe: object) -> np.ndarray:
     """For each value: its position in ``universe`` (unique), or -1."""
-    pos = pc.index_in(to_arrow(values), value_set=to_arrow(universe))
+    values, universe = to_arrow(values), to_arrow(universe)
+    found = _positions_in_sorted(values, universe)
+    if found is not None:
+        return found
+    pos = pc.index_in(values, value_set=universe)
     return pc.fill_null(pos, -1).to_numpy(zero_copy_only=False).astype(np.int64)
+
+
+def _positions_in_sorted(values: pa.Array, universe: pa.Array) -> np.ndarray | None:
+    """Unit codes are fixed-width and registries come in code order: a binary search over the
+    bytes in place beats building a hash table of the whole registry. None when it does not
+    apply."""
+    keys, wanted = fixed_width(universe), fixed_width(values)
+    if keys is None or wanted is None or not is_sorted(universe, strictly=True):
+        return None
+    if keys.dtype != wanted.dtype:  # different widths: nothing can be equal
+        return np.full(len(values), -1, dtype=np.int64)
+    pos = np.searchsorted(keys, wanted)
+    pos[pos == len(keys)] = 0
+    return np.where(keys[pos] == wanted, pos, -1).astype(np.int64)
+
+
+def fixed_width(arr: pa.Array) -> np.ndarray | None:
+    """Strings all of one byte length, no nulls, no NUL bytes, as numpy fixed-width bytes
+    (a view of Arrow's buffer, no copy); None otherwise."""
+    if len(arr) == 0 or arr.null_count or arr.type != TEXT:
+        return None
+    offsets = np.frombuffer(
+        arr.buffers()[1], dtype=np.int64, count=len(arr) + 1, offset=arr.offset * 8
+    )
+    width = int(offsets[1] - offsets[0])
+    if width == 0 or (np.diff(offsets) != width).any():
+        return None
+    data = np.frombuffer(
+        arr.buffers()[2], dtype=np.uint8, count=width * len(arr), offset=int(offsets[0])
+    )
+    if not data.all():  # numpy's fixed-width bytes would drop a trailing NUL
+        return None
+    return data.view(f"S{width}")
 
 
 def _stringlike(values: pd.Series) -> bool:

@@ -14,15 +14,18 @@ import sys
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 import pytest
 from conftest import RULES, SAMPLE
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from assessment import pipeline, readers, scoring
 from assessment.ingest import to_numbers
 from assessment.pipeline import grade_inputs, graded_table, load_inputs, write_csv
 from assessment.readers import read_table
 from assessment.registry import ingest_registry, registry_text_headers
-from assessment.textcols import has_duplicates, is_sorted
+from assessment.textcols import fixed_width, has_duplicates, is_sorted, positions
 
 SAMPLE_RULES = [RULES / "community.yaml", RULES / "village.yaml"]
 MONTHS = sorted(SAMPLE.glob("indicators_2026-0[7-9].csv"))
@@ -172,3 +175,32 @@ def test_the_command_sets_the_allocator_before_arrow_loads():
     env["MIMALLOC_PURGE_DELAY"] = "10"
     run = subprocess.run([sys.executable, "-c", probe], env=env, capture_output=True, text=True)
     assert run.stdout.strip() == "10"
+
+
+codes = st.text(alphabet="0129", min_size=2, max_size=3)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    universe=st.lists(codes, unique=True, max_size=30),
+    values=st.lists(codes, max_size=30),
+    sort=st.booleans(),
+    cut=st.integers(0, 3),
+)
+def test_code_lookup_agrees_with_the_hash_join(universe, values, sort, cut):
+    """The binary search over fixed-width codes (sorted registry) and Arrow's hash join give
+    the same positions: on slices, mixed widths and unsorted registries too."""
+    universe = sorted(universe) if sort else universe
+    u = pa.array(universe, type=pa.large_string()).slice(min(cut, len(universe)))
+    v = pa.array(values, type=pa.large_string()).slice(min(cut, len(values)))
+    expected = pc.fill_null(pc.index_in(v, value_set=u), -1).to_numpy(zero_copy_only=False)
+    np.testing.assert_array_equal(positions(v, u), expected)
+
+
+def test_codes_of_one_width_are_viewed_in_place():
+    arr = pa.array(["500100", "500101", "500102"], type=pa.large_string()).slice(1)
+    view = fixed_width(arr)
+    assert view.tolist() == [b"500101", b"500102"]
+    assert fixed_width(pa.array(["1", "22"], type=pa.large_string())) is None
+    assert fixed_width(pa.array(["1", None], type=pa.large_string())) is None
+    assert fixed_width(pa.array(["a\x00", "bb"], type=pa.large_string())) is None
