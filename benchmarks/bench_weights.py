@@ -76,7 +76,7 @@ def main() -> None:
         timings.append(t3 - t0)
         parts.append((t1 - t0, t2 - t1, t3 - t2, len(changed)))
     best = int(np.argmin(timings))
-    rebuild, regrade, diff, n_changed = parts[best]
+    rebuild, regrade, diff, _ = parts[best]
     print(
         f"city: {n_units} 村/社区 in {registry['unit_type'].isin(['街道', '镇']).sum()} 街道/乡镇, "
         f"{len(months)} months, {len(data)} unit-months"
@@ -85,8 +85,10 @@ def main() -> None:
     print(f"weight change -> list of changed units: {timings[best]:.3f} s (best of 5)")
     print(
         f"  rebuild + validate rule set {rebuild:.3f} s | regrade 12 months {regrade:.3f} s | "
-        f"diff {diff:.3f} s | {n_changed} units change color"
+        f"diff {diff:.3f} s"
     )
+    for k, part in enumerate(parts):
+        print(f"  服务群众 25 -> {25 + 5 * (k + 1)}: {part[3]} units change color")
 
 
 if __name__ == "__main__":
