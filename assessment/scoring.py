@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import operator
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -40,7 +40,7 @@ class PeriodScores:
 
     compiled: CompiledRules = field(repr=False)
     period: str
-    codes: np.ndarray  # unit codes, sorted
+    codes: Sequence[str]  # unit codes, sorted (Arrow-backed from ``assess``: no str per unit)
     reported: np.ndarray  # bool: the unit sent a row this period
     raw: np.ndarray  # units x indicators: the value scored (rates computed), NaN = empty
     applicable: np.ndarray  # units x indicators: the indicator applies to the unit's type
@@ -150,7 +150,7 @@ def for_each(count: int, work: Callable[[int], None], rows: int) -> None:
 def score_period(
     compiled: CompiledRules,
     period: str,
-    codes: np.ndarray,
+    codes: Sequence[str],
     unit_types: object,
     columns: Mapping[str, np.ndarray],
     reported: np.ndarray | None = None,
