@@ -4,7 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: app demo test lint format bench sample clean
+.PHONY: app demo test lint format bench sample screenshots clean
 
 $(STAMP): requirements.txt pyproject.toml
 	python3 -m venv $(VENV)
@@ -22,6 +22,9 @@ test: $(STAMP)   ## the whole suite: lint, format check, tests
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(PY) -m pytest -n 2 --dist loadfile
+
+screenshots: $(STAMP)  ## refresh docs/screenshots/ from the browser tests
+	FIVECOLOR_SCREENSHOTS=docs/screenshots $(PY) -m pytest tests/test_browser.py
 
 format: $(STAMP)
 	$(VENV)/bin/ruff check --fix .
