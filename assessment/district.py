@@ -18,6 +18,7 @@ from .store.assessments import load_rule_version, rule_versions
 from .store.registry import current_registry
 from .store.schema import AssessmentRun, RegistryVersion, RuleSetVersion, Upload
 from .store.uploads import current_values, data_fingerprint
+from .textcols import member
 
 
 def data_version(db: Database) -> tuple:
@@ -114,7 +115,7 @@ def in_scope(frame: pd.DataFrame, registry: pd.DataFrame, scope: Scope) -> pd.Da
     """Rows of ``frame`` (by unit_code) the caller may see."""
     if scope.roots is None:
         return frame
-    return frame[frame["unit_code"].isin(scope.codes(registry))]
+    return frame[member(frame["unit_code"], list(scope.codes(registry)))]
 
 
 def publication_status(db: Database, district: District, period: str) -> list[dict]:

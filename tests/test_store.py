@@ -479,3 +479,20 @@ def test_records_of_a_unit_retired_later_stay_visible_to_the_district_but_not_ou
     street = Scope.of(STREET)  # the street no longer has the unit in its registry subtree
     assert code not in set(results(db, street, a)["unit_code"])
     assert task not in set(list_tasks(db, street)["id"])
+
+
+def test_in_scope_keeps_the_street_rows_with_their_index():
+    from assessment.district import in_scope
+    from assessment.readers import read_table
+    from assessment.registry import ingest_registry, registry_text_headers
+
+    registry = ingest_registry(
+        read_table(SAMPLE / "units.csv", text_columns=registry_text_headers())
+    ).frame
+    frame = registry[["unit_code"]].set_index(registry.index * 10)
+    shown = in_scope(frame, registry, Scope.of(STREET))
+    expected = frame[frame["unit_code"].map(Scope.of(STREET).codes(registry).__contains__)]
+    assert shown.index.tolist() == expected.index.tolist()
+    assert 0 < len(shown) < len(frame)
+    assert set(shown["unit_code"]) <= set(registry["unit_code"])
+    assert in_scope(frame, registry, Scope.everything()) is frame

