@@ -3,6 +3,8 @@ differ. The app shows the result at once; nothing published changes until an ass
 
 from __future__ import annotations
 
+import json
+
 import pandas as pd
 import yaml
 
@@ -19,26 +21,53 @@ def with_changes(
     version: str | None = None,
 ) -> LoadedRules:
     """The rule set with new weights (by dimension or indicator id) and grade min_scores,
-    validated like any rule file (a zero weight or bands out of order are reported)."""
-    data = yaml.safe_load(loaded.text)
+    validated like any rule file (a zero weight or bands out of order are reported).
+
+    Only the changed values are rewritten, in place in the YAML text: comments, key order,
+    alignment and quoting stay as the rule's author wrote them, so a saved version differs
+    from the one before by exactly the changed numbers."""
     weights = weights or {}
+    root = yaml.compose(loaded.text, Loader=yaml.SafeLoader)
+    edits: list[tuple[yaml.Node, str]] = []
 
-    def walk(dims: list[dict]) -> None:
-        for d in dims:
-            if d["id"] in weights:
-                d["weight"] = float(weights[d["id"]])
-            for ind in d.get("indicators") or []:
-                if ind["id"] in weights:
-                    ind["weight"] = float(weights[ind["id"]])
-            walk(d.get("dimensions") or [])
+    def walk(dims: yaml.Node | None) -> None:
+        for dim in dims.value if isinstance(dims, yaml.SequenceNode) else []:
+            for node in [dim, *_items(_value(dim, "indicators"))]:
+                key = _value(node, "id")
+                if key is not None and key.value in weights:
+                    edits.append((_value(node, "weight"), _number(weights[key.value])))
+            walk(_value(dim, "dimensions"))
 
-    walk(data["dimensions"])
-    for key, value in (min_scores or {}).items():
-        data["grades"][key]["min_score"] = float(value)
+    walk(_value(root, "dimensions"))
+    for grade, value in (min_scores or {}).items():
+        edits.append((_value(_value(_value(root, "grades"), grade), "min_score"), _number(value)))
     if version is not None:
-        data["version"] = version
-    text = yaml.safe_dump(data, allow_unicode=True, sort_keys=False, width=100)
+        edits.append((_value(root, "version"), json.dumps(version, ensure_ascii=False)))
+    text = _replace(loaded.text, [(node, new) for node, new in edits if node is not None])
     return parse_rules(text, source=f"{loaded.rules.id}(调整)")
+
+
+def _value(mapping: yaml.Node | None, key: str) -> yaml.Node | None:
+    if not isinstance(mapping, yaml.MappingNode):
+        return None
+    return next((v for k, v in mapping.value if k.value == key), None)
+
+
+def _items(sequence: yaml.Node | None) -> list[yaml.Node]:
+    return sequence.value if isinstance(sequence, yaml.SequenceNode) else []
+
+
+def _number(value: float) -> str:
+    value = float(value)
+    return str(int(value)) if value.is_integer() else repr(value)
+
+
+def _replace(text: str, edits: list[tuple[yaml.Node, str]]) -> str:
+    """Each scalar node's text (quotes included) replaced, from the end so offsets hold.
+    (The pure-Python SafeLoader's marks count characters of ``text``; libyaml's count bytes.)"""
+    for node, new in sorted(edits, key=lambda e: e[0].start_mark.index, reverse=True):
+        text = text[: node.start_mark.index] + new + text[node.end_mark.index :]
+    return text
 
 
 def weight_table(rules: RuleSet) -> pd.DataFrame:

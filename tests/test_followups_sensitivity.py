@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from conftest import RULES, SAMPLE
+import yaml
+from conftest import RULES, SAMPLE, make_rules
 
 from assessment.followups import cleared, suggest
 from assessment.pipeline import grade_inputs, load_inputs
@@ -86,3 +87,34 @@ def test_diff_lists_weights_and_bands_that_differ():
     assert diff.loc["dues_paid_rate", "after"] == 40
     assert diff.loc["green", "after"] == 88
     assert len(diff) == 3
+
+
+def test_a_saved_change_keeps_the_authors_comments_and_layout():
+    changes = {"service": 30, "dues_paid_rate": 2.5}
+    changed = with_changes(COMMUNITY, changes, {"green": 88}, version="2026.2")
+    before, after = COMMUNITY.text.splitlines(), changed.text.splitlines()
+    assert len(after) == len(before)
+    differing = [(a, b) for a, b in zip(before, after, strict=True) if a != b]
+    assert len(differing) == 4  # the version, one min_score, two weights: nothing else
+    assert sum("#" in line for line in after) == sum("#" in line for line in before) > 5
+    expected = yaml.safe_load(COMMUNITY.text)
+    expected["version"] = "2026.2"
+    expected["grades"]["green"]["min_score"] = 88
+    service = next(d for d in expected["dimensions"] if d["id"] == "service")
+    service["weight"] = 30
+    for dim in expected["dimensions"]:
+        for ind in dim["indicators"]:
+            if ind["id"] == "dues_paid_rate":
+                ind["weight"] = 2.5
+    assert yaml.safe_load(changed.text) == expected
+
+
+def test_weights_of_nested_dimensions_are_changed_where_they_stand():
+    def nest(d):
+        org, service = d["dimensions"]
+        d["dimensions"] = [{"id": "all", "name": "总体", "weight": 1, "dimensions": [org, service]}]
+
+    changed = with_changes(make_rules(nest), {"all": 3, "service": 7, "attend": 0.5})
+    [top] = changed.rules.dimensions
+    org, service = top.dimensions
+    assert (top.weight, service.weight, org.indicators[0].weight) == (3, 7, 0.5)
