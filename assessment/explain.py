@@ -15,6 +15,7 @@ from .compiled import CompiledRules
 from .engine import Assessment
 from .grades import GRADE_KEYS, MISSING_LABEL, Grade
 from .methods import METHOD_REGISTRY, score_indicator
+from .reasons import lowerings
 from .scoring import MISSING, PeriodScores
 
 TOLERANCE = 1e-9
@@ -132,26 +133,21 @@ def unit_reasons(c: CompiledRules, p: PeriodScores, i: int) -> tuple[Reason, ...
         detail = "本月未上报" if not p.reported[i] else "没有可评分的指标"
         return (Reason("missing", "missing", MISSING_LABEL, "", detail),)
     out: list[Reason] = []
-    for v, veto in enumerate(c.rules.vetoes):
-        if p.veto_hits[i, v] and GRADE_KEYS.index(veto.cap) > base:
+    for lowering in lowerings(c, p, np.array([i])):
+        if not lowering.mask[0]:
+            continue
+        if lowering.kind == "veto":
+            veto = c.rules.vetoes[lowering.index]
             j = c.ind_index.get(veto.column)
             value = f"{veto.column} = {p.raw[i, j]:g}" if j is not None else veto.column
-            out.append(
-                Reason(
-                    "veto",
-                    veto.id,
-                    veto.name,
-                    veto.cap,
-                    f"{value} {veto.op} {veto.value:g}",
-                    veto.basis or "",
-                )
-            )
-    for d, dim in enumerate(c.dimensions):
-        if p.floor_hits[i, d] and GRADE_KEYS.index(dim.floor.cap) > base:
-            detail = f"{dim.name} {p.dim_scores[i, d]:.1f} < {dim.floor.min_score:g}"
+            detail = f"{value} {veto.op} {veto.value:g}"
+            out.append(Reason("veto", veto.id, veto.name, veto.cap, detail, veto.basis or ""))
+        elif lowering.kind == "floor":
+            dim = c.dimensions[lowering.index]
+            detail = f"{dim.name} {p.dim_scores[i, lowering.index]:.1f} < {dim.floor.min_score:g}"
             out.append(Reason("floor", dim.id, f"{dim.name}底线", dim.floor.cap, detail))
-    for e, rule in enumerate(c.rules.escalation):
-        if p.escalation_hits[i, e]:
+        else:
+            e, rule = lowering.index, c.rules.escalation[lowering.index]
             name = f"连续{rule.months}个月{c.label(GRADE_KEYS.index(rule.color))}或更差"
             out.append(Reason("escalation", f"escalation[{e}]", name, rule.to, name))
     return tuple(out)
