@@ -204,3 +204,13 @@ def test_codes_of_one_width_are_viewed_in_place():
     assert fixed_width(pa.array(["1", "22"], type=pa.large_string())) is None
     assert fixed_width(pa.array(["1", None], type=pa.large_string())) is None
     assert fixed_width(pa.array(["a\x00", "bb"], type=pa.large_string())) is None
+
+
+def test_a_file_on_disk_with_an_ascii_header_and_a_gbk_body_falls_back_to_gb18030(tmp_path):
+    """Arrow parses the path first (the header is valid UTF-8); the first invalid byte in the
+    body sends the whole file to the GB18030 decoder, as for uploaded bytes."""
+    path = tmp_path / "units.csv"
+    path.write_bytes("unit_code,unit_name,unit_type,parent_code\n100,龙溪区,区县,\n".encode("gbk"))
+    raw = read_table(path, text_columns=registry_text_headers())
+    assert raw.encoding == "gb18030"
+    assert ingest_registry(raw).frame["unit_name"].tolist() == ["龙溪区"]
