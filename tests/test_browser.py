@@ -10,7 +10,6 @@ import os
 import re
 import subprocess
 import sys
-import tempfile
 import time
 import urllib.request
 from pathlib import Path
@@ -25,7 +24,6 @@ pytestmark = pytest.mark.skipif(
     not CHROMIUM.exists(), reason="Debian's chromium is not installed (apt-get install chromium)"
 )
 README_SHOTS = ROOT / "docs" / "screenshots"
-SHOTS = Path(os.environ.get("FIVECOLOR_SCREENSHOTS") or tempfile.mkdtemp(prefix="fivecolor-"))
 PAGES = {
     "overview": "",
     "unit": "unit",
@@ -36,6 +34,13 @@ PAGES = {
 }
 REQUESTS: list[str] = []
 IDLE = "[data-testid=stApp][data-test-script-state=notRunning]"
+
+
+@pytest.fixture(scope="module")
+def shots(tmp_path_factory) -> Path:
+    """Where this run's screenshots go: pytest's temporary folders unless asked otherwise."""
+    folder = os.environ.get("FIVECOLOR_SCREENSHOTS")
+    return Path(folder) if folder else tmp_path_factory.mktemp("screenshots")
 
 
 @pytest.fixture(scope="module")
@@ -120,7 +125,7 @@ def settle(pg) -> None:
     pg.wait_for_selector(IDLE, timeout=90_000)
 
 
-def test_the_overview_renders_every_tile_with_its_label(page):
+def test_the_overview_renders_every_tile_with_its_label(page, shots):
     open_page(page, "")
     page.wait_for_selector('svg path[aria-label*="等级:"]', timeout=30_000)
     tiles = page.eval_on_selector_all(
@@ -131,10 +136,10 @@ def test_the_overview_renders_every_tile_with_its_label(page):
         re.search(r"等级: (绿·好|蓝·较好|黄·合格|橙·较差|红·差|数据不全);", t) for t in tiles
     )
     assert page.get_by_text("红·差").first.is_visible()
-    page.screenshot(path=str(SHOTS / "overview.png"))
+    page.screenshot(path=str(shots / "overview.png"))
 
 
-def test_clicking_a_tile_opens_that_unit(page):
+def test_clicking_a_tile_opens_that_unit(page, shots):
     open_page(page, "")
     tile = page.wait_for_selector('svg path[aria-label*="单位: 丹枫桥社区;"]', timeout=30_000)
     tile.scroll_into_view_if_needed()
@@ -144,10 +149,10 @@ def test_clicking_a_tile_opens_that_unit(page):
     settle(page)
     assert page.locator("h1").first.inner_text() == "单位详情"
     assert page.locator("h3", has_text="丹枫桥社区").count() == 1
-    page.screenshot(path=str(SHOTS / "unit.png"))
+    page.screenshot(path=str(shots / "unit.png"))
 
 
-def test_a_gb18030_file_with_bad_rows_shows_its_issues(page):
+def test_a_gb18030_file_with_bad_rows_shows_its_issues(page, shots):
     open_page(page, "upload")
     page.locator("[data-testid=stSelectbox]").filter(has_text="上传哪个月的数据").click()
     page.get_by_role("option", name="2026-03").click()
@@ -158,10 +163,10 @@ def test_a_gb18030_file_with_bad_rows_shows_its_issues(page):
     settle(page)
     assert page.get_by_text("下载问题清单(.xlsx)").is_visible()
     assert page.get_by_role("button", name=re.compile("确认导入")).count() == 0
-    page.screenshot(path=str(SHOTS / "upload.png"), full_page=True)
+    page.screenshot(path=str(shots / "upload.png"), full_page=True)
 
 
-def test_a_weight_change_lists_the_units_that_would_change_color(page):
+def test_a_weight_change_lists_the_units_that_would_change_color(page, shots):
     open_page(page, "weights")
     page.get_by_text("0 个单位会变色").wait_for(timeout=30_000)
     box = page.get_by_label("绿·好 ≥")
@@ -169,16 +174,16 @@ def test_a_weight_change_lists_the_units_that_would_change_color(page):
     box.press("Enter")
     page.get_by_text(re.compile(r"[1-9]\d* 个单位会变色")).wait_for(timeout=60_000)
     settle(page)
-    page.screenshot(path=str(SHOTS / "weights.png"))
+    page.screenshot(path=str(shots / "weights.png"))
 
 
 @pytest.mark.parametrize("name", ["overview", "unit", "upload", "weights", "tasks", "trends"])
-def test_no_page_shows_an_exception(page, name):
+def test_no_page_shows_an_exception(page, shots, name):
     open_page(page, PAGES[name])
     assert page.locator("[data-testid=stException]").count() == 0
     assert page.locator("h1").first.inner_text()
     if name in ("tasks", "trends"):
-        page.screenshot(path=str(SHOTS / f"{name}.png"))
+        page.screenshot(path=str(shots / f"{name}.png"))
 
 
 def test_no_request_left_the_machine():
@@ -194,7 +199,7 @@ def test_no_request_left_the_machine():
     assert outside == []
 
 
-def test_every_page_was_screenshotted_and_the_readme_has_them():
+def test_every_page_was_screenshotted_and_the_readme_has_them(shots):
     for name in PAGES:
-        assert (SHOTS / f"{name}.png").stat().st_size > 10_000, name
+        assert (shots / f"{name}.png").stat().st_size > 10_000, name
         assert (README_SHOTS / f"{name}.png").stat().st_size > 10_000, name
