@@ -20,6 +20,7 @@ import pyarrow.compute as pc
 from .headers import KEY_COLUMNS, PERSONAL_DATA, header_map, normalise
 from .problems import ERROR, WARNING, Problem, errors_only
 from .readers import RawTable
+from .registry import leaf_mask
 from .rules import RuleSet
 from .textcols import (
     as_text,
@@ -27,7 +28,6 @@ from .textcols import (
     distinct,
     has_duplicates,
     map_distinct,
-    member,
     positions,
     text_series,
 )
@@ -361,10 +361,10 @@ def _check_registry(rule_sets, registry, out, names, rows, period, add) -> set[s
                 column="unit_code",
                 value=code,
             )
-    leaf = ~member(registry["unit_code"], registry["parent_code"])
-    types = registry["unit_type"]
-    graded_types = {t for r in rule_sets for t in (r.applies_to or distinct(types[leaf]))}
-    expected = leaf & member(types, list(graded_types))
+    restricted = all(r.applies_to is not None for r in rule_sets)
+    expected = leaf_mask(
+        registry, {t for r in rule_sets for t in r.applies_to or []} if restricted else None
+    )
     in_file = pos >= 0
     file_periods = distinct(out["period"])
     for p in sorted(set(file_periods) - {""}) or ([period] if period else []):
@@ -384,7 +384,7 @@ def _check_registry(rule_sets, registry, out, names, rows, period, add) -> set[s
                 value=code,
                 severity=WARNING,
             )
-    return set(distinct(types.iloc[pos[in_file]]))
+    return set(distinct(registry["unit_type"].iloc[pos[in_file]]))
 
 
 def _check_required(rule_sets, present_types, by_id, add) -> None:

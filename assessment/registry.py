@@ -29,22 +29,26 @@ class Registry:
         return self.frame is not None and not errors_only(self.problems)
 
 
+def leaf_mask(registry: pd.DataFrame, types: Iterable[str] | None = None) -> np.ndarray:
+    """Per registry row: is it a unit nobody reports to (村/社区, the graded ones), of
+    ``types`` when given?"""
+    leaf = ~member(registry["unit_code"], registry["parent_code"])
+    return leaf if types is None else leaf & member(registry["unit_type"], list(types))
+
+
 def leaf_units(registry: pd.DataFrame, types: Iterable[str] | None = None) -> pd.DataFrame:
     """The units nobody reports to (村/社区): the ones that are graded. Optionally of ``types``."""
-    leaves = registry[~member(registry["unit_code"], registry["parent_code"])]
-    return leaves if types is None else leaves[member(leaves["unit_type"], list(types))]
+    return registry[leaf_mask(registry, types)]
 
 
 def _orphans(frame: pd.DataFrame) -> np.ndarray:
-    """Rows whose parent_code is not a unit of the registry."""
+    """Rows whose parent_code is not a unit of the registry. The few distinct parents are
+    looked up among the codes, not every row's parent in a hash table of every code."""
     parents = pc.unique(to_arrow(frame["parent_code"]))
     parents = parents.filter(pc.not_equal(parents, ""))
     codes = to_arrow(frame["unit_code"])
-    if len(pc.unique(codes.filter(member(codes, parents)))) == len(parents):
-        return np.zeros(len(frame), dtype=bool)  # every parent found: no second hash join
-    return (frame["parent_code"] != "").to_numpy() & ~member(
-        frame["parent_code"], frame["unit_code"]
-    )
+    registered = pc.unique(codes.filter(member(codes, parents)))
+    return member(frame["parent_code"], parents.filter(pc.invert(pc.is_in(parents, registered))))
 
 
 def registry_text_headers() -> set[str]:
