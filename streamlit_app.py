@@ -1,10 +1,22 @@
 """五色图 · the Streamlit app. `make app` (or `streamlit run streamlit_app.py`) opens it on the
-bundled sample district, in an embedded SQLite database, with nothing to configure."""
+bundled sample district, in an embedded SQLite database, with nothing to configure.
+
+Nothing is shown before sign-in; every page then asks the service, which cuts what it returns
+to the signed-in user's scope and refuses what their role may not do."""
 
 import streamlit as st
 
+from app.common import current_user, database, demo_banner, login_page
+from assessment.service import Action
+from assessment.service.demo import demo_mode
+
 st.set_page_config(page_title="五色图 · 基层党组织五色评估", page_icon="🟢", layout="wide")
 
+user = current_user()
+if user is None:
+    login_page()  # stops the run
+if demo_mode(database()):
+    demo_banner()
 pages = [
     st.Page("app/overview.py", title="五色图", icon=":material/grid_view:", default=True),
     st.Page("app/unit.py", title="单位详情", icon=":material/apartment:"),
@@ -13,4 +25,6 @@ pages = [
     st.Page("app/tasks.py", title="跟进督办", icon=":material/task_alt:"),
     st.Page("app/trends.py", title="趋势", icon=":material/timeline:"),
 ]
+if user.can(Action.READ_AUDIT):
+    pages.append(st.Page("app/audit.py", title="审计日志", icon=":material/history:"))
 st.navigation(pages).run()

@@ -1,93 +1,183 @@
-"""What every page shares: the database, the graded district (cached), the user's scope, the
-period picker, and color badges. Pages stay thin: widgets in, core call, chart or table out."""
+"""What every page shares: the database, the signed-in user and their service, the period
+picker, color badges and safe text. Pages stay thin: widgets in, one service call, chart or
+table out. Nothing here decides what a user may see: the service does."""
 
 from __future__ import annotations
 
+import datetime as dt
 import html
 import os
+import re
 
-import pandas as pd
 import streamlit as st
 
-from assessment.district import District, data_version, in_scope, load_district
 from assessment.grades import display, legend
-from assessment.store import Database, Scope, open_database
-from assessment.store.database import ENV_VAR
-from assessment.store.seed import seed_sample
-
-ADMIN = "区县委组织部(全区)"
+from assessment.service import (
+    Action,
+    Principal,
+    Service,
+    SignInError,
+    View,
+    sign_in,
+    sign_in_sso,
+)
+from assessment.service.accounts import Policy, idle_expired, refresh
+from assessment.service.demo import demo_logins, has_accounts, open_app_database
+from assessment.store import Database
 
 
 @st.cache_resource(show_spinner="正在打开数据库…")
 def database() -> Database:
-    """The database named by FIVECOLOR_DB (default ./data/fivecolor.db). The default local file
-    is loaded with the bundled sample district on first start; a configured database (a real
-    deployment) only when FIVECOLOR_SEED_SAMPLE=1."""
-    db = open_database()
-    if not os.environ.get(ENV_VAR) or os.environ.get("FIVECOLOR_SEED_SAMPLE") == "1":
-        seed_sample(db)
-    return db
+    """The database named by FIVECOLOR_DB (default ./data/fivecolor.db, loaded with the demo
+    district and its demo accounts on first start)."""
+    return open_app_database()
 
 
-@st.cache_resource(max_entries=4, show_spinner="正在评定…")
-def _district(url: str, version: tuple) -> District:
-    return load_district(database())
+# -- who is signed in ------------------------------------------------------------------------
 
 
-def district() -> District:
-    """Cached on (database, data version): a new upload, rule version or assessment regrades."""
+def current_user() -> Principal | None:
+    """The signed-in user, re-read from the database on every run (a disabled account stops at
+    its next click); None after sign-out or when the session has been idle too long."""
+    user: Principal | None = st.session_state.get("principal")
+    if user is None:
+        return None
+    now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    if idle_expired(st.session_state.get("last_seen"), now, Policy.from_env()):
+        sign_out("会话因长时间未操作已结束,请重新登录。")
+        return None
+    try:
+        user = refresh(database(), user)
+    except SignInError as exc:
+        sign_out(exc.problems[0].message)
+        return None
+    st.session_state["principal"] = user
+    st.session_state["last_seen"] = now
+    return user
+
+
+def sign_out(message: str = "") -> None:
+    user = st.session_state.get("principal")
+    if user is not None:
+        Service(database(), user).sign_out()
+    for key in list(st.session_state.keys()):
+        del st.session_state[key]
+    if message:
+        st.session_state["signed_out_because"] = message
+
+
+def service() -> Service:
+    user = current_user()
+    if user is None:  # pages run only after the entry script found a user; never bypass it
+        st.stop()
+    return Service(database(), user)
+
+
+def view() -> View:
+    return service().view()
+
+
+def _sso_configured() -> bool:
+    try:
+        return "auth" in st.secrets
+    except Exception:  # no secrets.toml at all
+        return False
+
+
+def login_page() -> None:
+    """The sign-in form (and single sign-on when configured); on success, rerun as the user."""
     db = database()
-    return _district(db.url, data_version(db))
+    demo = demo_logins(db)
+    if demo:
+        demo_banner()
+    st.title("五色图 · 登录")
+    reason = st.session_state.pop("signed_out_because", "")
+    if reason:
+        st.info(reason)
+    if not has_accounts(db):
+        st.warning(
+            "还没有任何账户。请在服务器上用命令行创建第一个管理员账户,例如:\n\n"
+            "`fivecolor users add admin --role admin`\n\n(随后按提示输入两次密码),再刷新本页登录。"
+        )
+        st.stop()
+    if _sso_configured():
+        if getattr(st.user, "is_logged_in", False):
+            claim = os.environ.get("FIVECOLOR_SSO_CLAIM", "preferred_username")
+            try:
+                _signed_in(sign_in_sso(db, st.user.get(claim) or st.user.get("email")))
+            except SignInError as exc:
+                st.error(exc.problems[0].message)
+        elif st.button("单点登录(统一身份认证)"):
+            st.login()
+    with st.form("login"):
+        name = st.text_input("用户名", key="login_name")
+        password = st.text_input("密码", type="password", key="login_password")
+        submitted = st.form_submit_button("登录", type="primary")
+    if submitted:
+        try:
+            _signed_in(sign_in(db, name, password))
+        except SignInError as exc:
+            st.error(exc.problems[0].message)
+    if demo:
+        st.subheader("演示账户")
+        st.caption(
+            f"演示模式:以下账户的密码都是 `{demo[0]['password']}`。正式部署不会创建这些账户。"
+        )
+        st.dataframe(
+            [{"用户名": d["name"], "身份": d["display_name"], "角色": d["role"]} for d in demo],
+            hide_index=True,
+        )
+    st.stop()
 
 
-def user_scope() -> Scope:
-    root = st.session_state.get("scope_root")
-    return Scope.everything() if not root else Scope.of(root)
+def _signed_in(user: Principal) -> None:
+    st.session_state["principal"] = user
+    st.session_state["last_seen"] = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    st.rerun()
 
 
-def user_name() -> str:
-    return st.session_state.get("user_label", ADMIN)
+def demo_banner() -> None:
+    st.warning("演示模式:示例区县的虚构数据和公开的演示账户,请勿录入真实数据。", icon="🧪")
 
 
-def sidebar(d: District) -> None:
-    """Who is looking: the district office sees everything, a street's organizer its units."""
-    streets = d.registry[d.registry["unit_type"].isin(["街道", "镇", "乡"])]
-    options = {ADMIN: ""} | {
-        f"{n}组织委员": c for c, n in zip(streets["unit_code"], streets["unit_name"], strict=True)
-    }
-    label = st.sidebar.selectbox(
-        "当前身份",
-        list(options),
-        key="user_label",
-        help="演示用:不同身份只能看到和上传本辖区的单位",
-    )
-    st.session_state["scope_root"] = options[label]
-    st.sidebar.caption(f"数据库: `{database().url.split('///')[-1]}`")
+def sidebar(svc: Service) -> None:
+    """Who is signed in, sign-out, and (administrators only) where the data is."""
+    user = svc.user
+    st.sidebar.markdown(f"**{safe(user.display_name or user.name)}**")
+    st.sidebar.caption(f"{user.role.label} · 账户 {safe(user.name)}")
+    if st.sidebar.button("退出登录", key="sign_out"):
+        sign_out("已退出登录。")
+        st.rerun()
+    if user.can(Action.SEE_SYSTEM):
+        st.sidebar.caption(f"数据库: `{svc.database_location()}`")
 
 
-def period_picker(d: District, label: str = "月份") -> str | None:
-    if not d.periods:
-        if d.registry.empty or not d.rules:
-            st.info(
-                "数据库是空的:请先导入单位名册和规则集,例如 `fivecolor import registry units.csv`,"
-                "再用 `fivecolor import data … -r rules/community.yaml` 导入数据。"
-            )
-        else:
-            st.info("还没有任何月份的数据:请先到“数据上传”上传月度指标表。")
+# -- shared widgets --------------------------------------------------------------------------
+
+
+def period_picker(v: View, label: str = "月份") -> str | None:
+    if not v.periods:
+        st.info(v.empty_reason())
         return None
     current = st.session_state.get("period")
-    index = d.periods.index(current) if current in d.periods else len(d.periods) - 1
-    period = st.selectbox(label, d.periods, index=index, key=f"period_{label}")
+    index = v.periods.index(current) if current in v.periods else len(v.periods) - 1
+    period = st.selectbox(label, v.periods, index=index, key=f"period_{label}")
     st.session_state["period"] = period
     return period
 
 
-def visible(frame: pd.DataFrame, d: District) -> pd.DataFrame:
-    return in_scope(frame, d.registry, user_scope())
+_MARKDOWN = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~&$:=\"'])")
+
+
+def safe(text: object) -> str:
+    """User text (unit names, notes, comments, actions, file names) made inert for st.markdown
+    and every element that renders Markdown: each ASCII punctuation mark is escaped, so no
+    HTML, link, image, emoji code or color directive survives, and line breaks are spaces."""
+    return _MARKDOWN.sub(r"\\\1", " ".join(str(text).split()))
 
 
 def badge(key: str, size: str = "1rem") -> str:
-    """A color badge that always carries its label (绿·好)."""
+    """A color badge that always carries its label (绿·好). Only our own grade table goes in."""
     colors = {k: h for k, _, h in legend()}
     text = display(key)
     fg = "white" if key in ("green", "blue", "red", "") else "#222"

@@ -5,14 +5,14 @@ from __future__ import annotations
 import streamlit as st
 
 from app.charts import tile_grid
-from app.common import database, district, legend_bar, period_picker, selected, sidebar, visible
-from assessment.district import publication_status
+from app.common import legend_bar, period_picker, safe, selected, service, sidebar
 from assessment.grades import GRADE_ORDER, MISSING_LABEL
 
 MAX_TILES = 600  # above this the unit level is shown one street at a time
 
-d = district()
-sidebar(d)
+svc = service()
+d = svc.view()
+sidebar(svc)
 st.title("五色图")
 zoom = st.session_state.pop("zoom_to", None)
 if zoom:  # a street was clicked last run: apply it before the widgets are drawn
@@ -23,10 +23,9 @@ with c1:
     period = period_picker(d)
 if period is None:
     st.stop()
-reg = d.registry
-names = dict(zip(reg["unit_code"], reg["unit_name"], strict=True))
-table = visible(d.table(period), d)
-parents = visible(d.parents(period), d)
+names = d.names
+table = d.table(period)
+parents = d.parents(period)
 streets = parents[parents["unit_type"].isin(["街道", "镇", "乡"])].sort_values("unit_code")
 with c2:
     level = st.radio("层级", ["村/社区", "街道/乡镇", "区县"], horizontal=True, key="level")
@@ -46,7 +45,7 @@ if parent != "全部":
 # Counts per color with the change from the month before.
 before = None
 if d.periods.index(period) > 0:
-    before = visible(d.table(d.periods[d.periods.index(period) - 1]), d)
+    before = d.table(d.periods[d.periods.index(period) - 1])
     if parent != "全部":
         before = before[before["parent_code"] == parent]
 cols = st.columns(6)
@@ -71,8 +70,8 @@ notes = {
 }
 st.caption(
     " · ".join(
-        f"{p['rules']}: {notes[p['status']]}" + (f"(评定 #{p['id']})" if p["id"] else "")
-        for p in publication_status(database(), d, period)
+        f"{safe(p['rules'])}: {notes[p['status']]}" + (f"(评定 #{p['id']})" if p["id"] else "")
+        for p in svc.publication(period)
     )
 )
 

@@ -5,25 +5,23 @@ from __future__ import annotations
 
 import streamlit as st
 
-from app.common import database, district, sidebar, user_name, user_scope
-from assessment.followups import cleared
+from app.common import safe, service, sidebar
 from assessment.problems import ProblemsError
-from assessment.store.tasks import STATUSES, TRANSITIONS, list_tasks, move_task, task_events
+from assessment.store.tasks import STATUSES
 
-d = district()
-sidebar(d)
-db = database()
+svc = service()
+d = svc.view()
+sidebar(svc)
 st.title("跟进督办")
-tasks = list_tasks(db, user_scope())
+tasks = svc.tasks()
 if tasks.empty:
     st.info("还没有督办事项:在“单位详情”的处理意见中点击“生成督办事项”。")
     st.stop()
-names = dict(zip(d.registry["unit_code"], d.registry["unit_name"], strict=True))
+names = d.names
 
 
 def resolution(row) -> str:
-    a = d.assessment_of(row.unit_code)
-    result = None if a is None else cleared(a, row.unit_code, row.period, row.source)
+    result = d.cleared(row.unit_code, row.period, row.source)
     return {True: "已消除", False: "未消除", None: "待下月数据"}[result]
 
 
@@ -79,25 +77,28 @@ labels = {r.id: f"#{r.id} {r.unit_name} · {r.action[:30]}" for r in shown.itert
 task_id = st.selectbox("督办事项", ids, format_func=labels.get, key="task_pick")
 task = tasks[tasks["id"] == task_id].iloc[0]
 st.markdown(
-    f"**{task['action']}**  \n状态: {task['status']} · 期限: {task['due_date']} · 下月数据: {task['next_month']}"
+    f"**{safe(task['action'])}**  \n状态: {task['status']} · 期限: {task['due_date']}"
+    f" · 下月数据: {task['next_month']}"
 )
-allowed = TRANSITIONS[task["status"]]
+allowed = svc.task_steps(task["status"])
 if allowed:
     c1, c2 = st.columns([1, 2])
     to = c1.selectbox("改为", allowed, key="task_to")
     comment = c2.text_input("办理说明", key="task_comment", placeholder="如:已约谈,整改方案已报送")
     if st.button("提交", type="primary"):
         try:
-            move_task(db, user_scope(), int(task_id), to, user_name(), comment)
+            svc.move_task(int(task_id), to, comment, expected=task["status"])
             st.success(f"#{task_id} → {to}")
             st.rerun()
         except ProblemsError as exc:
-            st.error(exc.problems[0].message)
-else:
+            st.error(safe(exc.problems[0].message))
+elif task["status"] == "已销号":
     st.success("已销号。")
+else:
+    st.caption(f"{svc.user.role.label}不能办理处于“{task['status']}”的事项。")
 st.caption("办理记录")
 st.dataframe(
-    task_events(db, user_scope(), int(task_id)).rename(
+    svc.task_events(int(task_id)).rename(
         columns={"at": "时间", "who": "办理人", "from": "原状态", "to": "新状态", "comment": "说明"}
     ),
     hide_index=True,

@@ -5,18 +5,19 @@ from __future__ import annotations
 import streamlit as st
 
 from app.charts import grade_heatmap, transition_heatmap
-from app.common import district, sidebar, visible
+from app.common import service, sidebar
 from assessment.grades import display
 from assessment.trends import transitions, worsening
 
-d = district()
-sidebar(d)
+svc = service()
+d = svc.view()
+sidebar(svc)
 st.title("趋势")
 if not d.periods:
-    st.info("还没有数据。")
+    st.info(d.empty_reason())
     st.stop()
-history = visible(d.history(), d)
-names = dict(zip(d.registry["unit_code"], d.registry["unit_name"], strict=True))
+history = d.history()
+names = d.names
 parents = sorted(set(history["parent_code"]))
 parent = st.selectbox(
     "上级单位",

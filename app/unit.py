@@ -9,28 +9,19 @@ import pandas as pd
 import streamlit as st
 
 from app.charts import dimension_bars, score_trend
-from app.common import (
-    badge,
-    database,
-    district,
-    period_picker,
-    sidebar,
-    user_name,
-    user_scope,
-    visible,
-)
-from assessment.explain import NO_REASON, STATUS_TEXT, explain, next_grade_headline, reason_line
-from assessment.followups import suggest
+from app.common import badge, period_picker, safe, service, sidebar
+from assessment.explain import NO_REASON, STATUS_TEXT, next_grade_headline, reason_line
 from assessment.grades import display
-from assessment.registry import leaf_units
-from assessment.store.tasks import create_tasks, list_tasks
+from assessment.problems import ProblemsError
+from assessment.service import Action
 
-d = district()
-sidebar(d)
+svc = service()
+d = svc.view()
+sidebar(svc)
 st.title("单位详情")
-units = visible(leaf_units(d.registry), d)
+units = d.leaves()
 if units.empty:
-    st.info("您的辖区内没有村/社区。")
+    st.info(d.empty_reason() if d.empty else "您的辖区内没有村/社区。")
     st.stop()
 labels = {c: f"{n}({c})" for c, n in zip(units["unit_code"], units["unit_name"], strict=True)}
 codes = list(labels)
@@ -50,28 +41,29 @@ with c2:
 if period is None:
     st.stop()
 a = d.assessment_of(code)
-if a is None or period not in a.periods:
+e = d.explain(code, period)
+if a is None or e is None:
     st.warning("该单位不在任何规则集的评定范围内。")
     st.stop()
-e = explain(a, code, period)
 
-st.markdown(f"### {e.unit_name} &nbsp; {badge(e.grade or '', '1.1rem')}", unsafe_allow_html=True)
+st.markdown(f"### {safe(e.unit_name)}")
+st.markdown(badge(e.grade or "", "1.1rem"), unsafe_allow_html=True)  # our grade table only
 m1, m2, m3 = st.columns(3)
 m1.metric("总分", "—" if math.isnan(e.score) else f"{e.score:.1f}")
 m2.metric("按分数应为", display(e.score_grade or ""))
 m3.metric("规则集版本", a.rules.version, help=a.rules.name)
-st.caption(f"评定依据: {a.rules.name}(版本 {a.rules.version})")
+st.caption(f"评定依据: {safe(a.rules.name)}(版本 {safe(a.rules.version)})")
 
 st.subheader("为什么是这个颜色")
 if e.grade is None:
     st.warning(f"数据不全:{e.reasons[0].detail if e.reasons else ''}。不显示颜色,不计入排名。")
 elif e.reasons:
     for r in e.reasons:
-        st.error(reason_line(r))
+        st.error(safe(reason_line(r)))
 else:
     st.success(NO_REASON)
 if e.vetoes_triggered and not any(r.kind == "veto" for r in e.reasons):
-    st.warning("触发的否决项(未改变等级): " + "、".join(e.vetoes_triggered))
+    st.warning("触发的否决项(未改变等级): " + "、".join(safe(v) for v in e.vetoes_triggered))
 
 if e.grade is not None:
     left, right = st.columns([1, 1])
@@ -86,11 +78,11 @@ if e.grade is not None:
         ng = e.next_grade
         headline = next_grade_headline(ng)
         if ng.held_by:
-            st.info(headline)
+            st.info(safe(headline))
         elif ng.target is None:
-            st.success(headline)
+            st.success(safe(headline))
         else:
-            st.write(headline)
+            st.markdown(safe(headline))
             if ng.candidates:
                 st.dataframe(
                     pd.DataFrame(
@@ -140,26 +132,28 @@ if e.grade is not None:
     )
 
 st.subheader("历月得分")
-history = d.history()
-history = history[history["unit_code"] == code]
-st.altair_chart(score_trend(history, list(a.compiled.min_scores)), width="stretch")
+st.altair_chart(score_trend(d.unit_history(code), list(a.compiled.min_scores)), width="stretch")
 
 st.subheader("处理意见")
-todo = suggest(a, period)
-todo = todo[todo["unit_code"] == code]
+todo = d.suggestions(code, period)
 if todo.empty:
     st.write("本月没有需要跟进的问题。")
-existing = list_tasks(database(), user_scope())
+existing = svc.tasks()
 existing = existing[(existing["unit_code"] == code) & (existing["period"] == period)]
 for k, row in enumerate(todo.to_dict("records")):
     done = existing[existing["source"] == row["source"]]
     with st.container(border=True):
         st.markdown(
-            f"**{row['action']}**  \n责任: {row['owner']} · 期限: {row['due_date']} · 来源: `{row['source']}`"
+            f"**{safe(row['action'])}**  \n责任: {safe(row['owner'])} · 期限: {row['due_date']}"
+            f" · 来源: {safe(row['source'])}"
         )
         if len(done):
             st.caption(f"已生成督办事项 #{int(done['id'].iloc[0])}({done['status'].iloc[0]})")
-        elif st.button("生成督办事项", key=f"task_{k}"):
-            ids = create_tasks(database(), user_scope(), pd.DataFrame([row]), user_name())
-            st.success(f"已生成督办事项 #{ids[0]},可在“跟进督办”中跟踪。")
-            st.rerun()
+        elif svc.user.can(Action.MANAGE_TASKS) and st.button("生成督办事项", key=f"task_{k}"):
+            try:
+                ids = svc.create_tasks(pd.DataFrame([row]))
+            except ProblemsError as exc:
+                st.error(safe(exc.problems[0].message))
+            else:
+                st.success(f"已生成督办事项 #{ids[0]},可在“跟进督办”中跟踪。")
+                st.rerun()

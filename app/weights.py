@@ -7,27 +7,21 @@ import pandas as pd
 import streamlit as st
 
 from app.charts import tile_grid
-from app.common import database, district, period_picker, sidebar, user_name, user_scope, visible
-from assessment.district import data_version
+from app.common import period_picker, safe, service, sidebar
 from assessment.grades import GRADE_KEYS, display
 from assessment.problems import ProblemsError
 from assessment.rule_loader import LoadedRules
-from assessment.sensitivity import compare, diff_rule_sets, weight_table, with_changes
-from assessment.store.assessments import (
-    load_rule_version,
-    rule_versions,
-    run_assessment,
-    save_rule_set,
-)
+from assessment.sensitivity import diff_rule_sets, weight_table, with_changes
+from assessment.service import Action
 
 MAX_TILES = 600
 
-d = district()
-sidebar(d)
-db = database()
+svc = service()
+d = svc.view()
+sidebar(svc)
 st.title("规则与权重")
 if not d.rules:
-    st.info("还没有规则集。")
+    st.info(d.empty_reason())
     st.stop()
 c1, c2 = st.columns([1, 1])
 with c1:
@@ -36,12 +30,14 @@ with c1:
 with c2:
     period = period_picker(d, "试算月份")
 base = next(r for r in d.rules if r.rules.id == rules_id)
-before = next(a for a in d.assessments if a.rules.id == rules_id)
+if period is None or not any(a.rules.id == rules_id for a in d.district.assessments):
+    st.caption("有了月度数据后,这里可以试算权重调整会让哪些单位变色。")
+    st.stop()
 
 
 @st.cache_resource(max_entries=16, show_spinner="正在试算…")
-def regrade(sha256: str, version: tuple, _loaded: LoadedRules):
-    """Cached on (rule text hash, data version)."""
+def regrade(sha256: str, fingerprint: str, _loaded: LoadedRules):
+    """Cached on (rule text hash, graded data)."""
     return d.regrade(_loaded)
 
 
@@ -83,20 +79,22 @@ def editor() -> None:
         changed_rules = with_changes(base, weights, bands)
     except ProblemsError as exc:
         right.error(
-            "调整后的规则有误:\n\n" + "\n\n".join(f"- {p.path}: {p.message}" for p in exc.problems)
+            "调整后的规则有误:\n\n"
+            + "\n\n".join(f"- {safe(p.path)}: {safe(p.message)}" for p in exc.problems)
         )
         return
     edits = diff_rule_sets(base.rules, changed_rules.rules)
     after = (
-        before if edits.empty else regrade(changed_rules.sha256, data_version(db), changed_rules)
+        None
+        if edits.empty
+        else regrade(changed_rules.sha256, d.district.fingerprint(period), changed_rules)
     )
-    counts, changed = compare(before, after, period)
+    counts, changed, table_after = d.weight_impact(rules_id, changed_rules, period, after)
     with right:
         counts = counts.assign(等级=counts["grade"].map(display)).rename(
             columns={"before": "调整前", "after": "调整后", "change": "变化"}
         )
         st.dataframe(counts[["等级", "调整前", "调整后", "变化"]], hide_index=True, width="stretch")
-        changed = visible(changed, d)
         st.markdown(f"**{len(changed)} 个单位会变色**")
         if len(changed):
             st.dataframe(
@@ -115,19 +113,20 @@ def editor() -> None:
             )
     if not edits.empty:
         with st.expander("调整后的五色图", expanded=False):
-            table_after = visible(after.table([period]), d)
             if len(table_after) > MAX_TILES:  # a city: draw only the units that change color
                 table_after = table_after[table_after["unit_code"].isin(changed["unit_code"])]
                 st.caption(f"单位较多,只显示会变色的 {len(table_after)} 个单位。")
-            names = dict(zip(d.registry["unit_code"], d.registry["unit_name"], strict=True))
             table_after = table_after.assign(
-                parent_name=table_after["parent_code"].map(names),
+                parent_name=table_after["parent_code"].map(d.names),
                 grade=table_after["grade"].astype(str),
             )
             if len(table_after):
                 st.altair_chart(
                     tile_grid(table_after.head(MAX_TILES), name="after"), key="after_grid"
                 )
+        if not svc.user.can(Action.EDIT_RULES):
+            st.caption(f"{svc.user.role.label}可以试算,保存新版本须由规则管理员或管理员操作。")
+            return
         note = st.text_input("修改说明(保存新版本时必填)", key=f"note_{rules_id}")
         version = st.text_input(
             "新版本号", value=f"{base.rules.version}-调整", key=f"ver_{rules_id}"
@@ -138,37 +137,45 @@ def editor() -> None:
             "下载 YAML", final.text.encode("utf-8"), file_name=f"{rules_id}-{version}.yaml"
         )
         if s1.button("保存为新版本", type="primary", disabled=not note.strip()):
-            vid = save_rule_set(db, final, user_name(), note)
-            st.success(
-                f"已保存为规则集版本 #{vid}(未发布:已发布的评定结果不会改变,发布新评定后才生效)。"
-            )
+            try:
+                vid = svc.save_rules(final, note)
+            except ProblemsError as exc:
+                st.error(safe(exc.problems[0].message))
+            else:
+                st.success(
+                    f"已保存为规则集版本 #{vid}(未发布:已发布的评定结果不会改变,发布新评定后才生效)。"
+                )
 
 
 editor()
 
 st.subheader("发布评定")
-versions_here = rule_versions(db, rules_id)
-if user_scope().roots is not None:
-    st.caption("只有区县管理员可以发布评定结果。")
+versions_here = svc.rule_versions(rules_id)
+if not svc.user.can(Action.ASSESS):
+    st.caption("只有规则管理员或管理员可以发布评定结果。")
 else:
     latest = versions_here.iloc[-1]
     st.caption("发布后,五色图按该版本显示;已发布的月份评定不会被改写(重新评定会生成新的一次评定)。")
-    if st.button(f"以版本 #{latest['id']}({latest['version']})发布 {period} 的评定", key="publish"):
-        ids = run_assessment(
-            db, user_scope(), period, [int(latest["id"])], user_name(), publish=True
-        )
-        st.success(f"已发布 {period} 评定 #{ids[0]}。")
-        st.rerun()
+    if st.button(
+        f"以版本 #{latest['id']}({safe(latest['version'])})发布 {period} 的评定", key="publish"
+    ):
+        try:
+            ids = svc.assess(period, [int(latest["id"])], publish=True)
+        except ProblemsError as exc:
+            st.error(safe(exc.problems[0].message))
+        else:
+            st.success(f"已发布 {period} 评定 #{ids[0]}。")
+            st.rerun()
 
 st.subheader("比较两个版本")
-versions = rule_versions(db, rules_id)
+versions = versions_here
 if len(versions) >= 2:
     labels = {int(v.id): f"#{v.id} {v.version} · {v.note or ''}" for v in versions.itertuples()}
     ids = list(labels)
     a, b = st.columns(2)
     va = a.selectbox("版本 A", ids, index=len(ids) - 2, format_func=labels.get, key="cmp_a")
     vb = b.selectbox("版本 B", ids, index=len(ids) - 1, format_func=labels.get, key="cmp_b")
-    diff = diff_rule_sets(load_rule_version(db, va).rules, load_rule_version(db, vb).rules)
+    diff = diff_rule_sets(svc.rule_version(va).rules, svc.rule_version(vb).rules)
     st.dataframe(
         diff.rename(columns={"item": "项目", "before": "版本 A", "after": "版本 B"}).drop(
             columns="id"

@@ -1,7 +1,8 @@
-"""Store-backed commands: ``fivecolor db upgrade | import | assess | tasks``.
+"""Store-backed commands: ``fivecolor db upgrade | import | assess | tasks | users``.
 
 The database URL comes from ``--db`` or ``FIVECOLOR_DB`` (default: ``./data/fivecolor.db``).
-The CLI acts as the district administrator (scope: every unit).
+Whoever runs these holds the database credentials, so the commands act as an administrator
+(``--as`` names them in the audit log) through the same service layer as the app.
 """
 
 from __future__ import annotations
@@ -11,17 +12,13 @@ from typing import Annotated
 
 import typer
 
-from .followups import suggest
 from .rule_loader import load_rules
-from .store import Scope, open_database
-from .store.assessments import run_assessment, save_rule_set
-from .store.tasks import STATUSES, create_tasks, list_tasks, move_task
+from .store.tasks import STATUSES
 
 DbOpt = Annotated[
     str | None, typer.Option("--db", help="数据库 URL(默认 FIVECOLOR_DB 或 ./data/fivecolor.db)")
 ]
 UserOpt = Annotated[str, typer.Option("--as", help="操作人(记入审计日志)")]
-ALL = Scope.everything()
 
 db_app = typer.Typer(help="数据库", no_args_is_help=True)
 import_app = typer.Typer(help="导入单位名册或月度数据", no_args_is_help=True)
@@ -31,8 +28,11 @@ tasks_app = typer.Typer(help="跟进督办事项", no_args_is_help=True)
 @db_app.command("upgrade")
 def db_upgrade(db: DbOpt = None) -> None:
     """创建或升级数据库结构(可重复执行)。"""
+    from .service import safe_url
+    from .store import open_database
+
     database = open_database(db)
-    typer.echo(f"数据库已是最新结构: {database.url}")
+    typer.echo(f"数据库已是最新结构: {safe_url(database.url)}")
 
 
 @import_app.command("registry")
@@ -40,9 +40,7 @@ def import_registry_cmd(
     file: Path, db: DbOpt = None, user: UserOpt = "admin", note: str = ""
 ) -> None:
     """导入单位名册(整表快照,旧版本保留)。"""
-    from .store.registry import import_registry
-
-    result = import_registry(open_database(db), file.read_bytes(), file.name, user, ALL, note)
+    result = _service(db, user).import_registry(file.read_bytes(), file.name, note)
     for p in result.problems:
         typer.echo(p.render(), err=True)
     typer.echo(
@@ -61,20 +59,27 @@ def import_data_cmd(
     db: DbOpt = None,
     user: UserOpt = "admin",
 ) -> None:
-    """导入月度指标表:每个文件全部通过才导入,否则一行都不导入并列出全部问题。"""
+    """导入月度指标表:每个文件全部通过才导入,否则一行都不导入并列出全部问题。
+    所用规则集同时登记到库中(已有相同文本的版本则不重复),应用即可按它试评。"""
     from .store.uploads import import_monthly
 
-    database = open_database(db)
-    sets = [load_rules(r).rules for r in rules]
+    svc = _service(db, user)
+    loaded = [load_rules(r) for r in rules]
+    sets = [x.rules for x in loaded]
     failed = False
     for file in files:
-        out = import_monthly(database, file.read_bytes(), file.name, user, ALL, sets, period=period)
+        out = import_monthly(
+            svc.db, file.read_bytes(), file.name, user, svc.user.scope, sets, period=period
+        )
         for p in out.problems:
             typer.echo(p.render(), err=True)
         changed = f",改动 {len(out.changes)} 个数值" if len(out.changes) else ""
         status = {"imported": "已导入", "rejected": "未导入", "unchanged": "未变化"}[out.status]
         typer.echo(f"{file.name}: {status}(第 {out.upload_id} 次上传,{out.rows} 行{changed})")
         failed |= out.status == "rejected"
+    if not failed:
+        for x in loaded:
+            svc.save_rules(x, "随数据导入登记")
     if failed:
         raise typer.Exit(1)
 
@@ -88,9 +93,9 @@ def assess_cmd(
     note: str = "",
 ) -> None:
     """按库中数据评定一个月份,保存为草稿或发布。"""
-    database = open_database(db)
-    versions = [save_rule_set(database, load_rules(r), user, note) for r in rules]
-    ids = run_assessment(database, ALL, period, versions, user, publish=publish)
+    svc = _service(db, user)
+    versions = [svc.save_rules(load_rules(r), note or "评定时登记") for r in rules]
+    ids = svc.assess(period, versions, publish=publish)
     typer.echo(
         f"{period} 评定{'已发布' if publish else '草稿'}: " + ", ".join(f"#{i}" for i in ids)
     )
@@ -101,7 +106,7 @@ def tasks_list(
     status: Annotated[str | None, typer.Option(help="/".join(STATUSES))] = None, db: DbOpt = None
 ) -> None:
     """列出督办事项,逾期的在前。"""
-    frame = list_tasks(open_database(db), ALL, status)
+    frame = _service(db, "admin").tasks(status)
     if frame.empty:
         typer.echo("没有督办事项。")
         return
@@ -121,20 +126,17 @@ def tasks_create(
     user: UserOpt = "admin",
 ) -> None:
     """把一次评定的处理意见建议生成督办事项。"""
-    from .store.assessments import assessments, grade_from_store
-
-    database = open_database(db)
-    runs = assessments(database)
+    svc = _service(db, user)
+    runs = svc.assessments()
     row = runs[runs["id"] == assessment]
     if row.empty:
         typer.echo(f"没有编号为 {assessment} 的评定", err=True)
         raise typer.Exit(1)
     period, vid = row["period"].item(), int(row["rule_set_version_id"].item())
-    ((_, result, _),) = grade_from_store(database, ALL, period, [vid])
-    todo = suggest(result, period)
+    todo = svc.suggestions(period, vid)
     if source:
         todo = todo[todo["source"] == source]
-    ids = create_tasks(database, ALL, todo, user, assessment)
+    ids = svc.create_tasks(todo, assessment)
     typer.echo(f"已生成 {len(ids)} 个督办事项。")
 
 
@@ -147,12 +149,107 @@ def tasks_move(
     user: UserOpt = "admin",
 ) -> None:
     """推进督办事项: 待签收 → 整改中 → 待验收 → 已销号(验收不通过可退回整改中)。"""
-    move_task(open_database(db), ALL, task, to, user, comment)
+    _service(db, user).move_task(task, to, comment)
     typer.echo(f"#{task} → {to}")
+
+
+users_app = typer.Typer(help="账户(登录应用的用户)", no_args_is_help=True)
+RoleOpt = Annotated[
+    str,
+    typer.Option(
+        "--role", help="admin 管理员 / rules 规则管理员 / supervisor 督导 / organizer 组织员"
+    ),
+]
+ScopeOpt = Annotated[
+    list[str] | None,
+    typer.Option("--scope", help="所辖单位代码(街道、区县),可重复;管理员和规则管理员默认全部"),
+]
+
+
+def _read_password(confirm: bool = True) -> str:
+    """From standard input when it is not a terminal (one line), else prompted (twice)."""
+    import sys
+
+    if not sys.stdin.isatty():
+        return sys.stdin.readline().rstrip("\r\n")
+    return typer.prompt("密码", hide_input=True, confirmation_prompt=confirm and "再输入一次")
+
+
+@users_app.command("add")
+def users_add(
+    name: str,
+    role: RoleOpt,
+    scope: ScopeOpt = None,
+    display_name: Annotated[
+        str, typer.Option("--display-name", help="显示名,如 双凤街道组织委员")
+    ] = "",
+    db: DbOpt = None,
+    user: UserOpt = "admin",
+) -> None:
+    """新增账户。密码从标准输入读取(非终端时),否则提示输入两次。"""
+    from .service.accounts import add_user
+
+    svc = _service(db, user)
+    add_user(svc.db, svc.user, name, role, scope or None, _read_password(), display_name)
+    typer.echo(f"已新增账户 {name}({role})")
+
+
+@users_app.command("list")
+def users_list(db: DbOpt = None) -> None:
+    """列出账户。"""
+    from .service.accounts import list_users
+    from .service.roles import Role
+
+    svc = _service(db, "admin")
+    rows = list_users(svc.db, svc.user)
+    if not rows:
+        typer.echo("还没有账户。")
+    for a in rows:
+        state = "已停用" if a.disabled else ("已锁定" if a.locked_until else "正常")
+        scope = "全部" if a.scope is None else ",".join(a.scope)
+        typer.echo(f"{a.name}\t{Role(a.role).label}\t{scope}\t{state}\t{a.display_name}")
+
+
+@users_app.command("disable")
+def users_disable(name: str, db: DbOpt = None, user: UserOpt = "admin") -> None:
+    """停用账户(立即生效,已登录的会话在下一次操作时结束)。"""
+    from .service.accounts import disable_user
+
+    svc = _service(db, user)
+    disable_user(svc.db, svc.user, name)
+    typer.echo(f"已停用账户 {name}")
+
+
+@users_app.command("passwd")
+def users_passwd(name: str, db: DbOpt = None, user: UserOpt = "admin") -> None:
+    """重设密码(同时解除锁定)。"""
+    from .service.accounts import set_password
+
+    svc = _service(db, user)
+    set_password(svc.db, svc.user, name, _read_password())
+    typer.echo(f"已重设 {name} 的密码")
+
+
+@users_app.command("unlock")
+def users_unlock(name: str, db: DbOpt = None, user: UserOpt = "admin") -> None:
+    """解除锁定。"""
+    from .service.accounts import unlock_user
+
+    svc = _service(db, user)
+    unlock_user(svc.db, svc.user, name)
+    typer.echo(f"已解除 {name} 的锁定")
+
+
+def _service(db: str | None, user: str):
+    from .service import Principal, Service
+    from .store import open_database
+
+    return Service(open_database(db), Principal.operator(user))
 
 
 def register(app: typer.Typer) -> None:
     app.add_typer(db_app, name="db")
     app.add_typer(import_app, name="import")
     app.add_typer(tasks_app, name="tasks")
+    app.add_typer(users_app, name="users")
     app.command("assess")(assess_cmd)

@@ -356,7 +356,7 @@ def _check_registry(rule_sets, registry, out, names, rows, period, add) -> set[s
             )
             add(
                 "unknown_unit",
-                f"单位代码 {code} 不在单位名册中{hint}",
+                f"单位代码 {code} 不在单位名册(您的管辖范围)中{hint}",
                 row=int(rows[i]),
                 column="unit_code",
                 value=code,

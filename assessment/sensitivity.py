@@ -112,8 +112,13 @@ def compare(
     before: Assessment, after: Assessment, period: str
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Counts per grade before and after, and every unit whose color changes (from -> to)."""
-    a = before.table([period])[["unit_code", "unit_name", "parent_code", "score", "grade"]]
-    b = after.table([period])[["unit_code", "score", "grade"]]
+    return compare_tables(before.table([period]), after.table([period]))
+
+
+def compare_tables(before: pd.DataFrame, after: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """``compare`` on two graded tables of one month (e.g. already cut to a scope)."""
+    a = before[["unit_code", "unit_name", "parent_code", "score", "grade"]]
+    b = after[["unit_code", "score", "grade"]]
     m = a.merge(b, on="unit_code", suffixes=("_before", "_after"))
     m["grade_before"] = m["grade_before"].astype(str)
     m["grade_after"] = m["grade_after"].astype(str)

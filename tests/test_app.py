@@ -11,9 +11,9 @@ import streamlit as st
 from conftest import ROOT
 from streamlit.testing.v1 import AppTest
 
-from assessment.district import load_district
+from assessment.service.district import load_district
+from assessment.service.seed import DEMO_PASSWORD, seed_sample
 from assessment.store import Scope, open_database
-from assessment.store.seed import seed_sample
 from assessment.store.tasks import list_tasks
 from assessment.store.uploads import upload_history
 
@@ -31,20 +31,40 @@ def seeded_file(tmp_path_factory):
     return path
 
 
-@pytest.fixture
-def app(seeded_file, tmp_path, monkeypatch):
-    path = tmp_path / "app.db"
-    shutil.copy(seeded_file, path)
-    url = f"sqlite:///{path}"
+def sign_in(at: AppTest, name: str, password: str = DEMO_PASSWORD) -> AppTest:
+    """Through the login form, as a person would."""
+    at.text_input(key="login_name").set_value(name)
+    at.text_input(key="login_password").set_value(password)
+    next(b for b in at.button if b.label == "登录").click().run()
+    assert not at.exception, at.exception
+    return at
+
+
+def start(url: str, monkeypatch) -> AppTest:
     monkeypatch.setenv("FIVECOLOR_DB", url)
     st.cache_resource.clear()  # the database handle is cached per process
     at = AppTest.from_file(APP, default_timeout=120)
     at.run()
     assert not at.exception
     at.db = open_database(url, upgrade=False)
+    return at
+
+
+@pytest.fixture
+def fresh(seeded_file, tmp_path, monkeypatch):
+    """The app on a copy of the seeded sample, at its login page."""
+    path = tmp_path / "app.db"
+    shutil.copy(seeded_file, path)
+    at = start(f"sqlite:///{path}", monkeypatch)
     yield at
     at.db.dispose()
     st.cache_resource.clear()
+
+
+@pytest.fixture
+def app(fresh):
+    """Signed in as the district administrator."""
+    return sign_in(fresh, "admin")
 
 
 def table_with(at: AppTest, column: str) -> pd.DataFrame:
@@ -89,9 +109,10 @@ def test_a_street_zooms_in_from_the_street_level(app):
     assert sum(int(m.value) for m in app.metric) == 14  # 双凤街道's communities
 
 
-def test_a_street_organizer_sees_only_their_street(app):
-    app.selectbox(key="user_label").set_value("双凤街道组织委员").run()
-    assert sum(int(m.value) for m in app.metric) == 14
+def test_a_street_organizer_sees_only_their_street(fresh):
+    at = sign_in(fresh, "org02")  # 双凤街道组织委员
+    assert sum(int(m.value) for m in at.metric) == 14
+    assert at.selectbox(key="parent_select").options == ["全部", "双凤街道"]
 
 
 def test_unit_page_explains_a_vetoed_unit_and_turns_a_suggestion_into_a_task(app):
@@ -191,7 +212,7 @@ def test_overview_says_whether_the_month_is_published_and_current(app):
     good = (ROOT / "sample_data" / "indicators_2026-10.csv").read_bytes()
     frame = pd.read_csv(__import__("io").BytesIO(good), dtype=str, keep_default_na=False)
     frame.loc[0, "theme_day_attendance_rate"] = "99"
-    from assessment.district import load_district
+    from assessment.service.district import load_district
     from assessment.store.uploads import import_monthly
 
     sets = [r.rules for r in load_district(app.db).rules]
@@ -224,21 +245,52 @@ def test_county_level_shows_the_district_tile(app):
     assert any("区县按下属街道/乡镇的得分汇总评定" in c.value for c in app.caption)
 
 
-def test_a_configured_empty_database_is_not_seeded_and_every_page_says_what_to_do(
+PAGES = ["app/overview.py", "app/unit.py", "app/upload.py", "app/weights.py", "app/tasks.py"]
+PAGES += ["app/trends.py"]
+
+
+def test_a_configured_empty_database_shows_only_how_to_create_the_first_admin(
     tmp_path, monkeypatch
 ):
     url = f"sqlite:///{tmp_path / 'empty.db'}"
-    monkeypatch.setenv("FIVECOLOR_DB", url)
+    at = start(url, monkeypatch)
+    assert any("fivecolor users add admin --role admin" in w.value for w in at.warning)
+    assert not at.text_input  # no login form: there is no account to sign in with
+    assert not at.metric and not at.get("vega_lite_chart")
+    assert not any("演示模式" in w.value for w in at.warning)  # never demo accounts
+    assert load_district(at.db).registry.empty  # the sample was not loaded into it
+    at.db.dispose()
     st.cache_resource.clear()
-    at = AppTest.from_file(APP, default_timeout=120)
-    at.run()
-    assert not at.exception
-    assert any("数据库是空的" in i.value for i in at.info)
-    for path in ["app/unit.py", "app/upload.py", "app/weights.py", "app/tasks.py", "app/trends.py"]:
-        page(at, path)
+
+
+def test_every_page_says_what_is_missing_on_an_empty_database_and_with_rules_only(
+    tmp_path, monkeypatch
+):
+    from assessment.rule_loader import load_rules
+    from assessment.service import Principal
+    from assessment.service.accounts import add_user
+    from assessment.store.assessments import save_rule_set
+    from assessment.store.registry import import_registry
+
+    url = f"sqlite:///{tmp_path / 'empty.db'}"
     db = open_database(url)
-    assert load_district(db).registry.empty  # the sample was not loaded into it
+    add_user(db, Principal.operator(), "chief", "admin", None, "a-long-secret")
+    at = sign_in(start(url, monkeypatch), "chief", "a-long-secret")
+    assert any("还没有单位名册" in i.value for i in at.info)
+    for path in PAGES:
+        page(at, path)
+    units = (ROOT / "sample_data" / "units.csv").read_bytes()
+    import_registry(db, units, "units.csv", "chief", ALL)
+    save_rule_set(db, load_rules(ROOT / "rules" / "community.yaml"), "chief")
+    for path in PAGES:  # rules but no monthly data: no page fails (weights raised StopIteration)
+        page(at, path)
+        assert any("还没有任何月份的数据" in i.value for i in at.info) or path in (
+            "app/upload.py",
+            "app/tasks.py",
+            "app/weights.py",
+        )
     db.dispose()
+    at.db.dispose()
     st.cache_resource.clear()
 
 
@@ -247,8 +299,6 @@ def test_a_unit_that_did_not_report_is_shown_as_data_incomplete_never_colored(ap
     app.session_state["period"] = "2026-08"
     page(app, "app/unit.py")
     assert any("数据不全" in w.value and "本月未上报" in w.value for w in app.warning)
-    assert "数据不全" in app.markdown[0].value  # the badge says so; no color label
-    assert not any(
-        label in app.markdown[0].value
-        for label in ("绿·好", "蓝·较好", "黄·合格", "橙·较差", "红·差")
-    )
+    badge = next(m.value for m in app.markdown if "<span" in m.value)
+    assert "数据不全" in badge  # the badge says so; no color label
+    assert not any(label in badge for label in ("绿·好", "蓝·较好", "黄·合格", "橙·较差", "红·差"))

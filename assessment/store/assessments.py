@@ -105,8 +105,12 @@ def rule_versions(db: Database, rules_id: str | None = None) -> pd.DataFrame:
 def grade_from_store(
     db: Database, scope: Scope, period: str, versions: Sequence[int]
 ) -> list[tuple[int, Assessment, pd.DataFrame]]:
-    """Grade ``period`` (and the months before it, for escalation) from the stored data."""
-    registry = current_registry(db, Scope.everything())
+    """Grade ``period`` (and the months before it, for escalation) from the stored data: the
+    whole population (relative methods rank a unit among all units), so only for a caller who
+    may see every unit; a scoped caller reads graded results cut to its scope instead."""
+    if scope.roots is not None:
+        raise ProblemsError([Problem("scope_denied", "只有全区范围的账户可以整体评定")])
+    registry = current_registry(db, scope)
     data = current_values(db, scope)
     data = data[data["period"] <= period]
     if period not in set(data["period"]):

@@ -169,7 +169,26 @@ class TaskEvent(Base):
 class AuditEntry(Base):
     __tablename__ = "audit_log"
     id: Mapped[int] = mapped_column(primary_key=True)
-    at: Mapped[dt.datetime] = mapped_column(DateTime, default=now)
+    at: Mapped[dt.datetime] = mapped_column(DateTime, default=now, index=True)
     who: Mapped[str] = mapped_column(String(100))
     action: Mapped[str] = mapped_column(String(64))
     detail: Mapped[dict] = mapped_column(JSON, default=dict)
+
+
+class User(Base):
+    """An account. ``scope`` holds the root unit codes of the subtrees it may see (None: every
+    unit); the password is stored only as an argon2 hash (None: single sign-on only)."""
+
+    __tablename__ = "users"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(64), unique=True)
+    display_name: Mapped[str] = mapped_column(String(100), default="")
+    role: Mapped[str] = mapped_column(String(16))
+    scope: Mapped[list | None] = mapped_column(JSON)
+    password_hash: Mapped[str | None] = mapped_column(String(255))
+    disabled: Mapped[bool] = mapped_column(Boolean, default=False)
+    demo: Mapped[bool] = mapped_column(Boolean, default=False)
+    failed_attempts: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=now)
+    last_sign_in: Mapped[dt.datetime | None] = mapped_column(DateTime)

@@ -86,15 +86,34 @@ def create_tasks(
 
 
 def move_task(
-    db: Database, scope: Scope, task_id: int, to: str, who: str, comment: str = ""
+    db: Database,
+    scope: Scope,
+    task_id: int,
+    to: str,
+    who: str,
+    comment: str = "",
+    expected: str | None = None,
 ) -> None:
+    """One step, recorded. The task's row is locked for the step (SQLite: the write lock;
+    PostgreSQL: FOR UPDATE), so two servers moving it at once apply one step after the other;
+    with ``expected`` (the status the user saw) a step on a task changed meanwhile is refused."""
     with db.sessions() as s:
         task = s.get(FollowUpTask, task_id)
     if task is None:
         raise ProblemsError([Problem("unknown_task", f"没有编号为 {task_id} 的督办事项")])
     _check_scope(db, scope, {task.unit_code})
     with db.transaction() as s:
-        task = s.get(FollowUpTask, task_id)
+        task = s.scalar(select(FollowUpTask).where(FollowUpTask.id == task_id).with_for_update())
+        if expected is not None and task.status != expected:
+            raise ProblemsError(
+                [
+                    Problem(
+                        "changed_meanwhile",
+                        f"督办事项 {task_id} 已被他人修改(现为“{task.status}”),请刷新后再办理",
+                        value=task.status,
+                    )
+                ]
+            )
         if to not in TRANSITIONS[task.status]:
             allowed = "、".join(TRANSITIONS[task.status]) or "无(已销号)"
             raise ProblemsError(

@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 
 from ..headers import KEY_COLUMNS, header_map, text_headers
 from ..ingest import ingest_monthly
-from ..problems import ERROR, WARNING, Problem, errors_only
+from ..problems import WARNING, Problem, errors_only
 from ..readers import read_table
 from ..rules import RuleSet
 from .audit import log
@@ -123,7 +123,7 @@ def check_monthly(
 ) -> tuple[pd.DataFrame | None, list[Problem]]:
     """Everything an import checks, without writing: the tidy table (None on error) and every
     problem (the upload page shows them before the organizer confirms)."""
-    registry = current_registry(db, Scope.everything())
+    registry = current_registry(db, scope)  # codes, names and silent units: the scope's only
     raw = read_table(
         data, name=filename, text_columns=text_headers(header_map(rule_sets)), sheet=sheet
     )
@@ -136,8 +136,6 @@ def check_monthly(
     )
     problems = list(ingested.problems)
     frame = ingested.frame
-    if frame is not None:
-        problems += _scope_problems(frame, registry, scope, filename)
     if len(registry) == 0:
         problems.append(
             Problem("no_registry", "还没有导入单位名册:请先导入单位名册", file=filename)
@@ -156,24 +154,6 @@ def _period_of(frame: pd.DataFrame | None, period: str | None) -> str:
         return period or ""
     periods = sorted(set(frame["period"]) - {""})
     return ",".join(periods) if periods else period or ""
-
-
-def _scope_problems(frame, registry, scope: Scope, filename: str) -> list[Problem]:
-    if scope.roots is None or len(registry) == 0:
-        return []
-    allowed = scope.codes(registry)
-    outside = sorted(set(frame["unit_code"]) - allowed - {""})
-    return [
-        Problem(
-            "out_of_scope",
-            f"单位 {code} 不在您的管辖范围内:只能上传本辖区单位的数据",
-            file=filename,
-            column="unit_code",
-            value=code,
-            severity=ERROR,
-        )
-        for code in outside
-    ]
 
 
 def _same_file(db: Database, sha: str, frame: pd.DataFrame) -> int | None:

@@ -1,24 +1,28 @@
-"""The graded district the app shows: stored data and the active rule-set versions, graded by the
-engine. Pure (no Streamlit); the app caches it on ``data_version``."""
+"""The graded district: stored data and the active rule-set versions, graded by the engine once
+per data version for every session (``graded``), and the part of it one user may see (``View``).
+
+Units are graded against the whole registry (a relative method such as ``percentile`` ranks a
+unit among all units of its rule set, whoever looks), then cut to the viewer's scope.
+"""
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass, field
 from functools import cached_property
 
 import pandas as pd
 from sqlalchemy import func, select
 
-from .engine import Assessment, assess
-from .grades import GRADE_KEYS
-from .rollup import rollup
-from .rule_loader import LoadedRules
-from .store import Database, Scope
-from .store.assessments import load_rule_version, rule_versions
-from .store.registry import current_registry
-from .store.schema import AssessmentRun, RegistryVersion, RuleSetVersion, Upload
-from .store.uploads import current_values, data_fingerprint
-from .textcols import member
+from ..engine import Assessment, assess
+from ..grades import GRADE_KEYS
+from ..rollup import rollup
+from ..rule_loader import LoadedRules
+from ..store import Database, Scope
+from ..store.assessments import assessments, load_rule_version, rule_versions
+from ..store.registry import current_registry
+from ..store.schema import AssessmentRun, RegistryVersion, RuleSetVersion, Upload
+from ..store.uploads import current_values, data_fingerprint
 
 
 def data_version(db: Database) -> tuple:
@@ -111,17 +115,8 @@ def load_district(db: Database, versions: list[int] | None = None) -> District:
     return District(registry, rules, versions, graded, data)
 
 
-def in_scope(frame: pd.DataFrame, registry: pd.DataFrame, scope: Scope) -> pd.DataFrame:
-    """Rows of ``frame`` (by unit_code) the caller may see."""
-    if scope.roots is None:
-        return frame
-    return frame[member(frame["unit_code"], list(scope.codes(registry)))]
-
-
 def publication_status(db: Database, district: District, period: str) -> list[dict]:
     """Per rule set shown: is this month's grading published, and is it still the current data?"""
-    from .store.assessments import assessments
-
     runs = assessments(db, period)
     current = district.fingerprint(period)
     out = []
@@ -147,3 +142,19 @@ def publication_status(db: Database, district: District, period: str) -> list[di
             }
         )
     return out
+
+
+_GRADED: dict[tuple, District] = {}
+_LOCK = threading.Lock()
+
+
+def graded(db: Database) -> District:
+    """The district graded for the database's current data version, shared by every session
+    and page of this process: a month is graded once per data version, not once per user."""
+    key = (db.url, id(db.engine), data_version(db))
+    with _LOCK:
+        if key not in _GRADED:
+            if len(_GRADED) >= 4:
+                _GRADED.pop(next(iter(_GRADED)))
+            _GRADED[key] = load_district(db)
+        return _GRADED[key]

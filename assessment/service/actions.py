@@ -1,0 +1,202 @@
+"""The application layer: everything a page or a command does, as one signed-in user.
+
+``Service(db, principal)`` returns data already cut to the user's scope (registry, values,
+grades, history, tasks, uploads, exports) and refuses, with a Chinese message, what the role may
+not do. Shells call only this; the store below it takes the scope on every call as well.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import cached_property
+
+import pandas as pd
+
+from ..followups import suggest
+from ..problems import Problem, ProblemsError
+from ..rule_loader import LoadedRules
+from ..spreadsheets import make_template
+from ..store import Database
+from ..store.assessments import (
+    assessments,
+    load_rule_version,
+    rule_versions,
+    run_assessment,
+    save_rule_set,
+)
+from ..store.audit import audit_entries, record
+from ..store.registry import RegistryImport, allowed_codes, import_registry
+from ..store.tasks import TRANSITIONS, create_tasks, list_tasks, move_task, task_events
+from ..store.uploads import UploadOutcome, check_monthly, import_monthly, upload_history
+from .district import District, graded, publication_status
+from .roles import Action, Denied, Principal, denied
+from .view import View
+
+# Which permission each task step needs: the responsible unit signs and reports, a supervisor
+# accepts or sends back.
+STEP_NEEDS = {
+    ("待签收", "整改中"): Action.WORK_TASKS,
+    ("整改中", "待验收"): Action.WORK_TASKS,
+    ("待验收", "已销号"): Action.MANAGE_TASKS,
+    ("待验收", "整改中"): Action.MANAGE_TASKS,
+}
+
+
+@dataclass
+class Service:
+    db: Database
+    user: Principal
+
+    def _require(self, action: Action) -> None:
+        """Refuse what the role may not do, and leave the refusal in the audit log."""
+        try:
+            self.user.require(action)
+        except Denied:
+            record(self.db, self.user.name, "access_denied", action=action.value)
+            raise
+
+    # -- reading -------------------------------------------------------------------------
+
+    @cached_property
+    def allowed(self) -> set[str] | None:
+        return allowed_codes(self.db, self.user.scope)
+
+    def district(self) -> District:
+        return graded(self.db)
+
+    def view(self) -> View:
+        """The graded district as this user may see it (graded once per data version)."""
+        self._require(Action.READ)
+        return View(self.district(), self.allowed)
+
+    def publication(self, period: str) -> list[dict]:
+        return publication_status(self.db, self.district(), period)
+
+    def rule_versions(self, rules_id: str | None = None) -> pd.DataFrame:
+        self._require(Action.READ)
+        return rule_versions(self.db, rules_id)
+
+    def rule_version(self, version_id: int) -> LoadedRules:
+        self._require(Action.READ)
+        return load_rule_version(self.db, version_id)
+
+    def assessments(self, period: str | None = None) -> pd.DataFrame:
+        self._require(Action.READ)
+        return assessments(self.db, period)
+
+    # -- uploads -------------------------------------------------------------------------
+
+    def template(self, period: str) -> bytes:
+        """The .xlsx to fill in, pre-filled with this user's units only."""
+        self._require(Action.UPLOAD)
+        view = self.view()
+        return make_template([r.rules for r in view.rules], view.leaves(), period)
+
+    def check_upload(
+        self, data: bytes, filename: str, period: str | None
+    ) -> tuple[pd.DataFrame | None, list[Problem]]:
+        self._require(Action.UPLOAD)
+        return check_monthly(self.db, data, filename, self.user.scope, self._sets(), period)
+
+    def upload(self, data: bytes, filename: str, period: str | None) -> UploadOutcome:
+        self._require(Action.UPLOAD)
+        return import_monthly(
+            self.db, data, filename, self.user.name, self.user.scope, self._sets(), period=period
+        )
+
+    def upload_history(self) -> pd.DataFrame:
+        self._require(Action.READ)
+        return upload_history(self.db, self.user.scope)
+
+    def _sets(self):
+        return [r.rules for r in self.district().rules]
+
+    # -- rules and assessments -----------------------------------------------------------
+
+    def save_rules(self, loaded: LoadedRules, note: str) -> int:
+        self._require(Action.EDIT_RULES)
+        if not note.strip():
+            raise ProblemsError([Problem("note_required", "保存新版本须写明修改说明")])
+        return save_rule_set(self.db, loaded, self.user.name, note)
+
+    def assess(
+        self, period: str, versions: Sequence[int] | None = None, publish: bool = False
+    ) -> list[int]:
+        """Grade ``period`` with the given (default: the district's active) rule-set versions,
+        all of them in one call, and publish them if asked."""
+        self._require(Action.ASSESS)
+        versions = list(versions) if versions is not None else self.district().versions
+        return run_assessment(
+            self.db, self.user.scope, period, versions, self.user.name, publish=publish
+        )
+
+    def import_registry(self, data: bytes, filename: str, note: str = "") -> RegistryImport:
+        self._require(Action.IMPORT_REGISTRY)
+        return import_registry(self.db, data, filename, self.user.name, self.user.scope, note)
+
+    # -- follow-ups ----------------------------------------------------------------------
+
+    def tasks(self, status: str | None = None, today: dt.date | None = None) -> pd.DataFrame:
+        self._require(Action.READ)
+        return list_tasks(self.db, self.user.scope, status, today)
+
+    def create_tasks(
+        self, suggestions: pd.DataFrame, assessment_id: int | None = None
+    ) -> list[int]:
+        self._require(Action.MANAGE_TASKS)
+        return create_tasks(self.db, self.user.scope, suggestions, self.user.name, assessment_id)
+
+    def suggestions(self, period: str, version_id: int | None = None) -> pd.DataFrame:
+        """Suggested follow-ups for ``period`` in the scope: under the active rule sets, or
+        under one stored rule-set version (the one an assessment used)."""
+        self._require(Action.READ)
+        view = self.view()
+        if version_id is None:
+            return view.all_suggestions(period)
+        graded = view.regrade(load_rule_version(self.db, version_id))
+        if period not in graded.periods:
+            return pd.DataFrame(columns=["unit_code", "period", "source", "action"])
+        return view.cut(suggest(graded, period))
+
+    def task_steps(self, status: str) -> tuple[str, ...]:
+        """The steps this user may take from ``status`` (for the page; enforced in move)."""
+        return tuple(t for t in TRANSITIONS[status] if self.user.can(STEP_NEEDS[(status, t)]))
+
+    def move_task(self, task_id: int, to: str, comment: str = "", expected: str | None = None):
+        """Move a task one step. ``expected`` is the status the user saw: if someone else moved
+        the task meanwhile, the step is refused (已被他人修改) rather than applied blindly."""
+        self._require(Action.READ)
+        tasks = list_tasks(self.db, self.user.scope)
+        row = tasks[tasks["id"] == task_id]
+        if row.empty:
+            raise denied(f"没有编号为 {task_id} 的督办事项,或不在您的管辖范围内", "unknown_task")
+        need = STEP_NEEDS.get((row["status"].iloc[0], to))
+        if need is not None:
+            self._require(need)
+        move_task(self.db, self.user.scope, task_id, to, self.user.name, comment, expected=expected)
+
+    def task_events(self, task_id: int) -> pd.DataFrame:
+        self._require(Action.READ)
+        return task_events(self.db, self.user.scope, task_id)
+
+    # -- administration ------------------------------------------------------------------
+
+    def audit(self, **filters) -> pd.DataFrame:
+        self._require(Action.READ_AUDIT)
+        return audit_entries(self.db, **filters)
+
+    def sign_out(self) -> None:
+        record(self.db, self.user.name, "signed_out")
+
+    def database_location(self) -> str:
+        """Where the data is, password hidden (administrators only)."""
+        self._require(Action.SEE_SYSTEM)
+        return safe_url(self.db.url)
+
+
+def safe_url(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)

@@ -1,0 +1,135 @@
+"""What one signed-in user may see of the graded district: every frame cut to their scope,
+every unit looked up only inside it. Pages get a ``View`` from the service, never a
+``District``, so a page cannot show what the scope does not hold."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+
+import pandas as pd
+
+from ..engine import Assessment, assess
+from ..explain import UnitExplanation, explain
+from ..followups import cleared, suggest
+from ..registry import leaf_units
+from ..rule_loader import LoadedRules
+from ..sensitivity import compare_tables
+from ..store.registry import keep_allowed
+from .district import District
+from .roles import denied
+
+
+@dataclass
+class View:
+    district: District
+    allowed: set[str] | None  # None: every unit
+
+    def cut(self, frame: pd.DataFrame) -> pd.DataFrame:
+        """The rows of ``frame`` (by unit_code) inside the scope: the one scope filter."""
+        return keep_allowed(frame, self.allowed)
+
+    @cached_property
+    def registry(self) -> pd.DataFrame:
+        return self.cut(self.district.registry)
+
+    @cached_property
+    def names(self) -> dict[str, str]:
+        reg = self.registry
+        return dict(zip(reg["unit_code"], reg["unit_name"], strict=True))
+
+    def leaves(self) -> pd.DataFrame:
+        return leaf_units(self.registry)
+
+    @property
+    def rules(self) -> list[LoadedRules]:
+        return self.district.rules
+
+    @property
+    def versions(self) -> list[int]:
+        return self.district.versions
+
+    @property
+    def periods(self) -> list[str]:
+        return self.district.periods
+
+    @property
+    def empty(self) -> bool:
+        return self.registry.empty
+
+    def table(self, period: str) -> pd.DataFrame:
+        return self.cut(self.district.table(period))
+
+    def parents(self, period: str) -> pd.DataFrame:
+        parents = self.district.parents(period)
+        return parents if parents.empty else self.cut(parents)
+
+    def history(self) -> pd.DataFrame:
+        if not self.periods:
+            return pd.DataFrame(columns=["unit_code", "parent_code", "period", "grade"])
+        return self.cut(self.district.history())
+
+    def require_unit(self, unit_code: str) -> None:
+        if self.allowed is not None and unit_code not in self.allowed:
+            raise denied(f"单位 {unit_code[:32]} 不在您的管辖范围内", "out_of_scope")
+
+    def assessment_of(self, unit_code: str) -> Assessment | None:
+        self.require_unit(unit_code)
+        return self.district.assessment_of(unit_code)
+
+    def explain(self, unit_code: str, period: str) -> UnitExplanation | None:
+        a = self.assessment_of(unit_code)
+        if a is None or period not in a.periods:
+            return None
+        return explain(a, unit_code, period)
+
+    def unit_history(self, unit_code: str) -> pd.DataFrame:
+        self.require_unit(unit_code)
+        history = self.district.history()
+        return history[history["unit_code"] == unit_code]
+
+    def suggestions(self, unit_code: str, period: str) -> pd.DataFrame:
+        a = self.assessment_of(unit_code)
+        if a is None or period not in a.periods:
+            return pd.DataFrame(columns=["unit_code", "source", "action"])
+        todo = suggest(a, period)
+        return todo[todo["unit_code"] == unit_code].reset_index(drop=True)
+
+    def all_suggestions(self, period: str) -> pd.DataFrame:
+        frames = [suggest(a, period) for a in self.district.assessments if period in a.periods]
+        return self.cut(pd.concat(frames, ignore_index=True)) if frames else pd.DataFrame()
+
+    def cleared(self, unit_code: str, period: str, source: str) -> bool | None:
+        a = self.assessment_of(unit_code)
+        return None if a is None else cleared(a, unit_code, period, source)
+
+    def weight_impact(
+        self, rules_id: str, changed: LoadedRules | None, period: str, after: Assessment | None
+    ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+        """Counts before/after, the units that change color and the graded table after a
+        rule change, all inside the scope. ``after`` is the regraded assessment (None: no
+        change)."""
+        before = next(a for a in self.district.assessments if a.rules.id == rules_id)
+        a = self.cut(before.table([period]))
+        b = a if after is None else self.cut(after.table([period]))
+        counts, moved = compare_tables(a, b)
+        return counts, moved, b
+
+    def regrade(self, loaded: LoadedRules) -> Assessment:
+        """The stored data under another rule set (whole population, for relative methods)."""
+        d = self.district
+        return assess(loaded, d.data, d.registry)
+
+    def empty_reason(self) -> str:
+        """What is missing before there is anything to show, and how to add it."""
+        d = self.district
+        if d.registry.empty:
+            return "还没有单位名册:请管理员先导入,例如 `fivecolor import registry units.csv`。"
+        if not d.rules:
+            return (
+                "还没有规则集:导入数据时指定规则集即可登记,例如 "
+                "`fivecolor import data 月度表.csv -r rules/community.yaml -r rules/village.yaml`。"
+            )
+        if self.registry.empty:
+            return "您的管辖范围内没有单位:请联系管理员核对账户的所辖单位。"
+        return "还没有任何月份的数据:请到“数据上传”上传月度指标表。"
