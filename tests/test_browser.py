@@ -45,8 +45,8 @@ def shots(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    from assessment.store import open_database
     from assessment.service.seed import seed_sample
+    from assessment.store import open_database
 
     folder = tmp_path_factory.mktemp("browser")
     db = open_database(f"sqlite:///{folder / 'app.db'}")

@@ -54,7 +54,7 @@ class Service:
         try:
             self.user.require(action)
         except Denied:
-            record(self.db, self.user.name, "access_denied", action=action.value)
+            record(self.db, self.user.name, "access_denied", denied=action.value)
             raise
 
     # -- reading -------------------------------------------------------------------------

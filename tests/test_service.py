@@ -1,0 +1,223 @@
+"""The service as each role: what it returns is cut to the user's scope, and what the role may
+not do is refused below the pages (run on SQLite, and on PostgreSQL when configured)."""
+
+from __future__ import annotations
+
+import io
+import threading
+
+import pandas as pd
+import pytest
+from conftest import RULES, SAMPLE
+from openpyxl import load_workbook
+
+from assessment.problems import ProblemsError
+from assessment.rule_loader import load_rules, parse_rules
+from assessment.service import Denied, Principal, Service
+from assessment.service.accounts import add_user, sign_in
+from assessment.store import Scope
+from assessment.store.audit import audit_entries
+from assessment.store.registry import import_registry
+from assessment.store.tasks import list_tasks, task_events
+
+ALL = Scope.everything()
+MINE, OTHER = "500188001000", "500188002000"  # 龙溪街道, 双凤街道
+MY_UNIT, OTHER_UNIT = "500188001001", "500188002001"
+PASSWORD = "correct-horse"
+VERSION = 'version: "2026.1"'
+
+
+def month(period: str) -> bytes:
+    return (SAMPLE / f"indicators_{period}.csv").read_bytes()
+
+
+def street_rows(data: bytes, prefix: str) -> bytes:
+    """The rows of one street's units (codes start with its first nine digits)."""
+    frame = pd.read_csv(io.BytesIO(data), dtype=str, keep_default_na=False)
+    return frame[frame["unit_code"].str.startswith(prefix[:9])].to_csv(index=False).encode()
+
+
+@pytest.fixture
+def district(db):
+    """The sample registry, two months, both rule sets active, October published, tasks for
+    its red and orange units, and one account per role (two organizers, two streets)."""
+    admin = Service(db, Principal.operator("setup"))
+    import_registry(db, (SAMPLE / "units.csv").read_bytes(), "units.csv", "setup", ALL)
+    versions = [
+        admin.save_rules(load_rules(RULES / f), "shipped")
+        for f in ("community.yaml", "village.yaml")
+    ]
+    for p in ("2026-09", "2026-10"):
+        out = admin.upload(month(p), f"{p}.csv", p)
+        assert out.status == "imported", out.problems
+    ids = admin.assess("2026-10", versions, publish=True)
+    todo = admin.suggestions("2026-10")
+    admin.create_tasks(todo[todo["source"].str.startswith("grade:")], ids[0])
+    for name, role, scope in [
+        ("chief", "admin", None),
+        ("owner", "rules", None),
+        ("watch", "supervisor", ["500188000000"]),
+        ("org01", "organizer", [MINE]),
+        ("org02", "organizer", [OTHER]),
+    ]:
+        add_user(db, admin.user, name, role, scope, PASSWORD)
+    return db
+
+
+def as_user(db, name: str) -> Service:
+    return Service(db, sign_in(db, name, PASSWORD))
+
+
+def codes_of(frame: pd.DataFrame) -> set[str]:
+    return set(frame["unit_code"])
+
+
+def mine(code: str) -> bool:
+    return code.startswith(MINE[:9])
+
+
+def test_an_organizer_reads_only_their_street(district):
+    view = as_user(district, "org01").view()
+    assert all(mine(c) for c in codes_of(view.registry))
+    assert all(mine(c) for c in codes_of(view.table("2026-10")))
+    assert all(mine(c) for c in codes_of(view.history()))
+    assert codes_of(view.parents("2026-10")) == {MINE}  # not the district, not other streets
+    assert all(mine(c) for c in view.names)
+    assert view.explain(MY_UNIT, "2026-10") is not None
+    for read in (view.explain, view.suggestions):
+        with pytest.raises(Denied, match="不在您的管辖范围内"):
+            read(OTHER_UNIT, "2026-10")
+    with pytest.raises(Denied):
+        view.unit_history(OTHER_UNIT)
+    everyone = as_user(district, "chief").view()
+    assert len(everyone.registry) > len(view.registry)
+    # Grades inside the scope are the district's grades (graded on the whole population).
+    full = everyone.table("2026-10").set_index("unit_code")
+    cut = view.table("2026-10").set_index("unit_code")
+    assert (full.loc[cut.index, "grade"] == cut["grade"]).all()
+
+
+def test_an_organizer_uploads_only_for_their_street_and_hears_nothing_of_others(district):
+    org = as_user(district, "org01")
+    own = street_rows(month("2026-10"), MINE)
+    frame, problems = org.check_upload(own, "mine.csv", "2026-10")
+    assert frame is not None and all(mine(c) for c in frame["unit_code"])
+    assert not [p for p in problems if p.code == "not_reported"]  # not 154 other units' warnings
+    everyone = month("2026-10")
+    out = org.upload(everyone, "all.csv", "2026-10")
+    assert out.status == "rejected"
+    rejected = {p.value for p in out.problems if p.code == "unknown_unit"}
+    assert rejected and not any(mine(c) for c in rejected)
+    # A wrong code beside another street's unit name gets no hint revealing that unit's code.
+    frame = pd.read_csv(io.BytesIO(own), dtype=str, keep_default_na=False)
+    frame.loc[0, ["unit_code", "unit_name"]] = ["500188001999", "红岩林社区"]
+    _, problems = org.check_upload(frame.to_csv(index=False).encode(), "x.csv", "2026-10")
+    assert not any(OTHER_UNIT in p.message for p in problems)
+
+
+def test_an_organizers_template_and_upload_history_hold_only_their_street(district):
+    org = as_user(district, "org01")
+    sheet = load_workbook(io.BytesIO(org.template("2026-11"))).active
+    codes = [row[0] for row in sheet.iter_rows(min_row=2, max_col=1, values_only=True) if row[0]]
+    assert codes and all(mine(str(c)) for c in codes)
+    org.upload(street_rows(month("2026-10"), MINE), "mine.csv", "2026-10")
+    as_user(district, "org02").upload(street_rows(month("2026-10"), OTHER), "b.csv", "2026-10")
+    assert set(org.upload_history()["filename"]) == {"mine.csv"}
+    assert {"mine.csv", "b.csv"} <= set(as_user(district, "chief").upload_history()["filename"])
+
+
+def test_what_an_organizer_may_not_do_is_refused_and_logged(district):
+    org = as_user(district, "org01")
+    loaded = load_rules(RULES / "community.yaml")
+    refusals = [
+        lambda: org.save_rules(loaded, "我来改权重"),
+        lambda: org.assess("2026-10", publish=True),
+        lambda: org.import_registry((SAMPLE / "units.csv").read_bytes(), "units.csv"),
+        lambda: org.create_tasks(org.suggestions("2026-10")),
+        lambda: org.audit(),
+        lambda: org.database_location(),
+    ]
+    for refused in refusals:
+        with pytest.raises(Denied, match="组织员无权"):
+            refused()
+    denied = audit_entries(district, who="org01", actions=["access_denied"])
+    assert len(denied) == len(refusals)
+
+
+def test_an_organizer_works_only_their_own_tasks_and_cannot_accept_them(district):
+    org = as_user(district, "org01")
+    tasks = list_tasks(district, ALL)
+    assert all(mine(c) for c in org.tasks()["unit_code"])
+    theirs = int(tasks.loc[~tasks["unit_code"].map(mine), "id"].iloc[0])
+    own = int(tasks.loc[tasks["unit_code"].map(mine), "id"].iloc[0])
+    with pytest.raises(ProblemsError, match="不在您的管辖范围内"):
+        org.move_task(theirs, "整改中")
+    with pytest.raises(ProblemsError):
+        org.task_events(theirs)
+    org.move_task(own, "整改中", "已签收")
+    org.move_task(own, "待验收", "整改完成")
+    assert org.task_steps("待验收") == ()
+    with pytest.raises(Denied, match="组织员无权生成、验收和退回督办事项"):
+        org.move_task(own, "已销号")
+    watch = as_user(district, "watch")
+    watch.move_task(own, "已销号", "验收通过", expected="待验收")
+    events = task_events(district, ALL, own)
+    assert list(events["who"]) == ["setup", "org01", "org01", "watch"]
+
+
+def test_a_supervisor_manages_follow_ups_but_cannot_import(district):
+    watch = as_user(district, "watch")
+    with pytest.raises(Denied, match="督导无权上传月度数据"):
+        watch.upload(month("2026-10"), "m.csv", "2026-10")
+    with pytest.raises(Denied):
+        watch.check_upload(month("2026-10"), "m.csv", "2026-10")
+    with pytest.raises(Denied):
+        watch.import_registry((SAMPLE / "units.csv").read_bytes(), "units.csv")
+    with pytest.raises(Denied):
+        watch.save_rules(load_rules(RULES / "community.yaml"), "x")
+    todo = watch.suggestions("2026-10")
+    ids = watch.create_tasks(todo[todo["source"].str.startswith("indicator:")].head(1))
+    assert len(ids) == 1
+
+
+def test_the_rules_owner_saves_and_publishes_but_cannot_upload(district):
+    owner = as_user(district, "owner")
+    text = (RULES / "community.yaml").read_text(encoding="utf-8")
+    changed = parse_rules(text.replace(VERSION, VERSION[:-1] + '-b"', 1), "community.yaml")
+    vid = owner.save_rules(changed, "新版本")
+    [run] = owner.assess("2026-10", [vid], publish=True)
+    assert run > 0
+    with pytest.raises(Denied):
+        owner.upload(month("2026-10"), "m.csv", "2026-10")
+    with pytest.raises(Denied):
+        owner.audit()
+    saved = audit_entries(district, who="owner", actions=["rules_saved", "assessment_published"])
+    assert len(saved) == 2  # every write is attributed to the signed-in user
+
+
+def test_two_servers_moving_one_task_at_once_apply_one_step(district):
+    """Both saw 待签收 and both submit 整改中: one step lands, the other is told the task was
+    changed meanwhile; the history has one step, never two or a lost one."""
+    task = int(list_tasks(district, ALL)["id"].iloc[0])
+    users = [as_user(district, "chief"), as_user(district, "watch")]
+    barrier = threading.Barrier(2)
+    outcomes: list[str] = []
+
+    def move(svc: Service) -> None:
+        barrier.wait()
+        try:
+            svc.move_task(task, "整改中", "签收", expected="待签收")
+            outcomes.append("moved")
+        except ProblemsError as exc:
+            outcomes.append(exc.problems[0].code)
+
+    threads = [threading.Thread(target=move, args=(u,)) for u in users]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(outcomes) == ["changed_meanwhile", "moved"]
+    events = task_events(district, ALL, task)
+    assert list(events["to"]) == ["待签收", "整改中"]
+    with pytest.raises(ProblemsError, match="已被他人修改"):
+        users[0].move_task(task, "待验收", expected="待签收")
