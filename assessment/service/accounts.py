@@ -13,6 +13,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 
 from ..problems import Problem, ProblemsError
 from ..store import Database
+from ..store.audit import record
 from ..store.registry import current_registry
 from ..store.schema import now
 from ..store.scope import Scope
@@ -77,6 +78,7 @@ def sign_in(db: Database, name: str, password: str, policy: Policy | None = None
     at = now()
     account = get_account(db, name.strip())
     if account is not None and account.locked_until is not None and account.locked_until > at:
+        record(db, account.name, "sign_in_failed", reason="locked")
         raise _locked(account.locked_until)
     ok = account is not None and account.password_hash is not None
     if ok:
