@@ -27,4 +27,9 @@ pages = [
 ]
 if user.can(Action.READ_AUDIT):
     pages.append(st.Page("app/audit.py", title="审计日志", icon=":material/history:"))
-st.navigation(pages).run()
+navigation = st.navigation(pages)
+wanted = st.session_state.pop("wanted_page", None)  # the page asked for before sign-in
+target = next((p for p in pages if wanted and p.url_path == wanted), None)
+if target is not None and target.url_path != navigation.url_path:
+    st.switch_page(target)
+navigation.run()

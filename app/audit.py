@@ -18,7 +18,11 @@ st.caption("每一次导入、评定、发布、规则修改、督办办理、�
 c1, c2, c3 = st.columns([1, 2, 2])
 who = c1.text_input("账户", key="audit_who", placeholder="全部")
 actions = c2.multiselect(
-    "操作", list(ACTION_LABELS), format_func=ACTION_LABELS.get, key="audit_actions"
+    "操作",
+    list(ACTION_LABELS),
+    format_func=ACTION_LABELS.get,
+    key="audit_actions",
+    placeholder="全部操作",
 )
 today = dt.date.today()
 days = c3.date_input(

@@ -87,6 +87,9 @@ def _sso_configured() -> bool:
 def login_page() -> None:
     """The sign-in form (and single sign-on when configured); on success, rerun as the user."""
     db = database()
+    if "wanted_page" not in st.session_state:  # open the page asked for once signed in
+        url = st.context.url or ""
+        st.session_state["wanted_page"] = url.split("?")[0].rstrip("/").rsplit("/", 1)[-1]
     demo = demo_logins(db)
     if demo:
         demo_banner()
@@ -137,7 +140,9 @@ def _signed_in(user: Principal) -> None:
 
 
 def demo_banner() -> None:
-    st.warning("演示模式:示例区县的虚构数据和公开的演示账户,请勿录入真实数据。", icon="🧪")
+    st.warning(
+        "演示模式:示例区县的虚构数据和公开的演示账户,请勿录入真实数据。", icon=":material/science:"
+    )
 
 
 def sidebar(svc: Service) -> None:

@@ -76,26 +76,37 @@ if not ids:
 labels = {r.id: f"#{r.id} {r.unit_name} · {r.action[:30]}" for r in shown.itertuples()}
 task_id = st.selectbox("督办事项", ids, format_func=labels.get, key="task_pick")
 task = tasks[tasks["id"] == task_id].iloc[0]
+# The status the user was shown when they opened the task: a step is taken from it, so a task
+# someone else moved meanwhile is refused (已被他人修改), never moved on from a state not seen.
+seen_key = f"task_seen_{task_id}"
+seen = st.session_state.setdefault(seen_key, task["status"])
 st.markdown(
-    f"**{safe(task['action'])}**  \n状态: {task['status']} · 期限: {task['due_date']}"
+    f"**{safe(task['action'])}**  \n状态: {seen} · 期限: {task['due_date']}"
     f" · 下月数据: {task['next_month']}"
 )
-allowed = svc.task_steps(task["status"])
+if seen != task["status"]:
+    st.warning(f"该事项已被他人修改:您打开时为“{seen}”,现为“{task['status']}”。")
+    if st.button("载入最新状态", key="task_reload"):
+        del st.session_state[seen_key]
+        st.rerun()
+allowed = svc.task_steps(seen)
 if allowed:
     c1, c2 = st.columns([1, 2])
     to = c1.selectbox("改为", allowed, key="task_to")
     comment = c2.text_input("办理说明", key="task_comment", placeholder="如:已约谈,整改方案已报送")
     if st.button("提交", type="primary"):
         try:
-            svc.move_task(int(task_id), to, comment, expected=task["status"])
-            st.success(f"#{task_id} → {to}")
-            st.rerun()
+            svc.move_task(int(task_id), to, comment, expected=seen)
         except ProblemsError as exc:
             st.error(safe(exc.problems[0].message))
-elif task["status"] == "已销号":
+        else:
+            st.session_state[seen_key] = to
+            st.success(f"#{task_id} → {to}")
+            st.rerun()
+elif seen == "已销号":
     st.success("已销号。")
 else:
-    st.caption(f"{svc.user.role.label}不能办理处于“{task['status']}”的事项。")
+    st.caption(f"{svc.user.role.label}不能办理处于“{seen}”的事项。")
 st.caption("办理记录")
 st.dataframe(
     svc.task_events(int(task_id)).rename(

@@ -12,11 +12,15 @@ import subprocess
 import sys
 import time
 import urllib.request
+import uuid
 from pathlib import Path
 from urllib.parse import urlparse
 
 import pytest
 from conftest import ROOT
+from store_fixtures import BACKENDS, PG_URL
+
+from assessment.service.seed import DEMO_PASSWORD
 
 CHROMIUM = Path("/usr/bin/chromium")
 playwright = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
@@ -31,9 +35,11 @@ PAGES = {
     "weights": "weights",
     "tasks": "tasks",
     "trends": "trends",
+    "audit": "audit",
 }
 REQUESTS: list[str] = []
 IDLE = "[data-testid=stApp][data-test-script-state=notRunning]"
+REFUSED = re.compile("用户名或密码错误|账户已锁定|已停用")
 
 
 @pytest.fixture(scope="module")
@@ -43,18 +49,9 @@ def shots(tmp_path_factory) -> Path:
     return Path(folder) if folder else tmp_path_factory.mktemp("screenshots")
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    from assessment.service.seed import seed_sample
-    from assessment.store import open_database
-
-    folder = tmp_path_factory.mktemp("browser")
-    db = open_database(f"sqlite:///{folder / 'app.db'}")
-    seed_sample(db)
-    db.dispose()
-    worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0")
-    port = 8765 + int(re.sub(r"\D", "", worker) or 0)
-    env = {**os.environ, "FIVECOLOR_DB": f"sqlite:///{folder / 'app.db'}"}
+def start_server(url: str, port: int):
+    """``streamlit run`` on 127.0.0.1:port over the database at ``url``; stops on exit."""
+    env = {**os.environ, "FIVECOLOR_DB": url}
     proc = subprocess.Popen(
         [
             sys.executable,
@@ -87,9 +84,37 @@ def server(tmp_path_factory):
     else:
         proc.kill()
         pytest.fail("streamlit did not start")
-    yield base
+    return proc, base
+
+
+def stop_server(proc) -> None:
     proc.terminate()
     proc.wait(timeout=30)
+
+
+def worker_port(offset: int) -> int:
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0")
+    return 8765 + 10 * int(re.sub(r"\D", "", worker) or 0) + offset
+
+
+@pytest.fixture(scope="module")
+def seeded_url(tmp_path_factory) -> str:
+    from assessment.service.seed import seed_sample
+    from assessment.store import open_database
+
+    folder = tmp_path_factory.mktemp("browser")
+    url = f"sqlite:///{folder / 'app.db'}"
+    db = open_database(url)
+    seed_sample(db)  # with the demo accounts, as `make app` does
+    db.dispose()
+    return url
+
+
+@pytest.fixture(scope="module")
+def server(seeded_url):
+    proc, base = start_server(seeded_url, worker_port(0))
+    yield base
+    stop_server(proc)
 
 
 @pytest.fixture(scope="module")
@@ -113,11 +138,32 @@ def page(browser, server):
     context.close()
 
 
-def open_page(pg, path: str):
+def open_page(pg, path: str, user: str | None = "admin"):
+    """Open ``path``; on the login page, sign in as ``user`` (a demo account)."""
     pg.goto(f"{pg.base}/{path}")
     pg.wait_for_selector(IDLE, timeout=90_000)
+    if user is not None:  # the login form, or a page of a session already signed in
+        form = pg.locator("[data-testid=stForm]")
+        form.or_(pg.get_by_role("button", name="退出登录")).first.wait_for(timeout=90_000)
+    if user is not None and form.count():
+        sign_in(pg, user)
+        pg.wait_for_url(re.compile(f"/{path}$"), timeout=30_000)
+        settle(pg)
     pg.wait_for_load_state("networkidle")
     return pg
+
+
+def sign_in(pg, user: str, password: str = DEMO_PASSWORD) -> None:
+    pg.get_by_label("用户名").fill(user)
+    pg.get_by_label("密码").fill(password)
+    pg.get_by_role("button", name="登录").click()
+    deadline = time.time() + 60  # until the sign-out button is there, or it says why not
+    while time.time() < deadline:
+        settle(pg)
+        if pg.get_by_role("button", name="退出登录").count() or pg.get_by_text(REFUSED).count():
+            return
+    pg.screenshot(path="/tmp/sign-in-failed.png")
+    pytest.fail("the sign-in neither went through nor said why")
 
 
 def settle(pg) -> None:
@@ -177,13 +223,179 @@ def test_a_weight_change_lists_the_units_that_would_change_color(page, shots):
     page.screenshot(path=str(shots / "weights.png"))
 
 
-@pytest.mark.parametrize("name", ["overview", "unit", "upload", "weights", "tasks", "trends"])
+@pytest.mark.parametrize("name", list(PAGES))
 def test_no_page_shows_an_exception(page, shots, name):
     open_page(page, PAGES[name])
     assert page.locator("[data-testid=stException]").count() == 0
     assert page.locator("h1").first.inner_text()
-    if name in ("tasks", "trends"):
+    if name in ("tasks", "trends", "audit"):
         page.screenshot(path=str(shots / f"{name}.png"))
+
+
+def test_sign_in_lock_out_demo_banner_and_sign_out(page, shots):
+    open_page(page, "", user=None)
+    assert page.get_by_text("演示模式").first.is_visible()
+    page.locator("td", has_text="org02").first.wait_for(state="attached")  # listed
+    assert page.locator('svg path[aria-label*="等级:"]').count() == 0  # nothing before sign-in
+    page.screenshot(path=str(shots / "login.png"))
+    for _ in range(4):
+        sign_in(page, "org05", "not-the-password")
+        assert page.get_by_text("用户名或密码错误").first.is_visible()
+    sign_in(page, "org05", "not-the-password")
+    assert page.get_by_text(re.compile(r"账户已锁定.*之后再试")).first.is_visible()
+    sign_in(page, "org05")  # the right password, but locked
+    assert page.get_by_text("账户已锁定").first.is_visible()
+    sign_in(page, "org02")  # 双凤街道组织委员: only that street
+    page.wait_for_selector('svg path[aria-label*="等级:"]', timeout=30_000)
+    assert page.locator('svg path[aria-label*="等级:"]').count() == 14
+    assert page.get_by_text("演示模式").first.is_visible()  # the banner stays on every page
+    assert page.get_by_text("数据库:").count() == 0  # only administrators see where data is
+    page.get_by_role("button", name="退出登录").click()
+    settle(page)
+    assert page.get_by_label("用户名").is_visible()
+    assert page.get_by_text("已退出登录").is_visible()
+
+
+HOSTILE = {
+    "500188001001": "<style>body{display:none}</style>银杏苑社区",
+    "500188001002": '<form id="evil"><input name="pw" placeholder="密码"></form>',
+    "500188001003": "![x](http://127.0.0.2:9/leak.png)",
+    "500188001004": '<iframe src="http://127.0.0.2:9/frame"></iframe>',
+    "500188001005": "<img src=x onerror=\"document.title='pwned'\">",
+}
+
+
+@pytest.fixture(scope="module")
+def hostile_server(tmp_path_factory):
+    """The sample with hostile unit names in a new registry version, and tasks whose actions
+    (which start with the unit name) carry them too."""
+    import pandas as pd
+
+    from assessment.service import Principal, Service
+    from assessment.service.seed import seed_sample
+    from assessment.store import open_database
+
+    folder = tmp_path_factory.mktemp("hostile")
+    url = f"sqlite:///{folder / 'app.db'}"
+    db = open_database(url)
+    seed_sample(db)
+    units = pd.read_csv(ROOT / "sample_data" / "units.csv", dtype=str, keep_default_na=False)
+    units["unit_name"] = units["unit_code"].map(HOSTILE).fillna(units["unit_name"])
+    admin = Service(db, Principal.operator("test"))
+    admin.import_registry(units.to_csv(index=False).encode(), "hostile.csv")
+    todo = admin.suggestions(admin.view().periods[-1])
+    admin.create_tasks(todo[todo["unit_code"].isin(list(HOSTILE))].head(5))
+    db.dispose()
+    proc, base = start_server(url, worker_port(1))
+    yield base
+    stop_server(proc)
+
+
+def test_hostile_unit_names_are_shown_as_text_and_never_act(browser, hostile_server):
+    context = browser.new_context(viewport={"width": 1400, "height": 1000}, locale="zh-CN")
+    pg = context.new_page()
+    seen: list[str] = []
+    pg.on("request", lambda request: seen.append(request.url))
+    pg.base = hostile_server
+
+    def inert() -> None:
+        assert pg.locator("form#evil").count() == 0
+        assert pg.locator("input[name=pw]").count() == 0
+        assert pg.locator('iframe[src*="127.0.0.2"]').count() == 0
+        assert pg.locator('img[src="x"], img[src*="127.0.0.2"]').count() == 0
+        assert pg.title() != "pwned"
+        assert pg.locator("h1").first.is_visible()  # no injected style hid the page
+
+    for path in ("", "tasks", "trends", "weights"):
+        open_page(pg, path)
+        inert()
+    open_page(pg, "unit")
+    actions = []
+    for code, name in HOSTILE.items():
+        pg.locator("[data-testid=stSelectbox]").filter(has_text="单位").first.click()
+        pg.keyboard.type(code)
+        pg.keyboard.press("Enter")
+        settle(pg)
+        heading = pg.locator("[data-testid=stMarkdownContainer] h3").first.inner_text()
+        assert heading.strip() == name  # the name, shown as the text it is
+        inert()
+        actions += pg.locator("[data-testid=stMarkdownContainer] strong").all_inner_texts()
+    assert any(name in " ".join(actions) for name in HOSTILE.values())  # follow-up texts too
+    context.close()
+    assert not [u for u in seen if "127.0.0.2" in u]
+    REQUESTS.extend(seen)
+
+
+@pytest.fixture(params=BACKENDS)
+def shared_url(request, tmp_path):
+    """One seeded database (SQLite file, or PostgreSQL when configured) for two servers."""
+    from assessment.service.seed import seed_sample
+    from assessment.store import open_database
+
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'shared.db'}"
+    else:
+        from sqlalchemy import create_engine, text
+
+        name = f"t_{uuid.uuid4().hex[:12]}"
+        admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
+        with admin.connect() as c:
+            c.execute(text(f'CREATE DATABASE "{name}"'))
+        url = PG_URL.rsplit("/", 1)[0] + f"/{name}"
+    db = open_database(url)
+    seed_sample(db)
+    db.dispose()
+    yield url
+    if request.param != "sqlite":
+        with admin.connect() as c:
+            c.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def test_two_app_servers_on_one_database_see_each_others_writes(browser, shared_url, tmp_path):
+    servers = [start_server(shared_url, worker_port(k)) for k in (2, 3)]
+    contexts = [browser.new_context(viewport={"width": 1400, "height": 1000}) for _ in servers]
+    try:
+        a, b = (ctx.new_page() for ctx in contexts)
+        for pg, (_, base) in zip((a, b), servers, strict=True):
+            pg.on("request", lambda request: REQUESTS.append(request.url))
+            pg.base = base
+        open_page(a, "tasks", "admin")
+        open_page(b, "tasks", "supervisor")
+        shown = "[data-testid=stMain] [data-testid=stMarkdownContainer] strong"
+        task = a.locator(shown).first.inner_text()
+        assert b.locator(shown).first.inner_text() == task
+        for pg in (a, b):  # both see 待签收 and both move it to 整改中, A first
+            assert pg.get_by_text("状态: 待签收").count() == 1
+            pg.get_by_label("办理说明").fill("已签收")
+        a.get_by_role("button", name="提交").click()
+        settle(a)
+        b.get_by_role("button", name="提交").click()
+        settle(b)
+        b.get_by_text(re.compile(r"督办事项 \d+ 已被他人修改")).wait_for(timeout=30_000)
+        open_page(b, "tasks", "supervisor")  # B's next run shows A's step
+        assert b.get_by_text("状态: 整改中").count() == 1
+        # An upload through A is in B's upload history on B's next run.
+        frame = (ROOT / "sample_data" / "indicators_2026-10.csv").read_text(encoding="utf-8")
+        lines = frame.splitlines()
+        cells = lines[1].split(",")
+        cells[5] = "99" if cells[5] != "99" else "98"  # theme_day_attendance_rate
+        fixed = tmp_path / "from-a.csv"
+        fixed.write_text("\n".join([lines[0], ",".join(cells), *lines[2:]]), encoding="utf-8")
+        open_page(a, "upload", "admin")
+        a.locator("[data-testid=stSelectbox]").filter(has_text="上传哪个月的数据").click()
+        a.get_by_role("option", name="2026-10").click()
+        settle(a)
+        a.locator("input[type=file]").set_input_files(str(fixed))
+        a.get_by_role("button", name=re.compile("确认导入")).click(timeout=60_000)
+        a.get_by_text("已导入").first.wait_for(timeout=60_000)
+        open_page(b, "upload", "admin")  # a new session on server B
+        b.locator("td", has_text="from-a.csv").first.wait_for(state="attached", timeout=30_000)
+    finally:
+        for ctx in contexts:
+            ctx.close()
+        for proc, _ in servers:
+            stop_server(proc)
 
 
 def test_no_request_left_the_machine():
