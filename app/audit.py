@@ -9,7 +9,7 @@ import streamlit as st
 
 from app.common import service, sidebar
 from assessment.exports import csv_bytes
-from assessment.store.audit import ACTION_LABELS
+from assessment.service import ACTION_LABELS
 
 svc = service()
 sidebar(svc)

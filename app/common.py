@@ -14,6 +14,7 @@ import streamlit as st
 from assessment.grades import display, legend
 from assessment.service import (
     Action,
+    Database,
     Principal,
     Service,
     SignInError,
@@ -23,7 +24,6 @@ from assessment.service import (
 )
 from assessment.service.accounts import Policy, idle_expired, refresh
 from assessment.service.demo import demo_logins, has_accounts, open_app_database
-from assessment.store import Database
 
 
 @st.cache_resource(show_spinner="正在打开数据库…")

@@ -7,7 +7,7 @@ import streamlit as st
 
 from app.common import safe, service, sidebar
 from assessment.problems import ProblemsError
-from assessment.store.tasks import STATUSES
+from assessment.service import TASK_STATUSES as STATUSES
 
 svc = service()
 d = svc.view()

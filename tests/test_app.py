@@ -302,3 +302,88 @@ def test_a_unit_that_did_not_report_is_shown_as_data_incomplete_never_colored(ap
     badge = next(m.value for m in app.markdown if "<span" in m.value)
     assert "数据不全" in badge  # the badge says so; no color label
     assert not any(label in badge for label in ("绿·好", "蓝·较好", "黄·合格", "橙·较差", "红·差"))
+
+
+def test_each_role_sees_only_the_actions_it_may_take(fresh):
+    org = sign_in(fresh, "org01")  # 龙溪街道组织委员
+    page(org, "app/upload.py")
+    assert org.get("file_uploader") and org.get("download_button")
+    org.session_state["unit"] = "500188001001"
+    page(org, "app/unit.py")
+    assert not [b for b in org.button if b.label == "生成督办事项"]
+    page(org, "app/weights.py")
+    assert not [b for b in org.button if b.label == "保存为新版本" or b.key == "publish"]
+    assert any("只有规则管理员或管理员可以发布" in c.value for c in org.caption)
+
+
+def test_a_supervisor_has_no_uploader_and_no_audit_page(fresh):
+    watch = sign_in(fresh, "supervisor")
+    page(watch, "app/upload.py")
+    assert not watch.get("file_uploader")
+    assert any("督导不上传数据" in i.value for i in watch.info)
+    assert not any("数据库" in c.value for c in watch.sidebar.caption)  # admins only
+
+
+def test_the_audit_page_filters_and_exports_inert_csv(app):
+    from assessment.service import Principal, Service
+
+    Service(app.db, Principal.operator("=HYPERLINK(1)")).sign_out()  # a hostile account name
+    page(app, "app/audit.py")
+    log = table_with(app, "操作")
+    assert "登录" in set(log["操作"]) and "admin" in set(log["账户"])
+    app.text_input(key="audit_who").set_value("=HYPERLINK(1)").run()
+    assert set(table_with(app, "操作")["账户"]) == {"=HYPERLINK(1)"}
+    csv = app.get("download_button")[0].proto.url
+    assert csv  # the export is offered; its cells are checked in test_exports
+    assert any("数据库" in c.value for c in app.sidebar.caption)
+
+
+def test_an_idle_session_ends_and_sign_out_returns_to_the_login_page(app, monkeypatch):
+    import datetime as dt
+
+    monkeypatch.setenv("FIVECOLOR_IDLE_MINUTES", "5")
+    app.session_state["last_seen"] = dt.datetime.now(dt.UTC).replace(tzinfo=None) - dt.timedelta(
+        minutes=6
+    )
+    app.run()
+    assert any("长时间未操作" in i.value for i in app.info)
+    assert app.text_input(key="login_name")
+    at = sign_in(app, "admin")
+    next(b for b in at.sidebar.button if b.label == "退出登录").click().run()
+    assert any("已退出登录" in i.value for i in at.info)
+    assert not at.metric
+
+
+def test_after_the_readme_import_commands_the_app_shows_trial_grades(tmp_path, monkeypatch):
+    """`import registry` then `import data -r …` (no `assess`): the rule sets used for the
+    import are registered, so the map shows a trial grading at once."""
+    from typer.testing import CliRunner
+
+    from assessment.cli import app as cli
+
+    url = f"sqlite:///{tmp_path / 'readme.db'}"
+    run = CliRunner()
+    sample = ROOT / "sample_data"
+    rules = [
+        "-r",
+        str(ROOT / "rules" / "community.yaml"),
+        "-r",
+        str(ROOT / "rules" / "village.yaml"),
+    ]
+    assert (
+        run.invoke(cli, ["import", "registry", str(sample / "units.csv"), "--db", url]).exit_code
+        == 0
+    )
+    months = [str(sample / f"indicators_2026-{m}.csv") for m in ("09", "10")]
+    result = run.invoke(cli, ["import", "data", *months, *rules, "--db", url])
+    assert result.exit_code == 0, result.output
+    added = run.invoke(
+        cli, ["users", "add", "wang", "--role", "admin", "--db", url], input="pw-long-enough\n"
+    )
+    assert added.exit_code == 0, added.output
+    at = sign_in(start(url, monkeypatch), "wang", "pw-long-enough")
+    assert not [i.value for i in at.info if "还没有" in i.value]
+    assert sum(int(m.value) for m in at.metric) == 170
+    assert any("未发布" in c.value for c in at.caption)  # a trial, not a published month
+    at.db.dispose()
+    st.cache_resource.clear()

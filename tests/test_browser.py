@@ -12,13 +12,13 @@ import subprocess
 import sys
 import time
 import urllib.request
-import uuid
+from contextlib import nullcontext
 from pathlib import Path
 from urllib.parse import urlparse
 
 import pytest
 from conftest import ROOT
-from store_fixtures import BACKENDS, PG_URL
+from store_fixtures import BACKENDS, fresh_pg_url
 
 from assessment.service.seed import DEMO_PASSWORD
 
@@ -332,24 +332,15 @@ def shared_url(request, tmp_path):
     from assessment.service.seed import seed_sample
     from assessment.store import open_database
 
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'shared.db'}"
-    else:
-        from sqlalchemy import create_engine, text
-
-        name = f"t_{uuid.uuid4().hex[:12]}"
-        admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
-        with admin.connect() as c:
-            c.execute(text(f'CREATE DATABASE "{name}"'))
-        url = PG_URL.rsplit("/", 1)[0] + f"/{name}"
-    db = open_database(url)
-    seed_sample(db)
-    db.dispose()
-    yield url
-    if request.param != "sqlite":
-        with admin.connect() as c:
-            c.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with (
+        nullcontext(f"sqlite:///{tmp_path / 'shared.db'}")
+        if request.param == "sqlite"
+        else fresh_pg_url()
+    ) as url:
+        db = open_database(url)
+        seed_sample(db)
+        db.dispose()
+        yield url
 
 
 def test_two_app_servers_on_one_database_see_each_others_writes(browser, shared_url, tmp_path):
