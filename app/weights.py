@@ -89,7 +89,7 @@ def editor() -> None:
         if edits.empty
         else regrade(changed_rules.sha256, d.district.fingerprint(period), changed_rules)
     )
-    counts, changed, table_after = d.weight_impact(rules_id, changed_rules, period, after)
+    counts, changed, table_after = d.weight_impact(rules_id, period, after)
     with right:
         counts = counts.assign(等级=counts["grade"].map(display)).rename(
             columns={"before": "调整前", "after": "调整后", "change": "变化"}

@@ -163,3 +163,10 @@ def test_no_password_is_ever_shown_with_the_database_location():
     url = "postgresql+psycopg://fivecolor:s3cret-pw@db.internal:5432/fivecolor"
     shown = safe_url(url)
     assert "s3cret-pw" not in shown and "db.internal" in shown
+
+
+def test_a_hostile_user_name_is_refused_like_any_wrong_name(accounts):
+    for name in ["x" * 5000, "adm\x00in", "'; DROP TABLE users; --"]:
+        with pytest.raises(SignInError, match="用户名或密码错误"):
+            sign_in(accounts, name, "whatever-password")
+    assert get_account(accounts, "chief") is not None

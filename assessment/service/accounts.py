@@ -4,6 +4,7 @@ sessions, single sign-on matched by user name, and the administrator's account c
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import os
 import re
 from dataclasses import dataclass
@@ -76,18 +77,18 @@ def sign_in(db: Database, name: str, password: str, policy: Policy | None = None
     and says until when."""
     policy = policy or Policy.from_env()
     at = now()
-    account = get_account(db, name.strip())
+    name = name.replace("\x00", "").strip()[:64]  # no account name is longer; NUL never stored
+    account = get_account(db, name)
     if account is not None and account.locked_until is not None and account.locked_until > at:
         record(db, account.name, "sign_in_failed", reason="locked")
         raise _locked(account.locked_until)
-    ok = account is not None and account.password_hash is not None
-    if ok:
-        try:
-            ok = HASHER.verify(account.password_hash, password)
-        except (VerificationError, InvalidHashError):
-            ok = False
+    stored = account.password_hash if account is not None else None
+    try:  # an unknown name costs one hash too, so timing does not tell whether it exists
+        ok = HASHER.verify(stored or _dummy_hash(), password) and stored is not None
+    except (VerificationError, InvalidHashError):
+        ok = False
     after = record_attempt(
-        db, name.strip(), ok, at, policy.max_failures, dt.timedelta(minutes=policy.lock_minutes)
+        db, name, ok, at, policy.max_failures, dt.timedelta(minutes=policy.lock_minutes)
     )
     if after is not None and not ok and after.locked_until is not None:
         raise _locked(after.locked_until)
@@ -104,6 +105,11 @@ def sign_in(db: Database, name: str, password: str, policy: Policy | None = None
     return principal_of(after)
 
 
+@functools.cache
+def _dummy_hash() -> str:
+    return HASHER.hash("no account has this password")
+
+
 def _locked(until: dt.datetime) -> SignInError:
     local = until.replace(tzinfo=dt.UTC).astimezone().strftime("%Y-%m-%d %H:%M")
     return _refuse(f"账户已锁定(连续多次密码错误),请于 {local} 之后再试,或联系管理员。", "locked")
@@ -112,7 +118,7 @@ def _locked(until: dt.datetime) -> SignInError:
 def sign_in_sso(db: Database, user_name: str | None) -> Principal:
     """Single sign-on: the identity provider vouched for ``user_name``; an active local
     account of that name decides role and scope."""
-    account = get_account(db, (user_name or "").strip())
+    account = get_account(db, (user_name or "").replace("\x00", "").strip()[:64])
     if account is None:
         raise _refuse(
             f"单点登录账户“{user_name}”没有对应的本系统账户,请联系管理员开通。", "sso_unknown"

@@ -72,6 +72,7 @@ class Service:
         return View(self.district(), self.allowed)
 
     def publication(self, period: str) -> list[dict]:
+        self._require(Action.READ)
         return publication_status(self.db, self.district(), period)
 
     def rule_versions(self, rules_id: str | None = None) -> pd.DataFrame:

@@ -104,7 +104,7 @@ class View:
         return None if a is None else cleared(a, unit_code, period, source)
 
     def weight_impact(
-        self, rules_id: str, changed: LoadedRules | None, period: str, after: Assessment | None
+        self, rules_id: str, period: str, after: Assessment | None
     ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
         """Counts before/after, the units that change color and the graded table after a
         rule change, all inside the scope. ``after`` is the regraded assessment (None: no
