@@ -149,7 +149,12 @@ def _parse(body: str | Path | pa.Buffer, header_text: str, text_columns: set[str
         return pacsv.read_csv(
             pa.BufferReader(body) if isinstance(body, pa.Buffer) else str(body),
             convert_options=pacsv.ConvertOptions(
-                column_types=types, strings_can_be_null=True, quoted_strings_can_be_null=True
+                column_types=types,
+                # Only an empty cell is empty: Arrow's default markers (NA, N/A, NULL, NaN,
+                # #N/A, -1.#IND, ...) would turn an Excel error into a silently missing value.
+                null_values=[""],
+                strings_can_be_null=True,
+                quoted_strings_can_be_null=True,
             ),
         )
     except pa.ArrowInvalid as exc:

@@ -12,7 +12,7 @@ import pyarrow.compute as pc
 from .headers import KEY_ALIASES, normalise
 from .problems import ERROR, Problem, errors_only
 from .readers import RawTable
-from .textcols import clean_code, clean_text, has_duplicates, member, to_arrow
+from .textcols import clean_code, clean_text, has_duplicates, member, positions, to_arrow
 
 REGISTRY_COLUMNS = ("unit_code", "unit_name", "unit_type", "parent_code")
 MERGED_ALIASES = ("并入单位代码", "并入", "合并至", "合并到")
@@ -49,6 +49,16 @@ def _orphans(frame: pd.DataFrame) -> np.ndarray:
     codes = to_arrow(frame["unit_code"])
     registered = pc.unique(codes.filter(member(codes, parents)))
     return member(frame["parent_code"], parents.filter(pc.invert(pc.is_in(parents, registered))))
+
+
+def _cyclic(frame: pd.DataFrame) -> np.ndarray:
+    """Rows whose chain of parents never reaches a top unit (a unit that is its own parent, or
+    a loop, and everything hanging below one): by pointer doubling, log2(n) vectorised steps.
+    A parent missing from the registry counts as a top here (``unknown_parent`` reports it)."""
+    up = positions(frame["parent_code"], frame["unit_code"])  # parent's row, or -1
+    for _ in range(max(1, len(up)).bit_length() + 1):
+        up = np.where(up >= 0, up[np.maximum(up, 0)], -1)
+    return up >= 0
 
 
 def registry_text_headers() -> set[str]:
@@ -110,6 +120,17 @@ def ingest_registry(raw: RawTable) -> Registry:
         add(
             "unknown_parent",
             f"上级代码 {parent} 不在名册中:请先登记上级单位,或改正代码",
+            row=int(rows[i]),
+            column="parent_code",
+            value=parent,
+        )
+    for i in frame.index[_cyclic(frame)]:
+        code, parent = frame["unit_code"].iat[i], frame["parent_code"].iat[i]
+        add(
+            "parent_cycle",
+            f"单位 {code} 是自己的上级"
+            if code == parent
+            else f"单位 {code} 的上级链(上级 {parent})绕回了自身,到不了顶级单位",
             row=int(rows[i]),
             column="parent_code",
             value=parent,

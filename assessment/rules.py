@@ -208,6 +208,9 @@ class RuleSet(Model):
     escalation: list[Escalation] = []
     follow_ups: list[FollowUp] = []
     rollup: Literal["mean", "worst"] = "mean"
+    # Cell texts that mean "not applicable" (e.g. "/", "无", "不适用"): read as an empty cell.
+    # Nothing else is: an Excel error value or "NA" is an error, never a missing value.
+    not_applicable: list[str] = []
 
     def iter_dimensions(self) -> list[tuple[Dimension, Dimension | None]]:
         """Every dimension (nested ones too) with its parent, depth first."""

@@ -195,7 +195,8 @@ def test_template_is_filled_in_and_read_back_by_validate(tmp_path):
     assert ws.data_validations.dataValidation  # ranges enforced in Excel
     for row in ws.iter_rows(min_row=2):
         for cell in row[3:]:
-            cell.value = "是" if "按月" in str(ws.cell(1, cell.column).value) else 1
+            hint = ws.cell(1, cell.column).comment  # 是/否 only where the template asks for it
+            cell.value = "是" if hint is not None and "是 或 否" in hint.text else 1
     wb.save(out)
     check = runner.invoke(app, ["validate", *RULE_ARGS, *UNITS, "--data", str(out)])
     assert check.exit_code == 0, check.output

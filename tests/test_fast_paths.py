@@ -81,7 +81,8 @@ def test_arrow_number_columns_are_copied_chunk_by_chunk_into_the_matrix():
     ]
     matrix = np.full((3, len(columns)), -1.0, order="F")
     for j, column in enumerate(columns):
-        numbers, bad = to_numbers(column, out=matrix[:, j])
+        yes_no = pa.types.is_boolean(column.type)  # TRUE/FALSE only where yes/no is meant
+        numbers, bad = to_numbers(column, out=matrix[:, j], yes_no=yes_no)
         assert np.shares_memory(numbers, matrix)  # written in place, no column-sized copy
         assert not bad.any()
     expected = [[1, 0.5, 1, np.nan], [np.nan, np.nan, np.nan, np.nan], [3, 2.25, 0, np.nan]]
@@ -89,7 +90,7 @@ def test_arrow_number_columns_are_copied_chunk_by_chunk_into_the_matrix():
 
 
 def test_text_number_columns_still_go_through_the_lenient_reader():
-    numbers, bad = to_numbers(pa.chunked_array([["85%", "是"], ["abc", None]]))
+    numbers, bad = to_numbers(pa.chunked_array([["85%", "是"], ["abc", None]]), yes_no=True)
     np.testing.assert_array_equal(numbers, [85, 1, np.nan, np.nan])
     assert bad.tolist() == [False, False, True, False]
 

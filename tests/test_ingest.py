@@ -48,12 +48,56 @@ def test_chinese_headers_read_in_every_encoding_organizers_use(encoding):
 
 
 def test_values_as_organizers_type_them():
-    values = pd.Series(["85%", "８５", "1,200", " 是 ", "否", "", None, "0.5", "已完成"])
+    values = pd.Series(["85%", "８５", "1,200", "1,234.5", "", None, "0.5", "-3"])
     numbers, bad = to_numbers(values)
-    np.testing.assert_array_equal(numbers, [85, 85, 1200, 1, 0, np.nan, np.nan, 0.5, 1])
+    np.testing.assert_array_equal(numbers, [85, 85, 1200, 1234.5, np.nan, np.nan, 0.5, -3])
+    assert not bad.any()
+    words = pd.Series([" 是 ", "否", "已完成", "√", "TRUE", "1", ""])
+    numbers, bad = to_numbers(words, yes_no=True)
+    np.testing.assert_array_equal(numbers, [1, 0, 1, 1, 1, 1, np.nan])
     assert not bad.any()
     _, bad = to_numbers(pd.Series(["abc", "85"]))
     assert bad.tolist() == [True, False]
+
+
+@pytest.mark.parametrize(
+    "cell",
+    [
+        "9,5",
+        "1.000,5",
+        "1,00",
+        "12,3456",
+        "#N/A",
+        "#DIV/0!",
+        "N/A",
+        "NA",
+        "NULL",
+        "NaN",
+        "nan",
+        "-1.#IND",
+        "1.#QNAN",
+        "inf",
+        "-inf",
+        "Infinity",
+        "1e999",
+        "是",
+        "Y",
+        "true",
+        "√",
+    ],
+)
+def test_no_cell_is_read_with_a_wrong_meaning(cell):
+    """Each of these was read as a number or as an empty cell before; now it is refused."""
+    numbers, bad = to_numbers(pd.Series([cell, "85"]))
+    assert bad.tolist() == [True, False]
+    assert np.isnan(numbers[0]) or not np.isfinite(numbers[0])
+
+
+def test_declared_not_applicable_markers_are_empty_and_nothing_else_is():
+    numbers, bad = to_numbers(
+        pd.Series(["/", "不适用", "无", "#N/A"]), not_applicable=frozenset({"/", "不适用", "无"})
+    )
+    assert np.isnan(numbers).all() and bad.tolist() == [False, False, False, True]
 
 
 @pytest.mark.parametrize(
@@ -171,3 +215,45 @@ def test_registry_problems_are_collected():
         ("empty_type", 5),
         ("unknown_parent", 3),
     ]
+
+
+@pytest.mark.parametrize(
+    ("edits", "cyclic"),
+    [
+        ({"500188001001": "500188001001"}, ["500188001001"]),  # its own parent
+        ({"500188001000": "500188001001"}, None),  # a street below one of its communities
+    ],
+)
+def test_a_registry_whose_parents_loop_is_refused_naming_the_units(edits, cyclic):
+    """Such a unit silently dropped out of grading (169 rows instead of 170)."""
+
+    frame = pd.read_csv(SAMPLE / "units.csv", dtype=str, keep_default_na=False)
+    for code, parent in edits.items():
+        frame.loc[frame["unit_code"] == code, "parent_code"] = parent
+    data = frame.to_csv(index=False).encode()
+    reg = ingest_registry(read_table(data, "units.csv", text_columns=registry_text_headers()))
+    assert reg.frame is None
+    named = {p.message.split()[1] for p in reg.problems if p.code == "parent_cycle"}
+    if cyclic is not None:
+        assert named == set(cyclic)
+    else:  # the street, its community, and every unit hanging below the loop
+        street = frame["parent_code"] == "500188001000"
+        assert named == {"500188001000", *frame.loc[street, "unit_code"]}
+
+
+def test_a_rule_set_declares_which_markers_mean_not_applicable():
+    from conftest import make_rules
+
+    rules = make_rules(not_applicable=["/", "不适用"]).rules
+    text = (
+        "unit_code,period,参加率,按时办结数,工单总数\n1,2026-10,/,不适用,#N/A\n2,2026-10,90,3,4\n"
+    )
+    raw = read_table(text.encode(), name="t.csv", text_columns=text_headers(header_map([rules])))
+    result = ingest_monthly(raw, [rules], require_columns=False)
+    assert codes(result) == [("excel_error", 2, "工单总数")]
+    plain = make_rules().rules  # without the declaration "/" is not a number
+    raw = read_table(text.encode(), name="t.csv", text_columns=text_headers(header_map([plain])))
+    assert {p.code for p in ingest_monthly(raw, [plain], require_columns=False).problems} == {
+        "not_a_number",
+        "excel_error",
+    }

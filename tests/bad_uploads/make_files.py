@@ -27,7 +27,28 @@ def write(name: str, frame: pd.DataFrame, **kw) -> None:
     frame.to_csv(HERE / name, index=False, **kw)
 
 
+def wrong_meanings() -> None:
+    """Cells that were read with a wrong meaning (issue #9): each is now a listed error."""
+    df = base()
+    at = df.index[df["unit_code"] == "500188001013"][0]  # 9,5 graded it green, 9.5 blue
+    cells = {
+        "dues_paid_rate": "9,5",
+        "theme_day_attendance_rate": "1.000,5",
+        "resident_satisfaction_rate": "#N/A",  # skipped the veto: green where 50 is red
+        "three_meetings_one_lesson_rate": "是",  # a yes/no word in a percentage column
+        "households": "inf",  # no valid_range: a non-finite number got through
+        "grid_patrol_coverage_rate": "NA",
+        "mobile_member_contact_rate": "#DIV/0!",
+        "member_volunteer_rate": "-1.#IND",
+    }
+    bad = df.copy()
+    for k, (column, value) in enumerate(cells.items()):
+        bad.loc[at + k, column] = value
+    write("wrong_meanings.csv", bad)
+
+
 def main() -> None:
+    wrong_meanings()
     df = base()
     # Text in number columns, as people type it.
     bad = df.copy()
