@@ -17,6 +17,7 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 
 from .engine import Assessment, assess
+from .exports import inert_table
 from .headers import header_map, text_headers
 from .ingest import ingest_monthly
 from .problems import ERROR, Problem, ProblemsError, errors_only
@@ -167,6 +168,7 @@ def write_csv(frame: pd.DataFrame, path: str | Path) -> None:
     for i, column in enumerate(table.schema):
         if pa.types.is_dictionary(column.type):  # grade columns are categorical
             table = table.set_column(i, column.name, table.column(i).cast(pa.string()))
+    table = inert_table(table)  # text that would start a formula in Excel/WPS stays text
     starts = range(0, max(table.num_rows, 1), CSV_SLICE_ROWS)
 
     def render(start: int) -> pa.Buffer:

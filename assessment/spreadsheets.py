@@ -17,6 +17,7 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
+from .exports import text_cells_only
 from .pipeline import problems_frame
 from .problems import Problem
 from .rules import Input, RuleSet
@@ -129,6 +130,7 @@ def make_template(
     for spec, note in columns:
         notes.append([spec.name, spec.id, _hint(spec, note).replace("\n", ";")])
     notes.column_dimensions["A"].width, notes.column_dimensions["C"].width = 30, 80
+    text_cells_only(wb)  # a unit name "=HYPERLINK(...)" is a name, never a formula
     buf = io.BytesIO()
     wb.save(buf)
     return buf.getvalue()
@@ -158,4 +160,5 @@ def problems_workbook(problems: Sequence[Problem]) -> bytes:
         ws = writer.sheets["问题清单"]
         ws.column_dimensions["I"].width = 90
         ws.freeze_panes = "A2"
+        text_cells_only(writer.book)
     return buf.getvalue()
