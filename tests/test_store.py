@@ -482,3 +482,37 @@ def test_records_of_a_unit_retired_later_stay_visible_to_the_district_but_not_ou
     street = Scope.of(STREET)  # the street no longer has the unit in its registry subtree
     assert code not in set(results(db, street, a)["unit_code"])
     assert task not in set(list_tasks(db, street)["id"])
+
+
+def test_re_uploading_an_older_file_after_a_correction_imports_it_again_in_a_large_district(db):
+    """Only the first 500 unit codes were compared: in a larger district the older file was
+    reported "完全相同,未重复导入" and the later correction silently stayed current."""
+    units = pd.read_csv(SAMPLE / "units.csv", dtype=str, keep_default_na=False)
+    data = pd.read_csv(SAMPLE / "indicators_2026-10.csv", dtype=str, keep_default_na=False)
+
+    def copy(frame: pd.DataFrame, k: int) -> pd.DataFrame:
+        out = frame.copy()
+        for col in ("unit_code", "parent_code"):
+            if col in out:
+                out[col] = out[col].str.replace("500188", f"50018{8 + k}", n=1, regex=False)
+        return out
+
+    big_units = pd.concat([copy(units, k) for k in range(4)], ignore_index=True)
+    big_data = pd.concat([copy(data, k) for k in range(4)], ignore_index=True)
+    assert len(big_data) > 500
+    import_registry(db, big_units.to_csv(index=False).encode(), "units.csv", "admin", ALL)
+    original = big_data.to_csv(index=False).encode()
+    assert import_monthly(db, original, "m.csv", "x", ALL, SETS).status == "imported"
+    last = big_data.iloc[[-1]].copy()
+    last["theme_day_attendance_rate"] = "12.5"
+    fix = import_monthly(
+        db, last.to_csv(index=False).encode(), "fix.csv", "x", ALL, SETS, require_columns=False
+    )
+    assert fix.status == "imported", fix.problems
+    again = import_monthly(db, original, "m.csv", "x", ALL, SETS)
+    assert again.status == "imported"
+    current = current_values(db, ALL).set_index("unit_code")
+    original_value = float(big_data.iloc[-1]["theme_day_attendance_rate"])
+    assert (
+        current.loc[big_data.iloc[-1]["unit_code"], "theme_day_attendance_rate"] == original_value
+    )

@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.json as pajson
-from sqlalchemy import delete, func, insert, select
+from sqlalchemy import delete, func, insert, select, tuple_
 from sqlalchemy.orm import Session
 
 from ..headers import KEY_COLUMNS, header_map, text_headers
@@ -63,7 +63,7 @@ def import_monthly(
     )
     errors = errors_only(problems)
     if not errors and frame is not None:
-        previous = _same_file(db, sha, frame)
+        previous = _same_file(db, sha)
         if previous is not None:
             note = Problem(
                 "same_file",
@@ -156,20 +156,25 @@ def _period_of(frame: pd.DataFrame | None, period: str | None) -> str:
     return ",".join(periods) if periods else period or ""
 
 
-def _same_file(db: Database, sha: str, frame: pd.DataFrame) -> int | None:
-    """An identical file already imported, and still the current version of its rows."""
+def _same_file(db: Database, sha: str) -> int | None:
+    """An identical file already imported, and still the current version of every unit-month
+    it carried: no later upload touched any of them (all of them, not a sample: a partial
+    correction of one unit in a city must not make the older file look current)."""
     with db.sessions() as s:
         upload_id = s.scalar(
             select(func.max(Upload.id)).where(Upload.sha256 == sha, Upload.status == "imported")
         )
         if upload_id is None:
             return None
+        carried = select(IndicatorValue.unit_code, IndicatorValue.period).where(
+            IndicatorValue.upload_id == upload_id
+        )
         newer = s.scalar(
             select(func.count())
             .select_from(IndicatorValue)
             .where(
                 IndicatorValue.upload_id > upload_id,
-                IndicatorValue.unit_code.in_(list(frame["unit_code"].unique()[:500])),
+                tuple_(IndicatorValue.unit_code, IndicatorValue.period).in_(carried),
             )
         )
     return upload_id if not newer else None
