@@ -96,6 +96,8 @@ def assess_cmd(
     svc = _service(db, user)
     versions = [svc.save_rules(load_rules(r), note or "评定时登记") for r in rules]
     ids = svc.assess(period, versions, publish=publish)
+    for p in ids.problems:
+        typer.echo(p.render(), err=True)
     typer.echo(
         f"{period} 评定{'已发布' if publish else '草稿'}: " + ", ".join(f"#{i}" for i in ids)
     )

@@ -516,3 +516,45 @@ def test_re_uploading_an_older_file_after_a_correction_imports_it_again_in_a_lar
     assert (
         current.loc[big_data.iloc[-1]["unit_code"], "theme_day_attendance_rate"] == original_value
     )
+
+
+def test_assess_with_a_rule_set_that_has_no_units_warns_and_stores_the_rest_at_once(db, tmp_path):
+    """It failed with IntegrityError after the other rule set's assessment was committed."""
+    from typer.testing import CliRunner
+
+    from assessment.cli import app
+
+    seeded(db, "2026-10")
+    text = (RULES / "community.yaml").read_text(encoding="utf-8")
+    nowhere = tmp_path / "nowhere.yaml"
+    nowhere.write_text(
+        text.replace("applies_to: [社区]", "applies_to: [牧区]", 1).replace(
+            "id: community", "id: nowhere", 1
+        ),
+        encoding="utf-8",
+    )
+    args = ["assess", "--period", "2026-10", "-r", str(nowhere), "-r", str(RULES / "village.yaml")]
+    result = CliRunner().invoke(app, [*args, "--publish", "--db", db.url])
+    assert result.exit_code == 0, result.output
+    assert "没有适用的单位" in result.output
+    runs = assessments(db, "2026-10")
+    assert list(runs["rules_id"]) == ["village"] and list(runs["status"]) == ["published"]
+
+
+def test_one_assess_is_one_transaction(db, monkeypatch):
+    from assessment.store import assessments as module
+
+    seeded(db, "2026-10")
+    versions = [save_rule_set(db, x, "admin") for x in LOADED]
+    real, calls = module._store_run, []
+
+    def fail_on_second(*args, **kw):
+        calls.append(1)
+        if len(calls) == 2:
+            raise RuntimeError("disk full")
+        return real(*args, **kw)
+
+    monkeypatch.setattr(module, "_store_run", fail_on_second)
+    with pytest.raises(RuntimeError):
+        run_assessment(db, ALL, "2026-10", versions, "admin", publish=True)
+    assert assessments(db, "2026-10").empty  # the first rule set's run was not kept either

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from .. import __version__
 from ..engine import Assessment, assess
-from ..problems import Problem, ProblemsError
+from ..problems import WARNING, Problem, ProblemsError
 from ..rule_loader import LoadedRules, parse_rules
 from .audit import log
 from .database import Database
@@ -122,6 +122,13 @@ def grade_from_store(
     return out
 
 
+class Assessed(list):
+    """The assessment ids of one ``run_assessment`` (a list of int), with ``problems``: the
+    rule sets that had no unit to grade, as warnings."""
+
+    problems: list[Problem]
+
+
 def run_assessment(
     db: Database,
     scope: Scope,
@@ -129,56 +136,73 @@ def run_assessment(
     versions: Sequence[int],
     author: str,
     publish: bool = False,
-) -> list[int]:
-    """Grade and store one assessment per rule-set version; returns their ids.
+) -> Assessed:
+    """Grade and store one assessment per rule-set version, all in one transaction (all of
+    them land, or none); returns their ids.
 
     The same rules, month and data as an existing assessment return that one unchanged; a
-    stale draft of the same rules and month is replaced; published ones are never touched.
+    stale draft of the same rules and month is replaced; published ones are never touched. A
+    rule set with no unit of its types in the registry is a warning, not an assessment.
     """
     if scope.roots is not None:
         raise ProblemsError([Problem("scope_denied", "只有区县管理员可以发起评定")])
-    ids = []
-    for vid, result, data in grade_from_store(db, scope, period, versions):
-        fingerprint = data_fingerprint(data)
-        table = result.table([period])
-        with db.transaction() as s:
-            same = s.scalars(
-                select(AssessmentRun)
-                .where(
-                    AssessmentRun.rule_set_version_id == vid,
-                    AssessmentRun.period == period,
-                    AssessmentRun.data_sha256 == fingerprint,
+    graded = grade_from_store(db, scope, period, versions)
+    fingerprint = data_fingerprint(graded[0][2]) if graded else ""
+    ids = Assessed()
+    ids.problems = []
+    with db.transaction() as s:
+        for vid, result, _data in graded:
+            table = result.table([period])
+            if table.empty:
+                ids.problems.append(
+                    Problem(
+                        "no_units",
+                        f"规则集“{result.rules.name}”在单位名册中没有适用的单位"
+                        f"(适用于: {'、'.join(result.rules.applies_to or ['全部'])}),未评定",
+                        severity=WARNING,
+                    )
                 )
-                .order_by(AssessmentRun.id.desc())
-            ).first()
-            if same is not None and (same.status == "published" or not publish):
-                ids.append(same.id)
                 continue
-            for draft in s.scalars(
-                select(AssessmentRun).where(
-                    AssessmentRun.rule_set_version_id == vid,
-                    AssessmentRun.period == period,
-                    AssessmentRun.status == "draft",
-                )
-            ):
-                s.query(AssessmentResult).filter_by(assessment_id=draft.id).delete()
-                s.delete(draft)
-            run = AssessmentRun(
-                rule_set_version_id=vid,
-                period=period,
-                status="draft",
-                author=author,
-                data_sha256=fingerprint,
-                engine_version=__version__,
-            )
-            s.add(run)
-            s.flush()
-            s.execute(insert(AssessmentResult), _result_rows(run.id, table, result))
-            log(s, author, "assessment_created", assessment=run.id, period=period, rules=vid)
-            if publish:
-                _publish(s, run, author)
-            ids.append(run.id)
+            ids.append(_store_run(s, vid, period, fingerprint, table, result, author, publish))
     return ids
+
+
+def _store_run(s: Session, vid, period, fingerprint, table, result, author, publish) -> int:
+    same = s.scalars(
+        select(AssessmentRun)
+        .where(
+            AssessmentRun.rule_set_version_id == vid,
+            AssessmentRun.period == period,
+            AssessmentRun.data_sha256 == fingerprint,
+        )
+        .order_by(AssessmentRun.id.desc())
+    ).first()
+    if same is not None and (same.status == "published" or not publish):
+        return same.id
+    for draft in s.scalars(
+        select(AssessmentRun).where(
+            AssessmentRun.rule_set_version_id == vid,
+            AssessmentRun.period == period,
+            AssessmentRun.status == "draft",
+        )
+    ):
+        s.query(AssessmentResult).filter_by(assessment_id=draft.id).delete()
+        s.delete(draft)
+    run = AssessmentRun(
+        rule_set_version_id=vid,
+        period=period,
+        status="draft",
+        author=author,
+        data_sha256=fingerprint,
+        engine_version=__version__,
+    )
+    s.add(run)
+    s.flush()
+    s.execute(insert(AssessmentResult), _result_rows(run.id, table, result))
+    log(s, author, "assessment_created", assessment=run.id, period=period, rules=vid)
+    if publish:
+        _publish(s, run, author)
+    return run.id
 
 
 def _result_rows(run_id: int, table: pd.DataFrame, result: Assessment) -> list[dict]:
