@@ -18,7 +18,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from .headers import KEY_COLUMNS, PERSONAL_DATA, header_map, normalise
-from .problems import ERROR, WARNING, Problem, errors_only
+from .problems import ERROR, WARNING, Problem, ProblemCollector, errors_only
 from .readers import RawTable
 from .registry import leaf_mask
 from .rules import RuleSet
@@ -223,9 +223,11 @@ def ingest_monthly(
     if raw.table is None:
         return Ingested(None, list(raw.problems))
     file, table = raw.file, raw.table
-    problems: list[Problem] = list(raw.problems)
+    problems = ProblemCollector(raw.problems)
 
     def add(code, message, row=None, column="", value="", severity=ERROR):
+        if problems.full(code, severity):
+            return
         problems.append(
             Problem(
                 code=code,
@@ -240,7 +242,7 @@ def ingest_monthly(
 
     if table.num_rows == 0:
         add("empty_file", "文件只有表头没有数据:请填入各单位的数据后再上传")
-        return Ingested(None, problems)
+        return Ingested(None, problems.finished(file))
     mapping = header_map(rule_sets)
     known = {col.id: col for r in rule_sets for col in [*r.indicators(), *r.inputs]}
     columns: dict[str, str] = {}
@@ -256,7 +258,7 @@ def ingest_monthly(
                 column=str(header),
             )
         elif col is None:
-            if norm:
+            if norm and not problems.full("unknown_column", WARNING):  # no lookup past the cap
                 hint = difflib.get_close_matches(norm, list(mapping), n=1, cutoff=0.75)
                 tip = f",是否应为“{hint[0]}”?" if hint else ",将被忽略"
                 add(
@@ -283,7 +285,7 @@ def ingest_monthly(
             row=1,
             column="unit_code",
         )
-        return Ingested(None, problems, columns)
+        return Ingested(None, problems.finished(file), columns)
 
     def cells(col_id: str, mask: np.ndarray) -> list:
         """The cells of a column where ``mask`` holds, as the file had them."""
@@ -393,11 +395,11 @@ def ingest_monthly(
     if require_columns:
         _check_required(rule_sets, present_types, by_id, add)
     if errors_only(problems):
-        return Ingested(None, problems, columns)
+        return Ingested(None, problems.finished(file), columns)
     frame = pd.DataFrame(matrix, columns=ids, copy=False)  # no copy: the matrix is the block
     for i, key in enumerate(out.columns):
         frame.insert(i, key, out[key])
-    return Ingested(frame, problems, columns)
+    return Ingested(frame, problems.finished(file), columns)
 
 
 def _counts_and_rates(rule_sets) -> tuple[set[str], dict[tuple[str, str], str]]:

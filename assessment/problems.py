@@ -6,11 +6,15 @@ that carries them all. Rule files fill ``path`` and ``line``; tables fill ``row`
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 
 ERROR = "error"
 WARNING = "warning"
+VALUE_CHARS = 80  # at most this much of a cell or YAML value is echoed back
+MESSAGE_CHARS = 400
+PER_CODE = 100  # problems of one code listed one by one; the rest are counted
 
 
 @dataclass(frozen=True)
@@ -24,6 +28,14 @@ class Problem:
     column: str = ""
     value: str = ""
     severity: str = ERROR
+
+    def __post_init__(self) -> None:
+        # Whatever a file holds, a problem echoes a bounded amount of it: a 300 MB cell or an
+        # expanded YAML value must not become a 300 MB message, row in the database or line.
+        for name, limit in (("value", VALUE_CHARS), ("message", MESSAGE_CHARS)):
+            text = getattr(self, name)
+            if len(text) > limit:
+                object.__setattr__(self, name, text[: limit - 1] + "…")
 
     def location(self) -> str:
         parts = [self.file] if self.file else []
@@ -76,3 +88,56 @@ def sort_problems(problems: Iterable[Problem]) -> list[Problem]:
         problems,
         key=lambda p: (p.file, p.line or 0, p.row or 0, p.path, p.column, p.code),
     )
+
+
+class ProblemCollector(list):
+    """Problems as a check finds them, bounded: the first ``per_code`` of each code are kept
+    one by one, the rest only counted (a million bad rows make a hundred lines and a count,
+    not a million records in memory, in the database and in the spreadsheet)."""
+
+    def __init__(self, items: Iterable[Problem] = (), per_code: int = PER_CODE) -> None:
+        super().__init__()
+        self.per_code = per_code
+        self.seen: Counter[str] = Counter()
+        self.severity: dict[str, str] = {}
+        self.extend(items)
+
+    def full(self, code: str, severity: str = ERROR) -> bool:
+        """True (and the problem is counted) when ``code`` already has its share: the caller
+        need not build the record."""
+        if self.seen[code] < self.per_code:
+            return False
+        self.seen[code] += 1
+        self.severity.setdefault(code, severity)
+        return True
+
+    def append(self, problem: Problem) -> None:
+        if not self.full(problem.code, problem.severity):
+            self.seen[problem.code] += 1
+            self.severity.setdefault(problem.code, problem.severity)
+            super().append(problem)
+
+    def extend(self, problems: Iterable[Problem]) -> None:
+        for p in problems:
+            self.append(p)
+
+    def __iadd__(self, problems: Iterable[Problem]):
+        self.extend(problems)
+        return self
+
+    def finished(self, file: str = "") -> list[Problem]:
+        """The kept problems, then one line per code that had more (naming ``file``)."""
+        out = list(self)
+        for code, n in self.seen.items():
+            if n > self.per_code:
+                out.append(
+                    Problem(
+                        code,
+                        f"另有 {n - self.per_code} 处同类问题({code})未逐条列出,共 {n} 处:"
+                        "请按上面同类问题的说明一并修改后重新上传",
+                        file=file,
+                        severity=self.severity[code],
+                        value=str(n),
+                    )
+                )
+        return out

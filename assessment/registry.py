@@ -10,7 +10,7 @@ import pandas as pd
 import pyarrow.compute as pc
 
 from .headers import KEY_ALIASES, normalise
-from .problems import ERROR, Problem, errors_only
+from .problems import ERROR, Problem, ProblemCollector, errors_only
 from .readers import RawTable
 from .textcols import clean_code, clean_text, has_duplicates, member, positions, to_arrow
 
@@ -69,9 +69,11 @@ def ingest_registry(raw: RawTable) -> Registry:
     if raw.table is None:
         return Registry(None, list(raw.problems))
     file = raw.file
-    problems: list[Problem] = list(raw.problems)
+    problems = ProblemCollector(raw.problems)
 
     def add(code: str, message: str, row: int | None = None, column: str = "", value: str = ""):
+        if problems.full(code):
+            return
         problems.append(
             Problem(code, message, file, row=row, column=column, value=value, severity=ERROR)
         )
@@ -92,7 +94,7 @@ def ingest_registry(raw: RawTable) -> Registry:
             column=k,
         )
     if missing:
-        return Registry(None, problems)
+        return Registry(None, problems.finished(file))
     columns = [*REGISTRY_COLUMNS, *(["merged_into"] if "merged_into" in found else [])]
     codes = ("unit_code", "parent_code", "merged_into")
     frame = pd.DataFrame(
@@ -167,8 +169,10 @@ def ingest_registry(raw: RawTable) -> Registry:
                 value=active["parent_code"].at[i],
             )
     if errors_only(problems):
-        return Registry(None, problems)
+        return Registry(None, problems.finished(file))
     merged = dict(
         zip(frame.loc[merging, "unit_code"], frame.loc[merging, "merged_into"], strict=True)
     )
-    return Registry(active[list(REGISTRY_COLUMNS)].reset_index(drop=True), problems, merged)
+    return Registry(
+        active[list(REGISTRY_COLUMNS)].reset_index(drop=True), problems.finished(file), merged
+    )

@@ -45,6 +45,20 @@ def format_path(path: PathKey) -> str:
 
 def load_yaml(text: str, file: str = "") -> YamlDocument:
     try:
+        anchor = _first_anchor(text)
+        if anchor is not None:  # aliases can multiply a small file into gigabytes (YAML bombs)
+            return YamlDocument(
+                data=None,
+                problems=[
+                    Problem(
+                        code="yaml_anchor",
+                        message=f"不允许使用 YAML 锚点和别名(&{anchor[0][:40]} / *{anchor[0][:40]}):"
+                        "请把重复的内容直接写出来",
+                        file=file,
+                        line=anchor[1],
+                    )
+                ],
+            )
         node = yaml.compose(text, Loader=LOADER)
     except yaml.MarkedYAMLError as exc:
         return YamlDocument(data=None, problems=[_syntax_problem(exc, file)])
@@ -67,6 +81,16 @@ def load_yaml(text: str, file: str = "") -> YamlDocument:
             )
         )
     return doc
+
+
+def _first_anchor(text: str) -> tuple[str, int] | None:
+    """The first anchor or alias in the text and its line, from the event stream (nothing is
+    composed or expanded)."""
+    for event in yaml.parse(text, Loader=LOADER):
+        name = getattr(event, "anchor", None)
+        if name is not None:
+            return name, event.start_mark.line + 1
+    return None
 
 
 def _syntax_problem(exc: yaml.MarkedYAMLError, file: str) -> Problem:

@@ -257,3 +257,20 @@ def test_a_rule_set_declares_which_markers_mean_not_applicable():
         "not_a_number",
         "excel_error",
     }
+
+
+def test_a_million_problems_make_a_bounded_list_with_the_count():
+    """A rejected 1M-row upload stored a 388 MB problem list; now each code keeps its first
+    hundred and one line with the count."""
+    from assessment.problems import PER_CODE
+
+    rows = 5 * PER_CODE
+    header = "unit_code,period,主题党日参加率(%)\n"
+    text = header + "".join(f"{k},2026-13,abc\n" for k in range(rows))
+    result = ingest(text)
+    by_code = pd.Series([p.code for p in result.problems]).value_counts()
+    assert by_code["bad_period"] == by_code["not_a_number"] == PER_CODE + 1
+    summary = [p for p in result.problems if p.code == "not_a_number" and p.row is None]
+    assert summary[0].value == str(rows) and f"共 {rows} 处" in summary[0].message
+    huge = ingest(header + "1,2026-10," + "9" * 1_000_000 + "x\n")
+    assert all(len(p.value) <= 80 and len(p.message) <= 400 for p in huge.problems)
