@@ -12,6 +12,7 @@ from __future__ import annotations
 import csv
 import io
 import os
+import re
 import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -19,8 +20,10 @@ from pathlib import Path
 
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
+from .limits import MB, Limits
 from .problems import Problem
 
 XLSX_MAGIC = b"PK\x03\x04"
@@ -47,12 +50,34 @@ def read_table(
     name: str = "",
     text_columns: set[str] | None = None,
     sheet: str | None = None,
+    limits: Limits | None = None,
 ) -> RawTable:
     """Read a CSV or XLSX. ``text_columns`` is a predicate set of normalised header names that
     must stay text (see ``headers.normalise``).
 
     A file on disk is sniffed from its first bytes and, when it is UTF-8 CSV, parsed by Arrow
-    straight from the path: a national table is never held twice in memory."""
+    straight from the path: a national table is never held twice in memory. Whatever the
+    bytes, the answer is a table or listed problems, never an exception, within ``limits``."""
+    limits = limits or Limits.from_env()
+    try:
+        return _read_table(source, name, text_columns, sheet, limits)
+    except Exception as exc:  # a last net: a reader bug must never reach the user as a traceback
+        file = name or (str(source) if not isinstance(source, bytes) else "上传文件")
+        return RawTable(
+            None,
+            file,
+            problems=[
+                _p(
+                    "file_unreadable",
+                    f"无法读取文件({type(exc).__name__}):请在 Excel 中另存为 .xlsx 或"
+                    "“CSV UTF-8(逗号分隔)”后重新上传",
+                    file,
+                )
+            ],
+        )
+
+
+def _read_table(source, name, text_columns, sheet, limits: Limits) -> RawTable:
     if isinstance(source, bytes):
         file, head, size = name or "上传文件", source[:HEAD_BYTES], len(source)
     else:
@@ -72,8 +97,21 @@ def read_table(
         return RawTable(
             None, file, problems=[_p("empty_file", "文件是空的:请确认导出时选对了表格", file)]
         )
+    if size > limits.max_bytes:
+        return RawTable(
+            None,
+            file,
+            problems=[
+                _p(
+                    "file_too_large",
+                    f"文件有 {size / MB:.0f} MB,超过上限 {limits.max_bytes / MB:.0f} MB:"
+                    "请按街道/乡镇分开上传,或删除多余的工作表和列",
+                    file,
+                )
+            ],
+        )
     if head.startswith(XLSX_MAGIC) or file.lower().endswith((".xlsx", ".xlsm")):
-        return _read_xlsx(whole(), file, sheet)
+        return _read_xlsx(whole(), file, sheet, limits)
     if file.lower().endswith(".xls"):
         return RawTable(
             None,
@@ -82,7 +120,8 @@ def read_table(
                 _p("old_excel", "不支持旧版 .xls 文件:请在 Excel 中“另存为” .xlsx 或 CSV", file)
             ],
         )
-    return _read_csv(source, head, whole, file, text_columns or set())
+    table = _read_csv(source, head, whole, file, text_columns or set(), limits)
+    return _within(table, limits)
 
 
 def _read_csv(
@@ -91,16 +130,38 @@ def _read_csv(
     whole: Callable[[], bytes],
     file: str,
     text_columns: set[str],
+    limits: Limits,
 ) -> RawTable:
     """Strict UTF-8 first, GB18030 second. Only the header line is decoded here; pyarrow checks
     the rest as it parses (an invalid UTF-8 byte anywhere sends the file to GB18030)."""
 
+    if b"\n" not in head and b"\r" in head:  # Excel's "CSV (Macintosh)": CR-only line ends
+        data = whole().replace(b"\r", b"\n")
+        source, head, whole = data, data[:HEAD_BYTES], lambda: data
     bom = head.startswith(b"\xef\xbb\xbf")
     start = 3 if bom else 0
     if head.find(b"\n", start) < 0:
-        head = whole()  # a header line longer than the sniffed bytes
+        head = whole()  # a header line longer than the sniffed bytes (within max_bytes)
     end = head.find(b"\n", start)
-    first = head[start : end if end >= 0 else len(head)]
+    end = len(head) if end < 0 else end
+    columns = head.count(b",", start, end) + 1  # quoted commas aside: enough to refuse
+    if columns > limits.max_columns:
+        message = f"表头有 {columns} 列,超过上限 {limits.max_columns} 列:请删除多余的列后重新上传"
+        return RawTable(None, file, problems=[_p("too_many_columns", message, file, row=1)])
+    if end - start > 4 * limits.max_header_chars:  # bytes: at most 4 per character
+        return RawTable(
+            None,
+            file,
+            problems=[
+                _p(
+                    "header_too_long",
+                    f"第1行(表头)超过 {limits.max_header_chars} 个字符:第1行须是列名,请检查文件",
+                    file,
+                    row=1,
+                )
+            ],
+        )
+    first = head[start:end]
     try:
         header_text, encoding = first.decode("utf-8"), "utf-8-sig" if bom else "utf-8"
     except UnicodeDecodeError:
@@ -109,12 +170,13 @@ def _read_csv(
     if header_text is not None:
         # Arrow skips the BOM itself; bytes are parsed in place, not copied.
         body = source if not isinstance(source, bytes) else pa.py_buffer(source)
-        table = _parse(body, header_text, text_columns, file)
+        table = _parse(body, header_text, text_columns, file, limits)
         if isinstance(table, RawTable) and table.problems[0].code != "csv_not_utf8":
             return table
     if table is None or isinstance(table, RawTable):
-        try:
-            text = whole().decode("gb18030")
+        raw = whole()
+        try:  # a BOM in front of a GB18030 body (an editor's doing) is not part of the text
+            text = (raw[3:] if raw.startswith(b"\xef\xbb\xbf") else raw).decode("gb18030")
         except UnicodeDecodeError:
             return RawTable(
                 None,
@@ -130,7 +192,7 @@ def _read_csv(
             )
         encoding = "gb18030"
         header_text = text.split("\n", 1)[0]
-        table = _parse(pa.py_buffer(text.encode("utf-8")), header_text, text_columns, file)
+        table = _parse(pa.py_buffer(text.encode("utf-8")), header_text, text_columns, file, limits)
         if isinstance(table, RawTable):
             return table
     if not any(h.strip() for h in table.column_names):
@@ -140,14 +202,71 @@ def _read_csv(
     return RawTable(table, file, encoding)
 
 
-def _parse(body: str | Path | pa.Buffer, header_text: str, text_columns: set[str], file: str):
+def _within(raw: RawTable, limits: Limits) -> RawTable:
+    """Rows and cell lengths of a parsed table against ``limits``."""
+    table = raw.table
+    if table is None:
+        return raw
+    if table.num_rows > limits.max_rows:
+        message = f"文件有 {table.num_rows} 行,超过上限 {limits.max_rows} 行:请按街道/乡镇分开上传"
+        return RawTable(None, raw.file, raw.encoding, [_p("too_many_rows", message, raw.file)])
+    problems = list(raw.problems)
+    for name, column in zip(table.column_names, table.columns, strict=True):
+        if not pa.types.is_string(column.type):
+            continue
+        lengths = pc.utf8_length(column)
+        longest = pc.max(lengths).as_py()
+        if longest is not None and longest > limits.max_cell_chars:
+            at = pc.index(lengths, longest).as_py()
+            problems.append(
+                Problem(
+                    "cell_too_long",
+                    f"单元格有 {longest} 个字符,超过上限 {limits.max_cell_chars}:请只填写数值或简短的文字",
+                    file=raw.file,
+                    row=at + 2,
+                    column=str(name),
+                )
+            )
+    if len(problems) > len(raw.problems):
+        return RawTable(None, raw.file, raw.encoding, problems)
+    return raw
+
+
+def _parse(
+    body: str | Path | pa.Buffer,
+    header_text: str,
+    text_columns: set[str],
+    file: str,
+    limits: Limits,
+):
     from .headers import normalise
 
     header = next(csv.reader([header_text.rstrip("\r")]), [])
+    if len(header) > limits.max_columns:
+        return RawTable(
+            None,
+            file,
+            problems=[
+                _p(
+                    "too_many_columns",
+                    f"表头有 {len(header)} 列,超过上限 {limits.max_columns} 列:"
+                    "请删除多余的列后重新上传",
+                    file,
+                    row=1,
+                )
+            ],
+        )
     types = {h: pa.string() for h in header if normalise(h) in text_columns}
+    malformed: list[str] = []
+
+    def note(row) -> str:  # every row with the wrong number of fields, not only the first
+        malformed.append(row.text)
+        return "skip"
+
     try:
-        return pacsv.read_csv(
+        table = pacsv.read_csv(
             pa.BufferReader(body) if isinstance(body, pa.Buffer) else str(body),
+            parse_options=pacsv.ParseOptions(invalid_row_handler=note),
             convert_options=pacsv.ConvertOptions(
                 column_types=types,
                 # Only an empty cell is empty: Arrow's default markers (NA, N/A, NULL, NaN,
@@ -157,25 +276,55 @@ def _parse(body: str | Path | pa.Buffer, header_text: str, text_columns: set[str
                 quoted_strings_can_be_null=True,
             ),
         )
+        if malformed:
+            return RawTable(
+                None, file, problems=_malformed_rows(body, malformed, len(header), file)
+            )
+        return table
     except pa.ArrowInvalid as exc:
         if "UTF8" in str(exc) or "utf8" in str(exc).lower():
             return RawTable(None, file, problems=[_p("csv_not_utf8", str(exc), file)])
+        row = re.search(r"[Rr]ow #(\d+)", str(exc))
         return RawTable(
             None,
             file,
             problems=[
                 _p(
                     "csv_malformed",
-                    f"CSV 格式有误({exc}):请检查是否有多余的逗号或未闭合的引号",
+                    f"CSV 格式有误({str(exc)[:120]}):请检查该行是否有多余的逗号或未闭合的引号",
                     file,
+                    row=int(row.group(1)) if row else None,
                 )
             ],
         )
 
 
-def _read_xlsx(data: bytes, file: str, sheet: str | None) -> RawTable:
+def _malformed_rows(body, texts: list[str], width: int, file: str) -> list[Problem]:
+    """Where each malformed row is (found by its text; only on this error path)."""
+    data = body.to_pybytes() if isinstance(body, pa.Buffer) else Path(body).read_bytes()
+    out, start = [], 0
+    for text in texts[:100]:
+        at = data.find(text.encode("utf-8"), start)
+        row = data.count(b"\n", 0, at) + 1 if at >= 0 else None
+        start = max(at, start)
+        fields = len(next(csv.reader([text]), []))
+        out.append(
+            _p(
+                "csv_malformed",
+                f"这一行有 {fields} 个字段,表头有 {width} 列:请检查是否有多余的逗号或未闭合的引号",
+                file,
+                row=row,
+            )
+        )
+    return out
+
+
+def _read_xlsx(data: bytes, file: str, sheet: str | None, limits: Limits) -> RawTable:
     import openpyxl
 
+    refused = _zip_refusal(data, file, limits)
+    if refused is not None:
+        return refused
     try:
         book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
@@ -204,10 +353,34 @@ def _read_xlsx(data: bytes, file: str, sheet: str | None) -> RawTable:
                 ],
             )
         ws = book[sheet] if sheet else book.worksheets[0]
-        rows = list(ws.iter_rows(values_only=True))
+        ws.reset_dimensions()  # the sheet's own claim (e.g. columns to XFD) is not trusted
+        rows, too_wide = _sheet_rows(ws, limits)
+    except Exception as exc:  # malformed sheet XML, a numeric cell "NaN", entities, ...
+        return RawTable(
+            None,
+            file,
+            "xlsx",
+            [
+                _p(
+                    "xlsx_broken",
+                    f"工作表内容无法解析({type(exc).__name__}):请在 Excel 中打开并另存为 .xlsx,"
+                    "或另存为 CSV 后重新上传",
+                    file,
+                )
+            ],
+        )
     finally:
         book.close()
-    problems = _formulas_without_values(data, file, sheet, rows)
+    if too_wide or len(rows) > limits.max_rows + 1:
+        what = f"超过 {limits.max_columns} 列" if too_wide else f"超过 {limits.max_rows} 行"
+        return RawTable(
+            None,
+            file,
+            "xlsx",
+            [_p("too_many_cells", f"工作表{what}:请删除多余的行列,或按街道/乡镇分开上传", file)],
+        )
+    rows = [() if r is None else r for r in rows]
+    problems = _formulas_without_values(data, file, sheet, rows, limits)
     while rows and all(v is None or str(v).strip() == "" for v in rows[-1]):
         rows.pop()
     if not rows:
@@ -219,11 +392,45 @@ def _read_xlsx(data: bytes, file: str, sheet: str | None) -> RawTable:
     columns = [
         pa.array([_cell_text(row[c]) for row in body], type=pa.string()) for c in range(len(header))
     ]
-    return RawTable(pa.Table.from_arrays(columns, names=header), file, "xlsx", problems)
+    table = RawTable(pa.Table.from_arrays(columns, names=header), file, "xlsx", problems)
+    return _within(table, limits)
+
+
+def _sheet_rows(ws, limits: Limits) -> tuple[list, bool]:
+    """The sheet's rows within the limits, and whether a cell lies past the last column. One
+    column and one row past the limits show whether there is more; cells beyond them are never
+    expanded. Empty rows are kept as None (row numbers stay right)."""
+    rows, too_wide = [], False
+    for row in ws.iter_rows(
+        max_row=limits.max_rows + 2, max_col=limits.max_columns + 1, values_only=True
+    ):
+        if not any(v is not None for v in row):
+            rows.append(None)
+            continue
+        too_wide |= row[-1] is not None and len(row) > limits.max_columns
+        rows.append(row[: limits.max_columns])
+    return rows, too_wide
+
+
+def _zip_refusal(data: bytes, file: str, limits: Limits) -> RawTable | None:
+    """An .xlsx is a zip: its declared uncompressed size is checked before anything is
+    inflated (a 3 MB file can expand to gigabytes)."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as z:
+            unzipped = sum(i.file_size for i in z.infolist())
+    except (zipfile.BadZipFile, OSError, ValueError):
+        return None  # openpyxl below reports the broken file
+    if unzipped <= limits.max_unzipped:
+        return None
+    message = (
+        f"Excel 文件解压后有 {unzipped / MB:.0f} MB,超过上限 {limits.max_unzipped / MB:.0f} MB:"
+        "请删除多余的工作表、图片和格式,或另存为 CSV 后上传"
+    )
+    return RawTable(None, file, "xlsx", [_p("xlsx_too_large", message, file)])
 
 
 def _formulas_without_values(
-    data: bytes, file: str, sheet: str | None, rows: list
+    data: bytes, file: str, sheet: str | None, rows: list, limits: Limits
 ) -> list[Problem]:
     """Formula cells whose result was never calculated (a file written by a program, not saved
     by Excel) would read as empty: say so instead of importing blanks."""
@@ -234,10 +441,10 @@ def _formulas_without_values(
     book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=False)
     try:
         ws = book[sheet] if sheet else book.worksheets[0]
+        ws.reset_dimensions()
         out = []
-        for r, (formulas, values) in enumerate(
-            zip(ws.iter_rows(values_only=True), rows, strict=False), 1
-        ):
+        formula_rows = ws.iter_rows(max_row=len(rows), max_col=limits.max_columns, values_only=True)
+        for r, (formulas, values) in enumerate(zip(formula_rows, rows, strict=False), 1):
             for c, (f, v) in enumerate(zip(formulas, values, strict=False)):
                 if v is None and isinstance(f, str) and f.startswith("="):
                     header = rows[0][c] if rows and c < len(rows[0]) else ""

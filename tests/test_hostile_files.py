@@ -1,0 +1,128 @@
+"""Files people and attackers really produce: each is read exactly as meant or refused with a
+listed problem, within the limits, never with an exception."""
+
+from __future__ import annotations
+
+import io
+import re
+import time
+import zipfile
+
+import openpyxl
+import pytest
+from conftest import RULES, SAMPLE
+
+from assessment.headers import header_map, text_headers
+from assessment.ingest import ingest_monthly
+from assessment.limits import Limits
+from assessment.readers import read_table
+from assessment.rule_loader import load_rules
+
+SETS = [load_rules(RULES / "community.yaml").rules, load_rules(RULES / "village.yaml").rules]
+TEXT = text_headers(header_map(SETS))
+MONTH = (SAMPLE / "indicators_2026-10.csv").read_bytes()
+
+
+def codes(raw) -> list[str]:
+    return [p.code for p in raw.problems]
+
+
+def xlsx(rows: list[list], patch=None) -> bytes:
+    """A workbook of ``rows``; ``patch(name, xml) -> xml`` rewrites parts of the zip."""
+    book = openpyxl.Workbook()
+    for row in rows:
+        book.active.append(row)
+    buf = io.BytesIO()
+    book.save(buf)
+    if patch is None:
+        return buf.getvalue()
+    out = io.BytesIO()
+    with zipfile.ZipFile(buf) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+        for item in src.infolist():
+            dst.writestr(item.filename, patch(item.filename, src.read(item.filename)))
+    return out.getvalue()
+
+
+def test_a_sheet_claiming_columns_to_xfd_is_read_by_its_real_cells():
+    def claim(name: str, xml: bytes) -> bytes:
+        if name.startswith("xl/worksheets/sheet"):
+            xml = re.sub(rb'<dimension ref="[^"]*"', b'<dimension ref="A1:XFD1048576"', xml)
+        return xml
+
+    data = xlsx([["unit_code", "period"], ["1", "2026-10"], ["2", "2026-10"]], claim)
+    assert b"XFD1048576" in zipfile.ZipFile(io.BytesIO(data)).read("xl/worksheets/sheet1.xml")
+    started = time.perf_counter()
+    raw = read_table(data, name="wide.xlsx")
+    assert time.perf_counter() - started < 30  # generous: it used to take minutes and 1.2 GB
+    assert raw.table.column_names == ["unit_code", "period"] and raw.table.num_rows == 2
+
+
+def test_real_cells_past_the_column_limit_are_refused():
+    data = xlsx([["unit_code", *[f"c{k}" for k in range(20)]], ["1", *range(20)]])
+    raw = read_table(data, name="wide.xlsx", limits=Limits(max_columns=10))
+    assert codes(raw) == ["too_many_cells"]
+
+
+def test_an_xlsx_that_inflates_past_the_limit_is_refused_before_it_is_inflated():
+    data = xlsx([["unit_code", "note"], *[[str(k), "a" * 30_000] for k in range(100)]])
+    assert len(data) < 100_000  # a small file ...
+    raw = read_table(data, name="bomb.xlsx", limits=Limits(max_unzipped=1 << 20))
+    assert codes(raw) == ["xlsx_too_large"]  # ... that would expand to megabytes
+
+
+def test_a_numeric_nan_cell_and_broken_sheet_xml_end_in_problems():
+    def nan(name: str, xml: bytes) -> bytes:
+        return xml.replace(b"<v>85</v>", b"<v>NaN</v>") if "worksheets" in name else xml
+
+    data = xlsx([["unit_code", "period", "theme_day_attendance_rate"], ["1", "2026-10", 85]], nan)
+    result = ingest_monthly(read_table(data, "nan.xlsx", TEXT), SETS, require_columns=False)
+    assert [p.code for p in result.problems] == ["xlsx_broken"]  # said, not raised
+
+    def broken(name: str, xml: bytes) -> bytes:
+        return xml[: len(xml) // 2] if "worksheets" in name else xml
+
+    raw = read_table(xlsx([["unit_code"], ["1"]], broken), name="broken.xlsx")
+    assert raw.table is None and codes(raw) in (["xlsx_broken"], ["file_unreadable"])
+
+
+def test_a_header_of_90000_columns_is_refused_at_once():
+    header = ",".join(f"c{k}" for k in range(90_000))
+    started = time.perf_counter()
+    raw = read_table(f"{header}\n".encode(), name="wide.csv")
+    assert codes(raw) == ["too_many_columns"]
+    assert time.perf_counter() - started < 5  # it took 16 s and 950 MB
+
+
+def test_limits_on_size_rows_and_cell_length():
+    assert codes(read_table(MONTH, "m.csv", limits=Limits(max_bytes=1000))) == ["file_too_large"]
+    assert codes(read_table(MONTH, "m.csv", limits=Limits(max_rows=10))) == ["too_many_rows"]
+    long = MONTH.replace("银杏苑社区".encode(), ("很长" * 2000).encode(), 1)
+    raw = read_table(long, "m.csv", TEXT)
+    assert codes(raw) == ["cell_too_long"]
+    assert (raw.problems[0].row, raw.problems[0].column) == (2, "unit_name")
+
+
+def test_cr_only_line_ends_are_read_like_lf():
+    mac = read_table(MONTH.replace(b"\n", b"\r"), "mac.csv", TEXT)
+    assert mac.table is not None and mac.table.equals(read_table(MONTH, "m.csv", TEXT).table)
+
+
+def test_a_bom_in_front_of_a_gb18030_body_does_not_garble_the_header():
+    gb = (SAMPLE / "indicators_2026-03_gb18030.csv").read_bytes()
+    plain, with_bom = read_table(gb, "a.csv", TEXT), read_table(b"\xef\xbb\xbf" + gb, "b.csv", TEXT)
+    assert with_bom.encoding == "gb18030"
+    assert with_bom.table.column_names == plain.table.column_names
+
+
+def test_a_malformed_csv_row_is_named():
+    lines = MONTH.split(b"\n")
+    lines[3] = lines[3] + b",1"
+    lines[7] = lines[7] + b",2,3"
+    raw = read_table(b"\n".join(lines), "bad.csv", TEXT)
+    assert [(p.code, p.row) for p in raw.problems] == [("csv_malformed", 4), ("csv_malformed", 8)]
+
+
+@pytest.mark.parametrize("junk", [b"\x00" * 100, b"PK\x03\x04" + b"\x00" * 100, b"\xff\xfe" * 50])
+def test_junk_bytes_end_in_a_problem(junk):
+    raw = read_table(junk, name="junk.csv")
+    assert raw.table is None and raw.problems
