@@ -14,6 +14,7 @@ from .grades import GRADE_ORDER, MISSING_LABEL
 from .pipeline import Inputs, grade_inputs, graded_table, load_inputs, problems_frame, write_csv
 from .problems import ProblemsError, errors_only
 from .registry import leaf_units
+from .textcols import printable
 
 app = typer.Typer(help="五色图: 基层党组织五色评估", no_args_is_help=True, add_completion=False)
 
@@ -105,7 +106,7 @@ def explain(
         if unit in set(a.units["unit_code"]):
             periods = list(a.periods)
             _check_period(period, periods)
-            typer.echo(explain_unit(a, unit, period or periods[-1]).render())
+            typer.echo(printable(explain_unit(a, unit, period or periods[-1]).render()))
             return
     typer.echo(f"单位 {unit} 不在任何规则集的评定范围内:请核对单位代码", err=True)
     raise typer.Exit(1)
@@ -120,8 +121,13 @@ def template(
     parent: Annotated[str | None, typer.Option(help="只含某街道/乡镇(代码)下的单位")] = None,
 ) -> None:
     """按规则集生成月度填报模板(.xlsx):中文表头、单位已预填、有效范围校验。"""
+    from .ingest import parse_period
     from .spreadsheets import make_template
 
+    if period is not None and parse_period(period) is None:
+        typer.echo(f"月份“{period}”无法识别:请写成 2026-10、2026/10 或 2026年10月", err=True)
+        raise typer.Exit(1)
+    period = parse_period(period) if period is not None else None
     inputs = load_inputs(rules, units)
     if not _report(inputs):
         raise typer.Exit(1)

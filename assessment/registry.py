@@ -12,7 +12,15 @@ import pyarrow.compute as pc
 from .headers import KEY_ALIASES, normalise
 from .problems import ERROR, Problem, ProblemCollector, errors_only
 from .readers import RawTable
-from .textcols import clean_code, clean_text, has_duplicates, member, positions, to_arrow
+from .textcols import (
+    clean_code,
+    clean_text,
+    has_duplicates,
+    member,
+    positions,
+    printable,
+    to_arrow,
+)
 
 REGISTRY_COLUMNS = ("unit_code", "unit_name", "unit_type", "parent_code")
 MERGED_ALIASES = ("并入单位代码", "并入", "合并至", "合并到")
@@ -137,6 +145,16 @@ def ingest_registry(raw: RawTable) -> Registry:
             column="parent_code",
             value=parent,
         )
+    for column in ("unit_name", "unit_type"):
+        controls = pc.match_substring_regex(to_arrow(frame[column]), r"[\x00-\x1f\x7f-\x9f]")
+        for i in np.flatnonzero(controls.to_numpy(zero_copy_only=False)):
+            add(
+                "control_characters",
+                "含有控制字符(如换行、NUL 或终端转义符):请删除后重新导入",
+                row=int(rows[i]),
+                column=column,
+                value=printable(frame[column].iat[i]),
+            )
     for i in frame.index[frame["unit_type"] == ""]:
         add(
             "empty_type",

@@ -69,6 +69,7 @@ def check_rule_data(data: object) -> list[Found]:
     found: list[Found] = []
     found += _check_grades(data.get("grades"))
     found += _check_ids(data)
+    found += _check_headers(data)
     columns = _column_ids(data)
     for path, dim in walk_dimensions(data):
         found += _check_dimension(path, dim)
@@ -182,6 +183,38 @@ def _check_ids(data: dict) -> list[Found]:
                     )
                 )
             veto_seen.setdefault(vid, ("vetoes", i))
+    return found
+
+
+def _check_headers(data: dict) -> list[Found]:
+    """Every column's id, name and aliases are headers an upload may use: one header must not
+    name two columns (an alias equal to another indicator's name sent its values astray)."""
+    from .headers import normalise
+
+    found: list[Found] = []
+    owner: dict[str, tuple[str, PathKey]] = {}
+    places = list(walk_indicators(data)) + [(("inputs", i), n) for i, n in items(data, "inputs")]
+    for path, node in places:
+        column = node.get("id")
+        aliases = node.get("aliases") if isinstance(node.get("aliases"), list) else []
+        for key, text in [("id", column), ("name", node.get("name"))] + [
+            (("aliases", k), a) for k, a in enumerate(aliases)
+        ]:
+            if not isinstance(text, str) or not isinstance(column, str):
+                continue
+            header = normalise(text)
+            where = (*path, *(key if isinstance(key, tuple) else (key,)))
+            if header in owner and owner[header][0] != column:
+                found.append(
+                    (
+                        where,
+                        "ambiguous_header",
+                        f"表头“{text}”同时指向“{owner[header][0]}”({_fmt(owner[header][1])}):"
+                        "每个名称和别名只能对应一列,请改名或删除这个别名",
+                        text,
+                    )
+                )
+            owner.setdefault(header, (column, where))
     return found
 
 

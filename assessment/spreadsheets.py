@@ -8,6 +8,7 @@ through the ordinary upload path unchanged.
 from __future__ import annotations
 
 import io
+import re
 from collections.abc import Sequence
 
 import pandas as pd
@@ -77,7 +78,7 @@ def make_template(
     columns = template_columns(rule_sets, types)
     wb = Workbook()
     ws = wb.active
-    ws.title = f"{period}指标" if period else "指标"
+    ws.title = re.sub(r"[\[\]:*?/\\]", "-", f"{period}指标" if period else "指标")[:31]
     headers = ["单位代码", "单位名称", "月份", *(spec.name for spec, _ in columns)]
     ws.append(headers)
     for cell in ws[1]:

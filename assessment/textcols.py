@@ -6,6 +6,8 @@ which costs seconds at national scale. These helpers go straight to pyarrow.comp
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pandas as pd
 import pyarrow as pa
@@ -159,3 +161,11 @@ def map_distinct(values: pd.Series | pa.ChunkedArray, func) -> pd.Series:
     uniq = pc.unique(arr)
     mapped = pa.array([func(v) for v in uniq.to_pylist()], type=TEXT)
     return text_series(mapped.take(pc.index_in(arr, value_set=uniq)), _index(values))
+
+
+CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")  # C0 but tab and newline, DEL, C1
+
+
+def printable(text: str) -> str:
+    """Text for a terminal: control characters (ANSI escapes among them) shown as U+FFFD."""
+    return CONTROL.sub("\ufffd", text)

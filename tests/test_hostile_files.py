@@ -126,3 +126,40 @@ def test_a_malformed_csv_row_is_named():
 def test_junk_bytes_end_in_a_problem(junk):
     raw = read_table(junk, name="junk.csv")
     assert raw.table is None and raw.problems
+
+
+@pytest.mark.parametrize("name", ["银杏\x00苑社区", "\x1b[2J\x1b[31m红色社区", "换行\n社区"])
+def test_registry_names_with_control_characters_are_refused(name):
+    import pandas as pd
+
+    from assessment.registry import ingest_registry, registry_text_headers
+
+    units = pd.read_csv(SAMPLE / "units.csv", dtype=str, keep_default_na=False)
+    units.loc[3, "unit_name"] = name
+    raw = read_table(units.to_csv(index=False).encode(), "units.csv", registry_text_headers())
+    registry = ingest_registry(raw)
+    assert registry.frame is None
+    assert [(p.code, p.row, p.column) for p in registry.problems] == [
+        ("control_characters", 5, "unit_name")
+    ]
+    assert "\x1b" not in registry.problems[0].value and "\x00" not in registry.problems[0].value
+
+
+def test_a_template_for_a_month_written_with_a_slash(tmp_path):
+    from typer.testing import CliRunner
+
+    from assessment.cli import app
+
+    out = tmp_path / "t.xlsx"
+    args = ["template", "-r", str(RULES / "community.yaml"), "-u", str(SAMPLE / "units.csv")]
+    result = CliRunner().invoke(app, [*args, "-p", "2026/10", "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    assert openpyxl.load_workbook(out).worksheets[0].title == "2026-10指标"
+    bad = CliRunner().invoke(app, [*args, "-p", "10/2026", "-o", str(out)])
+    assert bad.exit_code == 1 and "无法识别" in bad.output
+
+
+def test_printable_text_for_the_terminal():
+    from assessment.textcols import printable
+
+    assert printable("a\x1b[31mb\x00c\x9bd\n\te") == "a\ufffd[31mb\ufffdc\ufffdd\n\te"

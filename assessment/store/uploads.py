@@ -25,6 +25,7 @@ from ..ingest import ingest_monthly
 from ..problems import WARNING, Problem, errors_only
 from ..readers import read_table
 from ..rules import RuleSet
+from ..textcols import printable
 from .audit import log
 from .database import Database
 from .registry import allowed_codes, current_registry, keep_allowed, registry_version_id
@@ -58,6 +59,7 @@ def import_monthly(
 ) -> UploadOutcome:
     """Validate ``data`` and import it whole, or record the rejected attempt with its problems."""
     sha = hashlib.sha256(data).hexdigest()
+    filename = printable(filename)[:255]  # stored and shown: no NUL, no escapes, bounded
     frame, problems = check_monthly(
         db, data, filename, scope, rule_sets, period, sheet, require_columns
     )
