@@ -257,16 +257,9 @@ def _parse(
             ],
         )
     types = {h: pa.string() for h in header if normalise(h) in text_columns}
-    malformed: list[str] = []
-
-    def note(row) -> str:  # every row with the wrong number of fields, not only the first
-        malformed.append(row.text)
-        return "skip"
-
     try:
-        table = pacsv.read_csv(
+        return pacsv.read_csv(
             pa.BufferReader(body) if isinstance(body, pa.Buffer) else str(body),
-            parse_options=pacsv.ParseOptions(invalid_row_handler=note),
             convert_options=pacsv.ConvertOptions(
                 column_types=types,
                 # Only an empty cell is empty: Arrow's default markers (NA, N/A, NULL, NaN,
@@ -276,14 +269,11 @@ def _parse(
                 quoted_strings_can_be_null=True,
             ),
         )
-        if malformed:
-            return RawTable(
-                None, file, problems=_malformed_rows(body, malformed, len(header), file)
-            )
-        return table
     except pa.ArrowInvalid as exc:
         if "UTF8" in str(exc) or "utf8" in str(exc).lower():
             return RawTable(None, file, problems=[_p("csv_not_utf8", str(exc), file)])
+        if re.search(r"Expected \d+ columns", str(exc)):  # every such row, with its number
+            return RawTable(None, file, problems=_malformed_rows(body, len(header), file))
         row = re.search(r"[Rr]ow #(\d+)", str(exc))
         return RawTable(
             None,
@@ -299,24 +289,27 @@ def _parse(
         )
 
 
-def _malformed_rows(body, texts: list[str], width: int, file: str) -> list[Problem]:
-    """Where each malformed row is (found by its text; only on this error path)."""
+def _malformed_rows(body, width: int, file: str) -> list[Problem]:
+    """The rows whose number of fields is not the header's (read again with Python's csv
+    module, only on this error path; at most the first 100)."""
     data = body.to_pybytes() if isinstance(body, pa.Buffer) else Path(body).read_bytes()
-    out, start = [], 0
-    for text in texts[:100]:
-        at = data.find(text.encode("utf-8"), start)
-        row = data.count(b"\n", 0, at) + 1 if at >= 0 else None
-        start = max(at, start)
-        fields = len(next(csv.reader([text]), []))
-        out.append(
-            _p(
-                "csv_malformed",
-                f"这一行有 {fields} 个字段,表头有 {width} 列:请检查是否有多余的逗号或未闭合的引号",
-                file,
-                row=row,
+    text = data.decode("utf-8", errors="replace").lstrip("\ufeff")
+    out = []
+    reader = csv.reader(io.StringIO(text, newline=""))
+    for fields in reader:
+        if fields and len(fields) != width and reader.line_num > 1:
+            out.append(
+                _p(
+                    "csv_malformed",
+                    f"这一行有 {len(fields)} 个字段,表头有 {width} 列:"
+                    "请检查是否有多余的逗号或未闭合的引号",
+                    file,
+                    row=reader.line_num,
+                )
             )
-        )
-    return out
+            if len(out) == 100:
+                break
+    return out or [_p("csv_malformed", "CSV 格式有误:请检查是否有多余的逗号或未闭合的引号", file)]
 
 
 def _read_xlsx(data: bytes, file: str, sheet: str | None, limits: Limits) -> RawTable:

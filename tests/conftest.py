@@ -94,3 +94,17 @@ def make_data(rows: list[dict], period: str = "2026-10") -> pd.DataFrame:
 @pytest.fixture
 def rules() -> LoadedRules:
     return make_rules()
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    """The fuzz test's example counts (written by the worker that ran it)."""
+    import json
+    import tempfile
+
+    if hasattr(config, "workerinput"):  # an xdist worker: the controller prints it
+        return
+    report = Path(tempfile.gettempdir()) / "fivecolor-fuzz.json"
+    if report.exists():
+        for line in json.loads(report.read_text(encoding="utf-8")):
+            terminalreporter.write_line(line)
+        report.unlink()

@@ -342,8 +342,25 @@ def value_history(db: Database, scope: Scope, unit_code: str, period: str) -> pd
 def upload_history(db: Database, scope: Scope, limit: int = 200) -> pd.DataFrame:
     """Uploads the caller may see (their scope covers the uploader's), newest first."""
     visible = allowed_codes(db, scope)
-    with db.sessions() as s:
-        rows = s.scalars(select(Upload).order_by(Upload.id.desc()).limit(limit)).all()
+    with db.sessions() as s:  # every column but the problem lists: the history stays light
+        rows = s.execute(
+            select(
+                Upload.id,
+                Upload.created_at,
+                Upload.author,
+                Upload.filename,
+                Upload.period,
+                Upload.status,
+                Upload.rows,
+                Upload.units,
+                Upload.errors,
+                Upload.warnings,
+                Upload.sha256,
+                Upload.scope,
+            )
+            .order_by(Upload.id.desc())
+            .limit(limit)
+        ).all()
     out = []
     for u in rows:
         if visible is not None and (u.scope is None or not set(u.scope) <= visible):
