@@ -53,9 +53,10 @@ else:
             table = problems_frame(problems)
             table["severity"] = table["severity"].map({"error": "错误", "warning": "警告"})
             st.dataframe(
-                table[["severity", "row", "column", "value", "code", "message"]].rename(
+                table[["severity", "row", "column", "value", "title", "code", "message"]].rename(
                     columns={
                         "severity": "类型",
+                        "title": "问题",
                         "row": "行",
                         "column": "列",
                         "value": "值",

@@ -184,5 +184,10 @@ def write_csv(frame: pd.DataFrame, path: str | Path) -> None:
 
 
 def problems_frame(problems: Sequence[Problem]) -> pd.DataFrame:
+    """The one problem table: the upload page, the spreadsheet and ``--problems-out`` show it."""
+    from .problem_codes import title
+
     cols = ["severity", "file", "row", "line", "path", "column", "value", "code", "message"]
-    return pd.DataFrame([p.as_dict() for p in problems], columns=cols)
+    frame = pd.DataFrame([p.as_dict() for p in problems], columns=cols)
+    frame.insert(cols.index("code") + 1, "title", [title(c) for c in frame["code"]])
+    return frame

@@ -301,7 +301,7 @@ def _check_rate(path: PathKey, ind: dict, columns: set[str]) -> list[Found]:
                 found.append(
                     (
                         (*path, "rate", part),
-                        "unknown_column",
+                        "unknown_input",
                         f"rate.{part} 引用的列“{col}”不存在:请先在 inputs 中声明它。"
                         f"已有的列: {_some(columns)}",
                         col,
@@ -398,7 +398,7 @@ def _check_veto(path: PathKey, veto: dict, columns: set[str]) -> list[Found]:
         return [
             (
                 (*path, "column"),
-                "unknown_column",
+                "unknown_input",
                 f"否决项引用的列“{col}”不存在:请使用某个指标或 inputs 中声明的列。已有的列: "
                 f"{_some(columns)}",
                 col,

@@ -145,6 +145,7 @@ PROBLEM_HEADERS = {
     "path": "位置",
     "column": "列",
     "value": "值",
+    "title": "问题类别",
     "code": "问题代码",
     "message": "说明及修改方法",
 }
@@ -159,7 +160,7 @@ def problems_workbook(problems: Sequence[Problem]) -> bytes:
     with pd.ExcelWriter(buf, engine="openpyxl") as writer:
         frame.to_excel(writer, index=False, sheet_name="问题清单")
         ws = writer.sheets["问题清单"]
-        ws.column_dimensions["I"].width = 90
+        ws.column_dimensions["J"].width = 90
         ws.freeze_panes = "A2"
         text_cells_only(writer.book)
     return buf.getvalue()
