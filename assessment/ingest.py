@@ -191,6 +191,12 @@ def why_not_a_number(cell: object, yes_no: bool) -> tuple[str, str]:
     return "not_a_number", f"“{shown}”不是数字:是/否 类指标填 是 或 否(或 1、0),无数据请留空"
 
 
+def _at(positions: np.ndarray, n: int) -> np.ndarray:
+    mask = np.zeros(n, bool)
+    mask[positions] = True
+    return mask
+
+
 def is_yes_no(spec: object) -> bool:
     """A column where 是/否 (yes/no, TRUE/FALSE) may be typed: a pass/fail indicator, or an
     input whose valid range is exactly [0, 1]."""
@@ -294,11 +300,11 @@ def ingest_monthly(
     rows = np.arange(table.num_rows) + FIRST_DATA_ROW
     codes = clean_code(table.column(where["unit_code"]))
     empty_code = (codes == "").to_numpy()
-    for r in rows[empty_code]:
+    for i in problems.first("empty_code", empty_code):
         add(
             "empty_code",
             "单位代码为空:请填写该行单位的代码,或删除空行",
-            row=int(r),
+            row=int(rows[i]),
             column="unit_code",
         )
 
@@ -307,7 +313,8 @@ def ingest_monthly(
         raw_periods = as_text(table.column(where["period"]))
         parsed = map_distinct(raw_periods, lambda v: parse_period(v) if v else None)
         unparsed = parsed.isna().to_numpy()
-        for r, v in zip(rows[unparsed], cells("period", unparsed), strict=True):
+        shown = problems.first("bad_period", unparsed)
+        for r, v in zip(rows[shown], cells("period", _at(shown, len(rows))), strict=True):
             add(
                 "bad_period",
                 f"月份“{v}”无法识别:请写成 2026-10、2026/10 或 2026年10月",
@@ -316,8 +323,9 @@ def ingest_monthly(
                 value=v,
             )
         if period is not None:
-            off = parsed.notna() & (parsed != period)
-            for r, v in zip(rows[off.to_numpy()], parsed[off], strict=True):
+            off = (parsed.notna() & (parsed != period)).to_numpy()
+            shown = problems.first("period_mismatch", off)
+            for r, v in zip(rows[shown], parsed.iloc[shown], strict=True):
                 add(
                     "period_mismatch",
                     f"此行月份为 {v},与上传时选择的 {period} 不一致:请核对文件是否选错",
@@ -341,7 +349,8 @@ def ingest_monthly(
     dup = np.zeros(len(codes), dtype=bool)
     if has_duplicates(keys):  # the common case (none) costs one pass
         dup = ~empty_code & keys.duplicated(keep=False).to_numpy()
-    for r, c in zip(rows[dup], codes[dup], strict=True):
+    shown = problems.first("duplicate_unit", dup)
+    for r, c in zip(rows[shown], codes.iloc[shown], strict=True):
         add(
             "duplicate_unit",
             f"单位 {c} 在同一月份出现多行:每个单位每月只能有一行,请删除重复行",
@@ -369,7 +378,10 @@ def ingest_monthly(
         spec = known[col_id]
         yes_no = is_yes_no(spec)
         numbers, bad = to_numbers(table.column(where[col_id]), matrix[:, j], yes_no, not_applicable)
-        for r, v in zip(rows[bad], cells(col_id, bad), strict=True):
+        shown = problems.first(
+            "not_a_number", bad
+        )  # the first hundred classified, the rest counted
+        for r, v in zip(rows[shown], cells(col_id, _at(shown, len(rows))), strict=True):
             code, message = why_not_a_number(v, yes_no)
             add(code, message, row=int(r), column=header, value=str(v)[:80])
         values[col_id] = numbers
@@ -379,7 +391,8 @@ def ingest_monthly(
                 off = (numbers < lo) | (numbers > hi)
                 if col_id in counts:  # a negative count gets its own, clearer message
                     off &= ~(numbers < 0)
-            for r, v in zip(rows[off], numbers[off], strict=True):
+            shown = problems.first("out_of_range", off)
+            for r, v in zip(rows[shown], numbers[shown], strict=True):
                 add(
                     "out_of_range",
                     f"{v:g} 超出“{spec.name}”的有效范围 [{lo:g}, {hi:g}]:请核对是否填错或多打了一位",
