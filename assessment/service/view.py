@@ -9,7 +9,7 @@ from functools import cached_property
 
 import pandas as pd
 
-from ..engine import Assessment, assess
+from ..engine import Assessment
 from ..explain import UnitExplanation, explain
 from ..followups import cleared, suggest
 from ..registry import leaf_units
@@ -117,8 +117,7 @@ class View:
 
     def regrade(self, loaded: LoadedRules) -> Assessment:
         """The stored data under another rule set (whole population, for relative methods)."""
-        d = self.district
-        return assess(loaded, d.data, d.registry)
+        return self.district.regrade(loaded)
 
     def empty_reason(self) -> str:
         """What is missing before there is anything to show, and how to add it."""

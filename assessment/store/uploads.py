@@ -339,48 +339,34 @@ def value_history(db: Database, scope: Scope, unit_code: str, period: str) -> pd
     )
 
 
+HISTORY = {  # column of the upload history -> stored field (the problem lists stay out)
+    "upload_id": Upload.id,
+    "created_at": Upload.created_at,
+    "author": Upload.author,
+    "filename": Upload.filename,
+    "period": Upload.period,
+    "status": Upload.status,
+    "rows": Upload.rows,
+    "units": Upload.units,
+    "errors": Upload.errors,
+    "warnings": Upload.warnings,
+    "sha256": Upload.sha256,
+}
+
+
 def upload_history(db: Database, scope: Scope, limit: int = 200) -> pd.DataFrame:
     """Uploads the caller may see (their scope covers the uploader's), newest first."""
     visible = allowed_codes(db, scope)
-    with db.sessions() as s:  # every column but the problem lists: the history stays light
+    with db.sessions() as s:
         rows = s.execute(
-            select(
-                Upload.id,
-                Upload.created_at,
-                Upload.author,
-                Upload.filename,
-                Upload.period,
-                Upload.status,
-                Upload.rows,
-                Upload.units,
-                Upload.errors,
-                Upload.warnings,
-                Upload.sha256,
-                Upload.scope,
-            )
-            .order_by(Upload.id.desc())
-            .limit(limit)
+            select(Upload.scope, *HISTORY.values()).order_by(Upload.id.desc()).limit(limit)
         ).all()
-    out = []
-    for u in rows:
-        if visible is not None and (u.scope is None or not set(u.scope) <= visible):
-            continue
-        out.append(
-            {
-                "upload_id": u.id,
-                "created_at": u.created_at,
-                "author": u.author,
-                "filename": u.filename,
-                "period": u.period,
-                "status": u.status,
-                "rows": u.rows,
-                "units": u.units,
-                "errors": u.errors,
-                "warnings": u.warnings,
-                "sha256": u.sha256,
-            }
-        )
-    return pd.DataFrame(out)
+    shown = [
+        row[1:]
+        for row in rows
+        if visible is None or (row[0] is not None and set(row[0]) <= visible)
+    ]
+    return pd.DataFrame(shown, columns=list(HISTORY))
 
 
 def data_fingerprint(frame: pd.DataFrame) -> str:
