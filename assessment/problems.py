@@ -141,13 +141,15 @@ class ProblemCollector(list):
 
     def finished(self, file: str = "") -> list[Problem]:
         """The kept problems, then one line per code that had more (naming ``file``)."""
+        from .problem_codes import title  # declared there, next to the codes
+
         out = list(self)
         for code, extra in self.dropped.items():
             n = self.kept[code] + extra
             out.append(
                 Problem(
                     code,
-                    f"另有 {extra} 处同类问题({code})未逐条列出,共 {n} 处:"
+                    f"另有 {extra} 处同类问题({title(code)})未逐条列出,共 {n} 处:"
                     "请按上面同类问题的说明一并修改后重新上传",
                     file=file,
                     severity=self.severity[code],

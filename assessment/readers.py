@@ -149,18 +149,7 @@ def _read_csv(
         message = f"表头有 {columns} 列,超过上限 {limits.max_columns} 列:请删除多余的列后重新上传"
         return RawTable(None, file, problems=[_p("too_many_columns", message, file, row=1)])
     if end - start > 4 * limits.max_header_chars:  # bytes: at most 4 per character
-        return RawTable(
-            None,
-            file,
-            problems=[
-                _p(
-                    "header_too_long",
-                    f"第1行(表头)超过 {limits.max_header_chars} 个字符:第1行须是列名,请检查文件",
-                    file,
-                    row=1,
-                )
-            ],
-        )
+        return _header_too_long(file, limits)
     first = head[start:end]
     try:
         header_text, encoding = first.decode("utf-8"), "utf-8-sig" if bom else "utf-8"
@@ -202,6 +191,11 @@ def _read_csv(
     return RawTable(table, file, encoding)
 
 
+def _header_too_long(file: str, limits: Limits) -> RawTable:
+    message = f"第1行(表头)超过 {limits.max_header_chars} 个字符:第1行须是列名,请检查文件"
+    return RawTable(None, file, problems=[_p("header_too_long", message, file, row=1)])
+
+
 def _within(raw: RawTable, limits: Limits) -> RawTable:
     """Rows and cell lengths of a parsed table against ``limits``."""
     table = raw.table
@@ -241,6 +235,8 @@ def _parse(
 ):
     from .headers import normalise
 
+    if len(header_text) > limits.max_header_chars:
+        return _header_too_long(file, limits)
     header = next(csv.reader([header_text.rstrip("\r")]), [])
     if len(header) > limits.max_columns:
         return RawTable(

@@ -10,7 +10,7 @@ import pandas as pd
 import pyarrow.compute as pc
 
 from .headers import KEY_ALIASES, normalise
-from .problems import ERROR, Problem, ProblemCollector, errors_only
+from .problems import Problem, ProblemCollector, errors_only
 from .readers import RawTable
 from .textcols import (
     clean_code,
@@ -74,123 +74,181 @@ def registry_text_headers() -> set[str]:
 
 
 def ingest_registry(raw: RawTable) -> Registry:
+    """The registry file as a frame of active units, or every problem in it: a short sequence
+    of named checks, each one vectorised pass."""
     if raw.table is None:
         return Registry(None, list(raw.problems))
-    file = raw.file
-    problems = ProblemCollector(raw.problems)
+    roster = _Roster(raw)
+    if not _find_columns(roster):
+        return roster.rejected()
+    _read_frame(roster)
+    for check in (_check_codes, _check_parents, _check_text, _check_root, _check_merges):
+        check(roster)
+    return roster.rejected() if errors_only(roster.problems) else roster.accepted()
 
-    def add(code: str, message: str, row: int | None = None, column: str = "", value: str = ""):
-        if problems.full(code):
+
+class _Roster:
+    """The registry file as the checks see it."""
+
+    def __init__(self, raw: RawTable) -> None:
+        self.raw = raw
+        self.problems = ProblemCollector(raw.problems)
+        self.found: dict[str, int] = {}  # key -> column position (headers may repeat)
+        self.frame = pd.DataFrame()
+
+    @property
+    def rows(self) -> pd.Index:
+        return self.frame.index + 2
+
+    @property
+    def merging(self) -> np.ndarray:
+        return (self.frame["merged_into"] != "").to_numpy()
+
+    def add(self, code, message, at=None, column="", value="", row=None) -> None:
+        """A problem at frame position ``at`` (or at spreadsheet ``row``, e.g. 1: the header)."""
+        if self.problems.full(code):
             return
-        problems.append(
-            Problem(code, message, file, row=row, column=column, value=value, severity=ERROR)
+        row = row if at is None else int(self.rows[at])
+        self.problems.append(
+            Problem(code, message, self.raw.file, row=row, column=column, value=value)
         )
 
+    def rejected(self) -> Registry:
+        return Registry(None, self.problems.finished(self.raw.file))
+
+    def accepted(self) -> Registry:
+        frame, merging = self.frame, self.merging
+        merged = dict(
+            zip(frame.loc[merging, "unit_code"], frame.loc[merging, "merged_into"], strict=True)
+        )
+        active = frame.loc[~merging, list(REGISTRY_COLUMNS)].reset_index(drop=True)
+        return Registry(active, self.problems.finished(self.raw.file), merged)
+
+
+def _find_columns(roster: _Roster) -> bool:
     lookup = {normalise(h): key for key in REGISTRY_COLUMNS for h in (key, *KEY_ALIASES[key])}
     lookup |= {normalise(h): "merged_into" for h in ("merged_into", *MERGED_ALIASES)}
-    found: dict[str, int] = {}  # key -> column position (headers may repeat)
-    for i, header in enumerate(raw.table.column_names):
+    for i, header in enumerate(roster.raw.table.column_names):
         key = lookup.get(normalise(header))
-        if key and key not in found:
-            found[key] = i
-    missing = [k for k in REGISTRY_COLUMNS if k not in found]
+        if key and key not in roster.found:
+            roster.found[key] = i
+    missing = [k for k in REGISTRY_COLUMNS if k not in roster.found]
     for k in missing:
-        add(
+        roster.add(
             "missing_column",
             f"单位名册缺少“{k}”列(可用中文表头: {'、'.join(KEY_ALIASES[k][:3])})",
-            row=1,
             column=k,
+            row=1,
         )
-    if missing:
-        return Registry(None, problems.finished(file))
-    columns = [*REGISTRY_COLUMNS, *(["merged_into"] if "merged_into" in found else [])]
+    return not missing
+
+
+def _read_frame(roster: _Roster) -> None:
     codes = ("unit_code", "parent_code", "merged_into")
-    frame = pd.DataFrame(
-        {k: (clean_code if k in codes else clean_text)(raw.table.column(found[k])) for k in columns}
+    table, found = roster.raw.table, roster.found
+    roster.frame = pd.DataFrame(
+        {k: (clean_code if k in codes else clean_text)(table.column(i)) for k, i in found.items()}
     )
-    if "merged_into" not in frame:
-        frame["merged_into"] = ""
-    rows = frame.index + 2
-    for i in frame.index[frame["unit_code"] == ""]:
-        add("empty_code", "单位代码为空", row=int(rows[i]), column="unit_code")
-    repeated = []
-    if has_duplicates(frame["unit_code"]):  # the common case (none) costs one hash pass
-        repeated = frame.index[frame["unit_code"].duplicated() & (frame["unit_code"] != "")]
-    for i in repeated:
-        code = frame["unit_code"].iat[i]
-        add(
+    if "merged_into" not in roster.frame:
+        roster.frame["merged_into"] = ""
+
+
+def _check_codes(roster: _Roster) -> None:
+    """Every unit has a code, and only one row."""
+    codes = roster.frame["unit_code"]
+    for i in roster.problems.first("empty_code", (codes == "").to_numpy()):
+        roster.add("empty_code", "单位代码为空", i, "unit_code")
+    if not has_duplicates(codes):  # the common case (none) costs one hash pass
+        return
+    repeated = (codes.duplicated() & (codes != "")).to_numpy()
+    for i in roster.problems.first("duplicate_unit", repeated):
+        code = codes.iat[i]
+        roster.add(
             "duplicate_unit",
             f"单位代码 {code} 重复:每个单位只能登记一次",
-            row=int(rows[i]),
-            column="unit_code",
-            value=code,
+            i,
+            "unit_code",
+            code,
         )
-    for i in frame.index[_orphans(frame)]:
+
+
+def _check_parents(roster: _Roster) -> None:
+    """Every parent is a registered unit, and every chain of parents reaches a top unit."""
+    frame = roster.frame
+    for i in roster.problems.first("unknown_parent", _orphans(frame)):
         parent = frame["parent_code"].iat[i]
-        add(
+        roster.add(
             "unknown_parent",
             f"上级代码 {parent} 不在名册中:请先登记上级单位,或改正代码",
-            row=int(rows[i]),
-            column="parent_code",
-            value=parent,
+            i,
+            "parent_code",
+            parent,
         )
-    for i in frame.index[_cyclic(frame)]:
+    for i in roster.problems.first("parent_cycle", _cyclic(frame)):
         code, parent = frame["unit_code"].iat[i], frame["parent_code"].iat[i]
-        add(
+        roster.add(
             "parent_cycle",
             f"单位 {code} 是自己的上级"
             if code == parent
             else f"单位 {code} 的上级链(上级 {parent})绕回了自身,到不了顶级单位",
-            row=int(rows[i]),
-            column="parent_code",
-            value=parent,
+            i,
+            "parent_code",
+            parent,
         )
+
+
+def _check_text(roster: _Roster) -> None:
+    """Names and types hold no control characters (they reach terminals and spreadsheets), and
+    every unit has a type."""
+    frame = roster.frame
     for column in ("unit_name", "unit_type"):
         controls = pc.match_substring_regex(to_arrow(frame[column]), r"[\x00-\x1f\x7f-\x9f]")
-        for i in np.flatnonzero(controls.to_numpy(zero_copy_only=False)):
-            add(
+        mask = controls.to_numpy(zero_copy_only=False)
+        for i in roster.problems.first("control_characters", mask):
+            roster.add(
                 "control_characters",
                 "含有控制字符(如换行、NUL 或终端转义符):请删除后重新导入",
-                row=int(rows[i]),
-                column=column,
-                value=printable(frame[column].iat[i]),
+                i,
+                column,
+                printable(frame[column].iat[i]),
             )
-    for i in frame.index[frame["unit_type"] == ""]:
-        add(
-            "empty_type",
-            "单位类型为空(如 区县、街道、乡镇、社区、村)",
-            row=int(rows[i]),
-            column="unit_type",
-        )
-    if (frame["parent_code"] == "").sum() == 0 and len(frame):
-        add("no_root", "名册中没有顶级单位(上级代码为空的那一行,如区县)")
-    merging = (frame["merged_into"] != "").to_numpy()
+    for i in roster.problems.first("empty_type", (frame["unit_type"] == "").to_numpy()):
+        roster.add("empty_type", "单位类型为空(如 区县、街道、乡镇、社区、村)", i, "unit_type")
+
+
+def _check_root(roster: _Roster) -> None:
+    frame = roster.frame
+    if len(frame) and not (frame["parent_code"] == "").any():
+        roster.add("no_root", "名册中没有顶级单位(上级代码为空的那一行,如区县)")
+
+
+def _check_merges(roster: _Roster) -> None:
+    """A merged unit joins a unit still in the registry, and nobody reports to a merged one
+    (the hash joins run only when a merge is declared)."""
+    frame, merging = roster.frame, roster.merging
+    if not merging.any():
+        return
     active = frame[~merging]
-    if merging.any():  # the hash joins below only when a merge is declared
-        bad_target = merging & ~member(frame["merged_into"], active["unit_code"])
-        for i in frame.index[bad_target]:
-            target = frame["merged_into"].iat[i]
-            add(
-                "unknown_merge_target",
-                f"并入单位 {target} 不在名册的现有单位中:被合并的单位须并入一个仍在册的单位",
-                row=int(rows[i]),
-                column="merged_into",
-                value=target,
-            )
-        orphans = member(active["parent_code"], frame.loc[merging, "unit_code"])
-        for i in active.index[orphans]:
-            add(
-                "parent_merged",
-                f"上级单位 {active['parent_code'].at[i]} 已被合并:请改为合并后的上级代码",
-                row=int(rows[i]),
-                column="parent_code",
-                value=active["parent_code"].at[i],
-            )
-    if errors_only(problems):
-        return Registry(None, problems.finished(file))
-    merged = dict(
-        zip(frame.loc[merging, "unit_code"], frame.loc[merging, "merged_into"], strict=True)
+    bad_target = merging & ~member(frame["merged_into"], active["unit_code"])
+    for i in roster.problems.first("unknown_merge_target", bad_target):
+        target = frame["merged_into"].iat[i]
+        roster.add(
+            "unknown_merge_target",
+            f"并入单位 {target} 不在名册的现有单位中:被合并的单位须并入一个仍在册的单位",
+            i,
+            "merged_into",
+            target,
+        )
+    orphans = np.zeros(len(frame), bool)
+    orphans[np.flatnonzero(~merging)] = member(
+        active["parent_code"], frame.loc[merging, "unit_code"]
     )
-    return Registry(
-        active[list(REGISTRY_COLUMNS)].reset_index(drop=True), problems.finished(file), merged
-    )
+    for i in roster.problems.first("parent_merged", orphans):
+        parent = frame["parent_code"].iat[i]
+        roster.add(
+            "parent_merged",
+            f"上级单位 {parent} 已被合并:请改为合并后的上级代码",
+            i,
+            "parent_code",
+            parent,
+        )

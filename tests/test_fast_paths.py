@@ -21,7 +21,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from assessment import pipeline, readers, scoring
-from assessment.ingest import to_numbers
+from assessment.numbers import to_numbers
 from assessment.pipeline import grade_inputs, graded_table, load_inputs, write_csv
 from assessment.readers import read_table
 from assessment.registry import ingest_registry, registry_text_headers

@@ -1,11 +1,12 @@
 """Files people and attackers really produce: each is read exactly as meant or refused with a
-listed problem, within the limits, never with an exception."""
+listed problem, within the limits, never with an exception. The cases that are files (a sheet
+claiming columns to XFD, XXE, billion laughs, a NaN cell, a zip bomb, …) are in tests/bad_uploads/
+with the messages they must produce; these are the ones built in place (limits lowered, tables
+compared)."""
 
 from __future__ import annotations
 
 import io
-import re
-import time
 import zipfile
 
 import openpyxl
@@ -13,7 +14,6 @@ import pytest
 from conftest import RULES, SAMPLE
 
 from assessment.headers import header_map, text_headers
-from assessment.ingest import ingest_monthly
 from assessment.limits import Limits
 from assessment.readers import read_table
 from assessment.rule_loader import load_rules
@@ -43,20 +43,6 @@ def xlsx(rows: list[list], patch=None) -> bytes:
     return out.getvalue()
 
 
-def test_a_sheet_claiming_columns_to_xfd_is_read_by_its_real_cells():
-    def claim(name: str, xml: bytes) -> bytes:
-        if name.startswith("xl/worksheets/sheet"):
-            xml = re.sub(rb'<dimension ref="[^"]*"', b'<dimension ref="A1:XFD1048576"', xml)
-        return xml
-
-    data = xlsx([["unit_code", "period"], ["1", "2026-10"], ["2", "2026-10"]], claim)
-    assert b"XFD1048576" in zipfile.ZipFile(io.BytesIO(data)).read("xl/worksheets/sheet1.xml")
-    started = time.perf_counter()
-    raw = read_table(data, name="wide.xlsx")
-    assert time.perf_counter() - started < 30  # generous: it used to take minutes and 1.2 GB
-    assert raw.table.column_names == ["unit_code", "period"] and raw.table.num_rows == 2
-
-
 def test_real_cells_past_the_column_limit_are_refused():
     data = xlsx([["unit_code", *[f"c{k}" for k in range(20)]], ["1", *range(20)]])
     raw = read_table(data, name="wide.xlsx", limits=Limits(max_columns=10))
@@ -68,29 +54,6 @@ def test_an_xlsx_that_inflates_past_the_limit_is_refused_before_it_is_inflated()
     assert len(data) < 100_000  # a small file ...
     raw = read_table(data, name="bomb.xlsx", limits=Limits(max_unzipped=1 << 20))
     assert codes(raw) == ["xlsx_too_large"]  # ... that would expand to megabytes
-
-
-def test_a_numeric_nan_cell_and_broken_sheet_xml_end_in_problems():
-    def nan(name: str, xml: bytes) -> bytes:
-        return xml.replace(b"<v>85</v>", b"<v>NaN</v>") if "worksheets" in name else xml
-
-    data = xlsx([["unit_code", "period", "theme_day_attendance_rate"], ["1", "2026-10", 85]], nan)
-    result = ingest_monthly(read_table(data, "nan.xlsx", TEXT), SETS, require_columns=False)
-    assert [p.code for p in result.problems] == ["xlsx_broken"]  # said, not raised
-
-    def broken(name: str, xml: bytes) -> bytes:
-        return xml[: len(xml) // 2] if "worksheets" in name else xml
-
-    raw = read_table(xlsx([["unit_code"], ["1"]], broken), name="broken.xlsx")
-    assert raw.table is None and codes(raw) in (["xlsx_broken"], ["file_unreadable"])
-
-
-def test_a_header_of_90000_columns_is_refused_at_once():
-    header = ",".join(f"c{k}" for k in range(90_000))
-    started = time.perf_counter()
-    raw = read_table(f"{header}\n".encode(), name="wide.csv")
-    assert codes(raw) == ["too_many_columns"]
-    assert time.perf_counter() - started < 5  # it took 16 s and 950 MB
 
 
 def test_limits_on_size_rows_and_cell_length():
@@ -112,14 +75,6 @@ def test_a_bom_in_front_of_a_gb18030_body_does_not_garble_the_header():
     plain, with_bom = read_table(gb, "a.csv", TEXT), read_table(b"\xef\xbb\xbf" + gb, "b.csv", TEXT)
     assert with_bom.encoding == "gb18030"
     assert with_bom.table.column_names == plain.table.column_names
-
-
-def test_a_malformed_csv_row_is_named():
-    lines = MONTH.split(b"\n")
-    lines[3] = lines[3] + b",1"
-    lines[7] = lines[7] + b",2,3"
-    raw = read_table(b"\n".join(lines), "bad.csv", TEXT)
-    assert [(p.code, p.row) for p in raw.problems] == [("csv_malformed", 4), ("csv_malformed", 8)]
 
 
 @pytest.mark.parametrize("junk", [b"\x00" * 100, b"PK\x03\x04" + b"\x00" * 100, b"\xff\xfe" * 50])

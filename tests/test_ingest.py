@@ -10,7 +10,8 @@ import pytest
 from conftest import RULES, SAMPLE
 
 from assessment.headers import header_map, text_headers
-from assessment.ingest import ingest_monthly, parse_period, to_numbers
+from assessment.ingest import ingest_monthly, parse_period
+from assessment.numbers import to_numbers
 from assessment.readers import read_table
 from assessment.registry import ingest_registry, registry_text_headers
 from assessment.rule_loader import load_rules

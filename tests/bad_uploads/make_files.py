@@ -1,13 +1,14 @@
 """Builds the bad upload files in this folder from the sample district's 2026-10 table.
 
 Run from the repository root: ``.venv/bin/python tests/bad_uploads/make_files.py``. Each file
-NAME.* is paired with NAME.expected: the errors (code, row, column) it must produce, one per line;
-a first line ``# registry: none`` means the case is checked without the unit registry.
+NAME.* is paired with NAME.expected: every problem it must produce, as the user reads it (see
+tests/test_bad_uploads.py for the format and options).
 """
 
 from __future__ import annotations
 
 import io
+import re
 import zipfile
 from pathlib import Path
 
@@ -47,8 +48,143 @@ def wrong_meanings() -> None:
     write("wrong_meanings.csv", bad)
 
 
+def xlsx_bytes(rows: list[list], patch=None) -> bytes:
+    """A workbook of ``rows``; ``patch(name, xml) -> xml`` rewrites the parts of the zip."""
+    book = openpyxl.Workbook()
+    for row in rows:
+        book.active.append(row)
+    buf = io.BytesIO()
+    book.save(buf)
+    if patch is None:
+        return buf.getvalue()
+    out = io.BytesIO()
+    with zipfile.ZipFile(buf) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+        for item in src.infolist():
+            dst.writestr(item.filename, patch(item.filename, src.read(item.filename)))
+    return out.getvalue()
+
+
+def sheet_patch(old: bytes, new: bytes):
+    def patch(name: str, xml: bytes) -> bytes:
+        return xml.replace(old, new, 1) if name.startswith("xl/worksheets/sheet") else xml
+
+    return patch
+
+
+def as_numbers(column: pd.Series) -> pd.Series:
+    """A column as Excel holds it: numbers as numbers and blanks as empty cells."""
+    if column.name in ("unit_code", "period"):
+        return column
+    numbers = pd.to_numeric(column.replace("", None), errors="coerce")
+    if not (numbers.notna() | (column == "")).all():
+        return column
+    return numbers.astype(object).where(numbers.notna(), None)
+
+
+def hostile() -> None:
+    """The files people and attackers really produce (issue #9): read exactly as meant or refused
+    with a listed problem, within the limits."""
+    df = base()
+    typed = df.apply(as_numbers)
+    rows = [list(df.columns), *typed.itertuples(index=False, name=None)]
+    month = df.to_csv(index=False).encode()
+    # Excel's "CSV (Macintosh)": CR-only line ends, read like LF.
+    (HERE / "mac_line_ends.csv").write_bytes(month.replace(b"\n", b"\r"))
+    # A UTF-8 BOM in front of a GB18030 body (an editor's "save as" after the fact).
+    gb = (SAMPLE / "indicators_2026-03_gb18030.csv").read_bytes()
+    (HERE / "bom_gb18030.csv").write_bytes(b"\xef\xbb\xbf" + gb)
+    # Headers with spaces around them.
+    spaced = df.rename(columns={"unit_code": "  unit_code", "period": "period "})
+    write("spaced_header.csv", spaced)
+
+    # A sheet that claims columns to XFD and rows to 1,048,576: read by its real cells.
+    def claim(name: str, xml: bytes) -> bytes:
+        if name.startswith("xl/worksheets/sheet"):
+            xml = re.sub(rb'<dimension ref="[^"]*"', b'<dimension ref="A1:XFD1048576"', xml)
+        return xml
+
+    (HERE / "claims_xfd.xlsx").write_bytes(xlsx_bytes(rows, claim))
+    # Real Excel error cells and TRUE in a percentage column.
+    errs = [list(r) for r in rows]
+    col = list(df.columns).index
+    errs[1][col("resident_satisfaction_rate")] = "#N/A"
+    errs[2][col("dues_paid_rate")] = "#DIV/0!"
+    errs[3][col("theme_day_attendance_rate")] = True
+    book = openpyxl.Workbook()
+    for row in errs:
+        book.active.append(row)
+    for cell in (
+        book.active["A2"].offset(0, col("resident_satisfaction_rate")),
+        book.active["A3"].offset(0, col("dues_paid_rate")),
+    ):
+        cell.data_type = "e"  # an error value, as Excel stores it
+    book.save(HERE / "excel_errors.xlsx")
+    # A numeric cell whose value is NaN; sheet XML that is cut short; XXE; billion laughs.
+    first = f"{float(typed.loc[0, 'dues_paid_rate']):g}".encode()
+    nan = sheet_patch(b"<v>" + first + b"</v>", b"<v>NaN</v>")
+    (HERE / "numeric_nan.xlsx").write_bytes(xlsx_bytes(rows, nan))
+
+    def cut(name: str, xml: bytes) -> bytes:
+        return xml[: len(xml) // 2] if name.startswith("xl/worksheets/sheet") else xml
+
+    (HERE / "sheet_cut_short.xlsx").write_bytes(xlsx_bytes(rows, cut))
+    xxe = b'<?xml version="1.0"?><!DOCTYPE x [<!ENTITY e SYSTEM "file:///etc/passwd">]>'
+
+    def entity(doctype: bytes, ref: bytes):
+        def patch(name: str, xml: bytes) -> bytes:
+            if not name.startswith("xl/worksheets/sheet"):
+                return xml
+            body = xml.split(b"?>", 1)[1] if xml.startswith(b"<?xml") else xml
+            body = body.replace(b"<v>", b"<v>" + ref, 1)
+            return doctype + body
+
+        return patch
+
+    (HERE / "xxe.xlsx").write_bytes(xlsx_bytes(rows, entity(xxe, b"&e;")))
+    laughs = (
+        b'<?xml version="1.0"?><!DOCTYPE x [<!ENTITY a "lol">'
+        + b"".join(
+            b'<!ENTITY %s "%s">' % (chr(98 + k).encode(), (b"&" + chr(97 + k).encode() + b";") * 10)
+            for k in range(9)
+        )
+        + b"]>"
+    )
+    (HERE / "billion_laughs.xlsx").write_bytes(xlsx_bytes(rows, entity(laughs, b"&j;")))
+    # A small zip that inflates to megabytes (checked with a 1 MB limit: see its .expected).
+    padded = [list(r) for r in rows] + [[f"5001{k:08d}", "x" * 1500] for k in range(1000)]
+    (HERE / "zip_bomb.xlsx").write_bytes(xlsx_bytes(padded))
+    # More real columns than the limit (500), as a sheet and as a CSV header.
+    wide = [[*rows[0], *[f"备注{k}" for k in range(520)]], [*rows[1], *range(520)]]
+    (HERE / "too_many_columns.xlsx").write_bytes(xlsx_bytes(wide))
+    (HERE / "wide_header.csv").write_text(",".join(map(str, wide[0])) + "\n", "utf-8")
+    # A header field over 128 KiB, and one cell over the 2,000-character limit.
+    (HERE / "huge_header_field.csv").write_bytes(month.replace(b"unit_name", b"A" * 140_000, 1))
+    (HERE / "long_cell.csv").write_bytes(
+        month.replace(str(df.loc[1, "unit_name"]).encode(), ("很长的名字" * 500).encode(), 1)
+    )
+    # Rows with more fields than the header.
+    lines = month.split(b"\n")
+    lines[3] += b",1"
+    lines[7] += b",2,3"
+    (HERE / "extra_fields.csv").write_bytes(b"\n".join(lines))
+    # Registries: a unit that is its own parent, a loop, control characters in names.
+    units = pd.read_csv(SAMPLE / "units.csv", dtype=str, keep_default_na=False)
+    loop = units.copy()
+    streets = loop.index[loop["unit_type"] == "街道"]
+    loop.loc[streets[0], "parent_code"] = loop.loc[streets[0], "unit_code"]
+    loop.loc[streets[1], "parent_code"] = loop.loc[streets[2], "unit_code"]
+    loop.loc[streets[2], "parent_code"] = loop.loc[streets[1], "unit_code"]
+    write("registry_cycle.csv", loop.head(40))
+    names = units.copy()
+    names.loc[3, "unit_name"] = "银杏\x00苑社区"
+    names.loc[4, "unit_name"] = "\x1b[2J\x1b[31m红色社区"
+    names.loc[5, "unit_type"] = "社\n区"
+    write("registry_control_chars.csv", names)
+
+
 def main() -> None:
     wrong_meanings()
+    hostile()
     df = base()
     # Text in number columns, as people type it.
     bad = df.copy()
