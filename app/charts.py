@@ -50,6 +50,9 @@ def tile_grid(
         .encode(
             color=alt.Color("grade_text:N", scale=GRADE_SCALE, legend=None),
             opacity=alt.condition(pick, alt.value(1), alt.value(0.55)),
+            # units flagged ``moved`` (e.g. changing color under a weight change) get a frame
+            stroke=alt.condition("datum.moved", alt.value("#111"), alt.value("white")),
+            strokeWidth=alt.condition("datum.moved", alt.value(4), alt.value(3)),
             tooltip=[
                 alt.Tooltip("unit_name:N", title="单位"),
                 alt.Tooltip("grade_text:N", title="等级"),

@@ -5,8 +5,10 @@ from __future__ import annotations
 import streamlit as st
 
 from app.charts import tile_grid
-from app.common import legend_bar, period_picker, safe, selected, service, sidebar
+from app.common import legend_bar, period_picker, selected, service, sidebar
+from app.publishing import month_banner, publish_panel
 from assessment.grades import GRADE_ORDER, MISSING_LABEL
+from assessment.service import Action
 
 MAX_TILES = 600  # above this the unit level is shown one street at a time
 
@@ -63,17 +65,10 @@ for col, (key, text) in zip(
         else ("inverse" if key in ("yellow", "orange", "red") else "normal"),
     )
 legend_bar()
-notes = {
-    "published": "已发布",
-    "stale": "已发布,但之后数据有更新,待重新发布",
-    "unpublished": "未发布(显示的是按当前数据的试评结果)",
-}
-st.caption(
-    " · ".join(
-        f"{safe(p['rules'])}: {notes[p['status']]}" + (f"(评定 #{p['id']})" if p["id"] else "")
-        for p in svc.publication(period)
-    )
-)
+month_banner(svc, period)
+if svc.user.can(Action.ASSESS) and any(s.status != "published" for s in d.shown(period)):
+    with st.expander(f"发布 {period} 的评定"):
+        publish_panel(svc, period, key="overview")
 
 if level == "区县":
     counties = parents[parents["unit_type"] == "区县"].assign(

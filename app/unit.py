@@ -40,7 +40,7 @@ with c2:
     period = period_picker(d)
 if period is None:
     st.stop()
-a = d.assessment_of(code)
+a = d.assessment_of(code, period)
 e = d.explain(code, period)
 if a is None or e is None:
     st.warning("该单位不在任何规则集的评定范围内。")
@@ -52,7 +52,15 @@ m1, m2, m3 = st.columns(3)
 m1.metric("总分", "—" if math.isnan(e.score) else f"{e.score:.1f}")
 m2.metric("按分数应为", display(e.score_grade or ""))
 m3.metric("规则集版本", a.rules.version, help=a.rules.name)
-st.caption(f"评定依据: {safe(a.rules.name)}(版本 {safe(a.rules.version)})")
+shown = next((s for s in d.shown(period) if s.rules_id == a.rules.id), None)
+status = (
+    f"已发布(评定 #{shown.run_id})"
+    if shown and shown.status == "published"
+    else f"发布时的结果(评定 #{shown.run_id}),之后数据有更新;指标明细按当前数据"
+    if shown and shown.status == "stale"
+    else "试评,尚未发布"
+)
+st.caption(f"评定依据: {safe(a.rules.name)}(版本 {safe(a.rules.version)})· {status}")
 
 st.subheader("为什么是这个颜色")
 if e.grade is None:

@@ -8,10 +8,11 @@ import streamlit as st
 
 from app.charts import tile_grid
 from app.common import period_picker, safe, service, sidebar
+from app.publishing import month_banner, publish_panel
 from assessment.grades import GRADE_KEYS, display
 from assessment.problems import ProblemsError
 from assessment.rule_loader import LoadedRules
-from assessment.sensitivity import diff_rule_sets, weight_table, with_changes
+from assessment.sensitivity import diff_rule_sets, effective_weights, weight_table, with_changes
 from assessment.service import Action
 
 MAX_TILES = 600
@@ -23,13 +24,35 @@ st.title("规则与权重")
 if not d.rules:
     st.info(d.empty_reason())
     st.stop()
-c1, c2 = st.columns([1, 1])
+flash = st.session_state.pop("rules_saved", None)
+if flash:
+    st.success(flash, icon=":material/check_circle:")
+c1, c2, c3 = st.columns([1, 1, 1])
 with c1:
-    names = {r.rules.id: f"{r.rules.name}({r.rules.version})" for r in d.rules}
+    names = {r.rules.id: r.rules.name for r in d.rules}
     rules_id = st.selectbox("规则集", list(names), format_func=names.get, key="rules_id")
-with c2:
+saved = svc.rule_versions(rules_id)
+with c2:  # any saved version can be reopened, drafts included; the newest by default
+    labels = {
+        int(v.id): f"第{k}版 · {v.version}" + ("(已发布)" if v.published else "(草稿)")
+        for k, v in enumerate(saved.itertuples(), start=1)
+    }
+    base_id = st.selectbox(
+        "编辑的版本",
+        list(labels),
+        index=len(labels) - 1,
+        format_func=labels.get,
+        key=f"base_{rules_id}_{len(labels)}",  # a new version is selected once saved
+    )
+with c3:
     period = period_picker(d, "试算月份")
-base = next(r for r in d.rules if r.rules.id == rules_id)
+base = svc.rule_version(base_id)
+if st.session_state.get("weights_base") != (rules_id, base_id):  # another version reopened:
+    for k in [
+        k for k in st.session_state if str(k).startswith(("weights_", "band_", "note_", "ver_"))
+    ]:
+        del st.session_state[k]  # its own weights and bands, not the last one's edits
+    st.session_state["weights_base"] = (rules_id, base_id)
 if period is None or not any(a.rules.id == rules_id for a in d.district.assessments):
     st.caption("有了月度数据后,这里可以试算权重调整会让哪些单位变色。")
     st.stop()
@@ -44,11 +67,14 @@ def regrade(sha256: str, fingerprint: str, _loaded: LoadedRules):
 @st.fragment
 def editor() -> None:
     table = weight_table(base.rules)
-    st.caption("修改权重(同级之间的相对值)和分数线,右侧立即显示哪些单位会变色。")
+    table["effective"] = effective_weights(table)
+    st.caption(
+        "修改权重(同级之间的相对值)和分数线,右侧立即显示与该月现在显示的结果相比哪些单位会变色。"
+    )
     left, right = st.columns([1, 1])
     with left:
         edited = st.data_editor(
-            table[["id", "name", "kind", "weight"]].assign(
+            table[["id", "name", "kind", "weight", "effective"]].assign(
                 name=[
                     ("　" * int(dep)) + n
                     for n, dep in zip(table["name"], table["depth"], strict=True)
@@ -60,6 +86,9 @@ def editor() -> None:
                 "name": st.column_config.TextColumn("名称", disabled=True),
                 "kind": st.column_config.TextColumn("类别", disabled=True),
                 "weight": st.column_config.NumberColumn("权重", min_value=0.0, step=1.0),
+                "effective": st.column_config.NumberColumn(
+                    "占总分(%)", disabled=True, format="%.1f%%", help="同级占比逐级相乘"
+                ),
             },
             hide_index=True,
             key=f"weights_{rules_id}",
@@ -97,25 +126,76 @@ def editor() -> None:
         st.dataframe(counts[["等级", "调整前", "调整后", "变化"]], hide_index=True, width="stretch")
         st.markdown(f"**{len(changed)} 个单位会变色**")
         if len(changed):
+            why = table_after.set_index("unit_code")["reasons"]
             st.dataframe(
                 pd.DataFrame(
                     {
                         "单位": changed["unit_name"],
+                        "街道/乡镇": changed["parent_code"].map(d.names),
                         "从": changed["grade_before"].map(display),
                         "到": changed["grade_after"].map(display),
                         "分数变化": changed["score_change"].round(2),
-                        "": changed["direction"],
+                        "调整后的原因": changed["unit_code"]
+                        .map(why)
+                        .fillna("")
+                        .replace("", "按分数定级"),
                     }
                 ),
                 hide_index=True,
                 width="stretch",
                 key="changed_units",
             )
+        moved_weights = table.assign(
+            after=effective_weights(table.assign(weight=edited["weight"].to_numpy()))
+        )
+        moved_weights = moved_weights[
+            (moved_weights["after"] - moved_weights["effective"]).abs() > 0.05
+        ]
+        if len(moved_weights):
+            st.caption("占总分的比重变化(%)")
+            st.dataframe(
+                pd.DataFrame(
+                    {
+                        "名称": moved_weights["name"],
+                        "调整前": moved_weights["effective"].round(1),
+                        "调整后": moved_weights["after"].round(1),
+                    }
+                ),
+                hide_index=True,
+                width="stretch",
+                key="moved_weights",
+            )
+    if after is not None:
+        with st.expander("各月份、各街道的影响", expanded=False):
+            months = [
+                {"月份": p, "会变色的单位": len(d.weight_impact(rules_id, p, after)[1])}
+                for p in d.periods
+            ]
+            st.dataframe(pd.DataFrame(months), hide_index=True, key="impact_months")
+            if len(changed):
+                by_street = (
+                    changed.assign(street=changed["parent_code"].map(d.names))
+                    .groupby("street")
+                    .agg(
+                        变好=("direction", lambda x: int((x == "变好").sum())),
+                        变差=("direction", lambda x: int((x == "变差").sum())),
+                    )
+                    .reset_index()
+                    .rename(columns={"street": "街道/乡镇"})
+                )
+                st.dataframe(by_street, hide_index=True, key="impact_streets")
     if not edits.empty:
         with st.expander("调整后的五色图", expanded=False):
-            if len(table_after) > MAX_TILES:  # a city: draw only the units that change color
+            only = st.toggle(
+                "只看会变色的单位", value=len(table_after) > MAX_TILES, key="only_moved"
+            )
+            if only:  # (a city: only these are drawn)
                 table_after = table_after[table_after["unit_code"].isin(changed["unit_code"])]
-                st.caption(f"单位较多,只显示会变色的 {len(table_after)} 个单位。")
+            else:
+                st.caption("加粗描边的是会变色的单位。")
+            table_after = table_after.assign(
+                moved=table_after["unit_code"].isin(changed["unit_code"])
+            )
             table_after = table_after.assign(
                 parent_name=table_after["parent_code"].map(d.names),
                 grade=table_after["grade"].astype(str),
@@ -141,31 +221,25 @@ def editor() -> None:
                 vid = svc.save_rules(final, note)
             except ProblemsError as exc:
                 st.error(safe(exc.problems[0].message))
-            else:
-                st.success(
-                    f"已保存为规则集版本 #{vid}(未发布:已发布的评定结果不会改变,发布新评定后才生效)。"
+            else:  # the whole page, not only this fragment: the versions and publishing change
+                st.session_state["rules_saved"] = (
+                    f"已保存为“{names[rules_id]}”的新版本 #{vid}(草稿:已发布的评定结果不会改变,"
+                    "在下方“发布评定”中发布后才生效)。"
                 )
+                st.rerun(scope="app")
 
 
 editor()
 
 st.subheader("发布评定")
 versions_here = svc.rule_versions(rules_id)
-if not svc.user.can(Action.ASSESS):
-    st.caption("只有规则管理员或管理员可以发布评定结果。")
-else:
-    latest = versions_here.iloc[-1]
-    st.caption("发布后,五色图按该版本显示;已发布的月份评定不会被改写(重新评定会生成新的一次评定)。")
-    if st.button(
-        f"以版本 #{latest['id']}({safe(latest['version'])})发布 {period} 的评定", key="publish"
-    ):
-        try:
-            ids = svc.assess(period, [int(latest["id"])], publish=True)
-        except ProblemsError as exc:
-            st.error(safe(exc.problems[0].message))
-        else:
-            st.success(f"已发布 {period} 评定 #{ids[0]}。")
-            st.rerun()
+latest = int(versions_here["id"].iloc[-1])
+month_banner(svc, period)
+st.caption(
+    f"发布时,本规则集使用最新版本 #{latest},其他规则集使用该月现在显示的版本;"
+    "发布前会列出将变色的单位数,确认后才发布。"
+)
+publish_panel(svc, period, latest, key="weights")
 
 st.subheader("比较两个版本")
 versions = versions_here

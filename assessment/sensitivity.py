@@ -70,6 +70,21 @@ def _replace(text: str, edits: list[tuple[yaml.Node, str]]) -> str:
     return text
 
 
+def effective_weights(table: pd.DataFrame) -> pd.Series:
+    """Each row's share of the total score in percent (its weight over its siblings', times its
+    parent's share), from a ``weight_table`` frame whose ``weight`` may have been edited."""
+    parent = table["parent"].fillna("")
+    share = table["weight"] / table.groupby(parent)["weight"].transform("sum")
+    share = share.fillna(0.0)
+    out = pd.Series(0.0, index=table.index)
+    by_id = dict(zip(table["id"], table.index, strict=True))
+    for depth in sorted(table["depth"].unique()):
+        rows = table.index[table["depth"] == depth]
+        up = [out[by_id[p]] if p in by_id else 1.0 for p in parent[rows]]
+        out[rows] = share[rows].to_numpy() * up
+    return out * 100
+
+
 def weight_table(rules: RuleSet) -> pd.DataFrame:
     """Every dimension and indicator with its weight and its share of the parent."""
     rows = []

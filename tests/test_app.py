@@ -208,7 +208,8 @@ def test_trends_show_the_heatmap_transitions_and_falling_units(app):
 
 
 def test_overview_says_whether_the_month_is_published_and_current(app):
-    assert any("社区党组织“五色图”月度评估: 已发布" in c.value for c in app.caption)
+    assert any("显示的是已发布的评定结果" in s.value for s in app.success)
+    assert not [w for w in app.warning if "试评" in w.value or "发布时" in w.value]
     good = (ROOT / "sample_data" / "indicators_2026-10.csv").read_bytes()
     frame = pd.read_csv(__import__("io").BytesIO(good), dtype=str, keep_default_na=False)
     frame.loc[0, "theme_day_attendance_rate"] = "99"
@@ -218,18 +219,58 @@ def test_overview_says_whether_the_month_is_published_and_current(app):
     sets = [r.rules for r in load_district(app.db).rules]
     import_monthly(app.db, frame.to_csv(index=False).encode(), "fix.csv", "x", ALL, sets)
     app.run()
-    assert any("之后数据有更新,待重新发布" in c.value for c in app.caption)
+    assert any("显示的是发布时的结果" in w.value for w in app.warning)
+
+
+def publish_from_weights_page(app, period: str | None = None) -> None:
+    """Save a lower 好 line for 社区 as a new version and publish ``period`` with it, through
+    the confirmation."""
+    page(app, "app/weights.py")
+    if period:
+        app.selectbox(key="period_试算月份").set_value(period).run()
+    app.number_input(key="band_community_green").set_value(85.0).run()
+    app.text_input(key="note_community").set_value("好的分数线降到85").run()
+    next(b for b in app.button if b.label == "保存为新版本").click().run()
+    assert any("新版本" in s.value for s in app.success)  # said, and the page redrawn
+    app.button(key="ask_weights").click().run()
+    plan = table_with(app, "将变色的单位").set_index("规则集")
+    assert len(plan) == 2  # the district's rule sets are published together
+    assert plan["将变色的单位"].sum() > 0
+    app.button(key="yes_weights").click().run()
+    assert not app.exception
+    assert any(s.value.startswith("已发布") for s in app.success)
+
+
+def test_a_published_month_stays_as_published_when_a_later_month_gets_a_new_version(app):
+    from assessment.store.assessments import assessments, rule_versions
+
+    counts = [int(m.value) for m in app.metric]  # 2026-10 as published by the seed
+    app.selectbox(key="period_月份").set_value("2026-09").run()
+    before = [int(m.value) for m in app.metric]
+    publish_from_weights_page(app, "2026-10")
+    new = int(rule_versions(app.db, "community").iloc[-1]["id"])
+    runs = assessments(app.db)
+    published = runs[runs["status"] == "published"]
+    assert set(published.loc[published["rule_set_version_id"] == new, "period"]) == {"2026-10"}
+    page(app, "app/overview.py")
+    app.selectbox(key="period_月份").set_value("2026-09").run()
+    assert [int(m.value) for m in app.metric] == before  # the month before is untouched
+    assert any("显示的是已发布的评定结果" in s.value for s in app.success)
+    app.selectbox(key="period_月份").set_value("2026-10").run()
+    assert int(app.metric[0].value) > counts[0]  # more 好 under the new line
+    # the unit page of a month cites the version that month was published with
+    page(app, "app/unit.py")
+    app.selectbox(key="period_月份").set_value("2026-09").run()
+    cited = next(m for m in app.metric if m.label == "规则集版本").value
+    assert not cited.endswith("-调整")
+    app.selectbox(key="period_月份").set_value("2026-10").run()
+    assert next(m for m in app.metric if m.label == "规则集版本").value.endswith("-调整")
 
 
 def test_publishing_a_new_version_from_the_weights_page(app):
     from assessment.store.assessments import assessments, rule_versions
 
-    page(app, "app/weights.py")
-    app.number_input(key="band_community_green").set_value(85.0).run()
-    app.text_input(key="note_community").set_value("好的分数线降到85").run()
-    next(b for b in app.button if b.label == "保存为新版本").click().run()
-    next(b for b in app.button if b.key == "publish").click().run()
-    assert not app.exception
+    publish_from_weights_page(app)
     new = int(rule_versions(app.db, "community").iloc[-1]["id"])
     runs = assessments(app.db, "2026-10")
     assert ((runs["rule_set_version_id"] == new) & (runs["status"] == "published")).any()
@@ -312,7 +353,7 @@ def test_each_role_sees_only_the_actions_it_may_take(fresh):
     page(org, "app/unit.py")
     assert not [b for b in org.button if b.label == "生成督办事项"]
     page(org, "app/weights.py")
-    assert not [b for b in org.button if b.label == "保存为新版本" or b.key == "publish"]
+    assert not [b for b in org.button if b.label == "保存为新版本" or b.key == "ask_weights"]
     assert any("只有规则管理员或管理员可以发布" in c.value for c in org.caption)
 
 
@@ -384,6 +425,6 @@ def test_after_the_readme_import_commands_the_app_shows_trial_grades(tmp_path, m
     at = sign_in(start(url, monkeypatch), "wang", "pw-long-enough")
     assert not [i.value for i in at.info if "还没有" in i.value]
     assert sum(int(m.value) for m in at.metric) == 170
-    assert any("未发布" in c.value for c in at.caption)  # a trial, not a published month
+    assert any("试评结果,尚未发布" in w.value for w in at.warning)  # a trial: a banner
     at.db.dispose()
     st.cache_resource.clear()

@@ -221,3 +221,59 @@ def test_two_servers_moving_one_task_at_once_apply_one_step(district):
     assert list(events["to"]) == ["待签收", "整改中"]
     with pytest.raises(ProblemsError, match="已被他人修改"):
         users[0].move_task(task, "待验收", expected="待签收")
+
+
+def test_each_month_shows_what_was_published_until_it_is_published_again(district):
+    """A version published for one month applies from that month; a month published with
+    another version keeps showing its own results, even after its data changes."""
+    owner = as_user(district, "owner")
+    view = owner.view()
+    oct_, sep = view.shown("2026-10"), view.shown("2026-09")
+    assert {s.status for s in oct_} == {"published"} and {s.status for s in sep} == {"trial"}
+    published_oct = view.table("2026-10").set_index("unit_code")[["grade", "score"]].sort_index()
+    community = parse_rules(
+        (RULES / "community.yaml").read_text("utf-8").replace("min_score: 90", "min_score: 85")
+    )
+    v2 = owner.save_rules(community, "好的分数线降到85")
+    # saving a version changes nothing shown
+    assert (
+        owner.view()
+        .table("2026-10")
+        .set_index("unit_code")[["grade", "score"]]
+        .sort_index()
+        .equals(published_oct)
+    )
+    plan = owner.publish_plan("2026-09", v2).set_index("rules_id")
+    assert set(plan.index) == {"community", "village"}  # the district's rule sets together
+    assert plan.loc["community", "version_id"] == v2 and plan.loc["community", "changed"] > 0
+    assert plan.loc["village", "changed"] == 0
+    owner.publish_month("2026-09", v2)
+    view = owner.view()
+    by_rules = {s.rules_id: s for s in view.shown("2026-09")}
+    assert by_rules["community"].version_id == v2 and by_rules["community"].published
+    assert view.district.applies_from(v2) == "2026-09"
+    assert (
+        view.table("2026-10")
+        .set_index("unit_code")[["grade", "score"]]
+        .sort_index()
+        .equals(published_oct)
+    )
+    # data corrected after publishing: October still shows what was published, marked stale
+    frame = pd.read_csv(io.BytesIO(month("2026-10")), dtype=str, keep_default_na=False)
+    frame["dues_paid_rate"] = "100"
+    frame["theme_day_attendance_rate"] = "100"
+    chief = as_user(district, "chief")
+    assert chief.upload(frame.to_csv(index=False).encode(), "fix.csv", "2026-10").status == (
+        "imported"
+    )
+    view = owner.view()
+    assert {s.status for s in view.shown("2026-10")} == {"stale"}
+    shown = view.table("2026-10").set_index("unit_code")[["grade", "score"]].sort_index()
+    assert shown.equals(published_oct)
+    regraded = view.district.by_version[by_rules["village"].version_id].table(["2026-10"])
+    assert (
+        not regraded.set_index("unit_code")["score"]
+        .reindex(shown.index)
+        .dropna()
+        .equals(shown["score"].dropna())
+    )  # the new data would grade differently: what is shown is the stored result

@@ -17,6 +17,7 @@ import pandas as pd
 from ..followups import suggest
 from ..problems import Problem, ProblemsError
 from ..rule_loader import LoadedRules
+from ..sensitivity import compare_tables
 from ..spreadsheets import make_template
 from ..store import Database
 from ..store.assessments import (
@@ -27,7 +28,7 @@ from ..store.assessments import (
     save_rule_set,
 )
 from ..store.audit import audit_entries, record
-from ..store.registry import RegistryImport, allowed_codes, import_registry
+from ..store.registry import RegistryImport, allowed_codes, import_registry, keep_allowed
 from ..store.tasks import TRANSITIONS, create_tasks, list_tasks, move_task, task_events
 from ..store.uploads import UploadOutcome, check_monthly, import_monthly, upload_history
 from .district import District, graded, publication_status
@@ -128,10 +129,54 @@ class Service:
         """Grade ``period`` with the given (default: the district's active) rule-set versions,
         all of them in one call, and publish them if asked."""
         self._require(Action.ASSESS)
-        versions = list(versions) if versions is not None else self.district().versions
+        if versions is None:  # the versions this month shows (published, or in force)
+            versions = [s.version_id for s in self.district().shown(period)]
         return run_assessment(
-            self.db, self.user.scope, period, versions, self.user.name, publish=publish
+            self.db, self.user.scope, period, list(versions), self.user.name, publish=publish
         )
+
+    def publish_plan(self, period: str, version_id: int | None = None) -> pd.DataFrame:
+        """What publishing ``period`` would do, to confirm before it is done: every rule set of
+        the district, each with the version it would be published with (``version_id`` for its
+        own rule set, else the version the month shows now), the month from which that version
+        applies, and how many units (in the user's scope) would change color against what the
+        month shows now."""
+        self._require(Action.ASSESS)
+        d = self.district()
+        picked = None if version_id is None else load_rule_version(self.db, version_id)
+        labels = rule_versions(self.db).set_index("id")["version"].to_dict()
+        now = d.table(period)
+        rows = []
+        for shown in d.shown(period):
+            vid = shown.version_id
+            if picked is not None and picked.rules.id == shown.rules_id:
+                vid = version_id
+            a = d.by_version.get(vid) or d.regrade(load_rule_version(self.db, vid))
+            if period not in a.periods:
+                continue
+            before = keep_allowed(now[now["rules_id"] == shown.rules_id], self.allowed)
+            after = keep_allowed(a.table([period]), self.allowed)
+            _, moved = compare_tables(before, after)
+            since = d.applies_from(vid)
+            rows.append(
+                {
+                    "rules_id": shown.rules_id,
+                    "rules": shown.rules_name,
+                    "version_id": vid,
+                    "version": labels.get(vid, ""),
+                    "now": shown.status,
+                    "applies_from": min(since, period) if since else period,
+                    "units": len(after),
+                    "changed": len(moved),
+                }
+            )
+        return pd.DataFrame(rows)
+
+    def publish_month(self, period: str, version_id: int | None = None) -> list[int]:
+        """Publish ``period`` for every rule set of the district together, as ``publish_plan``
+        showed it."""
+        plan = self.publish_plan(period, version_id)
+        return self.assess(period, [int(v) for v in plan["version_id"]], publish=True)
 
     def import_registry(self, data: bytes, filename: str, note: str = "") -> RegistryImport:
         self._require(Action.IMPORT_REGISTRY)

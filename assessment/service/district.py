@@ -19,7 +19,7 @@ from ..grades import GRADE_KEYS
 from ..rollup import rollup
 from ..rule_loader import LoadedRules
 from ..store import Database, Scope
-from ..store.assessments import assessments, load_rule_version, rule_versions
+from ..store.assessments import assessments, load_rule_version, results, rule_versions
 from ..store.registry import current_registry
 from ..store.schema import AssessmentRun, RegistryVersion, RuleSetVersion, Upload
 from ..store.uploads import current_values, data_fingerprint
@@ -45,18 +45,46 @@ def active_versions(db: Database) -> list[int]:
     for _, group in versions.groupby("rules_id"):
         published = group[group["published"]]
         out.append(int((published if len(published) else group)["id"].max()))
-    return sorted(out)
+    return out  # by rule-set id: the order does not move when a version is published
+
+
+@dataclass(frozen=True)
+class Shown:
+    """What one month shows for one rule set: the published assessment (its rule version and
+    its results), or a trial grading with the version in force."""
+
+    rules_id: str
+    rules_name: str
+    version_id: int
+    status: str  # published | stale (data changed after publishing) | trial
+    run_id: int | None = None
+    published_at: object = None
+
+    @property
+    def published(self) -> bool:
+        return self.status != "trial"
+
+
+RESULT_COLUMNS = ("score", "grade", "grade_label", "score_grade", "reasons", "vetoes")
 
 
 @dataclass
 class District:
     registry: pd.DataFrame
-    rules: list[LoadedRules]
+    rules: list[LoadedRules]  # the active version of each rule set (for editing, trials)
     versions: list[int]
-    assessments: list[Assessment]
+    assessments: list[Assessment]  # graded with those versions
     data: pd.DataFrame
+    by_version: dict[int, Assessment] = field(default_factory=dict)  # every version shown
+    runs: pd.DataFrame = field(default_factory=pd.DataFrame)  # the published assessments
+    stored: dict[int, pd.DataFrame] = field(default_factory=dict, repr=False)  # run -> results
 
     fingerprints: dict[str, str] = field(default_factory=dict, repr=False)
+
+    def __post_init__(self) -> None:
+        if self.assessments:  # none before there is data
+            for vid, a in zip(self.versions, self.assessments, strict=True):
+                self.by_version.setdefault(vid, a)
 
     def fingerprint(self, period: str) -> str:
         """sha256 of the data graded for ``period`` (that month and the ones before), computed
@@ -72,10 +100,65 @@ class District:
 
     @cached_property
     def periods(self) -> list[str]:
-        return sorted({p for a in self.assessments for p in a.periods})
+        return sorted({p for a in self.by_version.values() for p in a.periods})
+
+    def applies_from(self, version_id: int) -> str | None:
+        """The first month a version was published for: it applies from then on, to every
+        month not published with another version."""
+        runs = self.runs
+        mine = runs[runs["rule_set_version_id"] == version_id] if len(runs) else runs
+        return None if mine.empty else str(mine["period"].min())
+
+    def shown(self, period: str) -> list[Shown]:
+        """Per rule set, what ``period`` shows: its latest published assessment as published
+        (until that month is published again), else a trial with the version in force then."""
+        out = []
+        for loaded, active in zip(self.rules, self.versions, strict=True):
+            rid, name = loaded.rules.id, loaded.rules.name
+            runs = self.runs
+            mine = runs[runs["rules_id"] == rid] if len(runs) else runs
+            here = mine[mine["period"] == period] if len(mine) else mine
+            if len(here):
+                last = here.iloc[-1]
+                fresh = last["data_sha256"] == self.fingerprint(period)
+                out.append(
+                    Shown(
+                        rid,
+                        name,
+                        int(last["rule_set_version_id"]),
+                        "published" if fresh else "stale",
+                        int(last["id"]),
+                        last["published_at"],
+                    )
+                )
+                continue
+            out.append(Shown(rid, name, _in_force(mine, period, active), "trial"))
+        return out
+
+    def assessment_for(self, rules_id: str, period: str) -> Assessment | None:
+        for shown in self.shown(period):
+            if shown.rules_id == rules_id:
+                return self.by_version.get(shown.version_id)
+        return None
 
     def table(self, period: str) -> pd.DataFrame:
-        frames = [a.table([period]) for a in self.assessments if period in a.periods]
+        frames = []
+        for shown in self.shown(period):
+            a = self.by_version.get(shown.version_id)
+            if a is None or period not in a.periods:
+                continue
+            t = a.table([period])
+            if shown.status == "stale" and shown.run_id in self.stored:
+                t = _as_published(t, self.stored[shown.run_id])
+            frames.append(
+                t.assign(
+                    rules_id=shown.rules_id,
+                    rule_version_id=shown.version_id,
+                    rule_version=a.rules.version,
+                    shown_as=shown.status,
+                    run_id=shown.run_id,
+                )
+            )
         if not frames:
             return pd.DataFrame(columns=["unit_code", "grade", "score"])
         table = pd.concat(frames, ignore_index=True)
@@ -84,64 +167,100 @@ class District:
         return table
 
     def history(self) -> pd.DataFrame:
-        """unit_code, unit_name, parent_code, period, score, grade for every month."""
+        """unit_code, unit_name, parent_code, period, score, grade for every month, each month
+        as it is shown (published, or a trial)."""
         cols = ["unit_code", "unit_name", "parent_code", "period", "score", "grade", "grade_label"]
         return pd.concat([self.table(p)[cols] for p in self.periods], ignore_index=True)
 
-    def assessment_of(self, unit_code: str) -> Assessment | None:
+    def rules_of(self, unit_code: str) -> str | None:
         for a in self.assessments:
             if unit_code in set(a.units["unit_code"]):
-                return a
+                return a.rules.id
         return None
+
+    def assessment_of(self, unit_code: str, period: str | None = None) -> Assessment | None:
+        """The assessment that grades ``unit_code`` in ``period`` (default: the active one)."""
+        rid = self.rules_of(unit_code)
+        if rid is None:
+            return None
+        if period is None:
+            return next(a for a in self.assessments if a.rules.id == rid)
+        return self.assessment_for(rid, period)
 
     def parents(self, period: str) -> pd.DataFrame:
         """街道/乡镇 and 区县 graded by the rule set that grades most units (its rollup, its bands)."""
-        if not self.assessments:
+        shown = [self.by_version[s.version_id] for s in self.shown(period)]
+        shown = [a for a in shown if period in a.periods]
+        if not shown:
             return pd.DataFrame()
-        main = max(self.assessments, key=lambda a: len(a.units)).compiled
+        main = max(shown, key=lambda a: len(a.units)).compiled
         labels = [main.label(r) for r in range(len(GRADE_KEYS))]
         return rollup(
             self.table(period), self.registry, main.rules.rollup, list(main.min_scores), labels
         )
 
 
+def _in_force(runs: pd.DataFrame, period: str, active: int) -> int:
+    """The version a trial of ``period`` uses: the one published most recently for a month up
+    to ``period`` (a version applies from the first month it was published for); before any
+    publication, the earliest published; with none published, the active (latest) version."""
+    if runs.empty:
+        return active
+    before = runs[runs["period"] <= period]
+    pick = before.sort_values(["period", "id"]).iloc[-1] if len(before) else runs.iloc[0]
+    return int(pick["rule_set_version_id"])
+
+
+def _as_published(table: pd.DataFrame, stored: pd.DataFrame) -> pd.DataFrame:
+    """A month's table with each unit's published score, grade and reasons in place of the
+    regrade of data that changed after publishing."""
+    stored = stored.set_index("unit_code")
+    out = table.copy()
+    at = out["unit_code"].map(lambda c: c in stored.index)
+    for col in [*RESULT_COLUMNS, *[c for c in stored.columns if c.startswith("score.")]]:
+        if col in stored.columns and col in out.columns:
+            if not pd.api.types.is_numeric_dtype(out[col]):
+                out[col] = out[col].astype(object)
+            out.loc[at, col] = out.loc[at, "unit_code"].map(stored[col]).to_numpy()
+    return out
+
+
 def load_district(db: Database, versions: list[int] | None = None) -> District:
-    """Grade every stored month with the given (default: active) rule-set versions."""
+    """Grade every stored month with the given (default: active) rule-set versions, and with
+    every version a month was published with."""
     registry = current_registry(db, Scope.everything())
     versions = versions if versions is not None else active_versions(db)
     rules = [load_rule_version(db, v) for v in versions]
     data = current_values(db, Scope.everything())
     graded = [assess(r, data, registry) for r in rules] if len(data) else []
-    return District(registry, rules, versions, graded, data)
+    runs = assessments(db)
+    if len(runs):
+        runs = runs[runs["status"] == "published"].sort_values("id").reset_index(drop=True)
+    district = District(registry, rules, versions, graded, data, runs=runs)
+    if not len(data):
+        return district
+    for vid in sorted(set(runs["rule_set_version_id"]) - set(versions)) if len(runs) else []:
+        district.by_version[int(vid)] = assess(load_rule_version(db, int(vid)), data, registry)
+    for period in district.periods:
+        for shown in district.shown(period):
+            if shown.status == "stale":
+                district.stored[shown.run_id] = results(db, Scope.everything(), shown.run_id)
+    return district
 
 
 def publication_status(db: Database, district: District, period: str) -> list[dict]:
     """Per rule set shown: is this month's grading published, and is it still the current data?"""
-    runs = assessments(db, period)
-    current = district.fingerprint(period)
-    out = []
-    for loaded, vid in zip(district.rules, district.versions, strict=True):
-        mine = (
-            runs[(runs["rule_set_version_id"] == vid) & (runs["status"] == "published")]
-            if len(runs)
-            else runs
-        )
-        if len(mine) == 0:
-            out.append(
-                {"rules": loaded.rules.name, "status": "unpublished", "id": None, "at": None}
-            )
-            continue
-        last = mine.iloc[-1]
-        status = "published" if last["data_sha256"] == current else "stale"
-        out.append(
-            {
-                "rules": loaded.rules.name,
-                "status": status,
-                "id": int(last["id"]),
-                "at": last["published_at"],
-            }
-        )
-    return out
+    del db  # the district holds the published assessments
+    return [
+        {
+            "rules": s.rules_name,
+            "status": "unpublished" if s.status == "trial" else s.status,
+            "id": s.run_id,
+            "at": s.published_at,
+            "version_id": s.version_id,
+        }
+        for s in district.shown(period)
+    ]
 
 
 _GRADED: dict[tuple, District] = {}

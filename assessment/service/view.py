@@ -73,12 +73,17 @@ class View:
         if self.allowed is not None and unit_code not in self.allowed:
             raise denied(f"单位 {unit_code[:32]} 不在您的管辖范围内", "out_of_scope")
 
-    def assessment_of(self, unit_code: str) -> Assessment | None:
+    def assessment_of(self, unit_code: str, period: str | None = None) -> Assessment | None:
+        """The assessment that grades the unit in ``period``: the version that month shows."""
         self.require_unit(unit_code)
-        return self.district.assessment_of(unit_code)
+        return self.district.assessment_of(unit_code, period)
+
+    def shown(self, period: str):
+        """Per rule set, what ``period`` shows (published, or a trial) and with which version."""
+        return self.district.shown(period)
 
     def explain(self, unit_code: str, period: str) -> UnitExplanation | None:
-        a = self.assessment_of(unit_code)
+        a = self.assessment_of(unit_code, period)
         if a is None or period not in a.periods:
             return None
         return explain(a, unit_code, period)
@@ -89,18 +94,19 @@ class View:
         return history[history["unit_code"] == unit_code]
 
     def suggestions(self, unit_code: str, period: str) -> pd.DataFrame:
-        a = self.assessment_of(unit_code)
+        a = self.assessment_of(unit_code, period)
         if a is None or period not in a.periods:
             return pd.DataFrame(columns=["unit_code", "source", "action"])
         todo = suggest(a, period)
         return todo[todo["unit_code"] == unit_code].reset_index(drop=True)
 
     def all_suggestions(self, period: str) -> pd.DataFrame:
-        frames = [suggest(a, period) for a in self.district.assessments if period in a.periods]
+        shown = [self.district.by_version[s.version_id] for s in self.district.shown(period)]
+        frames = [suggest(a, period) for a in shown if period in a.periods]
         return self.cut(pd.concat(frames, ignore_index=True)) if frames else pd.DataFrame()
 
     def cleared(self, unit_code: str, period: str, source: str) -> bool | None:
-        a = self.assessment_of(unit_code)
+        a = self.assessment_of(unit_code, period)
         return None if a is None else cleared(a, unit_code, period, source)
 
     def weight_impact(
@@ -109,8 +115,8 @@ class View:
         """Counts before/after, the units that change color and the graded table after a
         rule change, all inside the scope. ``after`` is the regraded assessment (None: no
         change)."""
-        before = next(a for a in self.district.assessments if a.rules.id == rules_id)
-        a = self.cut(before.table([period]))
+        shown = self.district.table(period)
+        a = self.cut(shown[shown["rules_id"] == rules_id]) if "rules_id" in shown else shown
         b = a if after is None else self.cut(after.table([period]))
         counts, moved = compare_tables(a, b)
         return counts, moved, b
