@@ -103,20 +103,20 @@ def score_trend(history: pd.DataFrame, min_scores: list[float]) -> alt.Chart:
         )
     )
     data = history.assign(grade_text=_grade_text(history["grade"]))
-    line = (
-        alt.Chart(data)
-        .mark_line(point=alt.OverlayMarkDef(size=70, filled=True), color="#333")
-        .encode(
-            x=alt.X("period:O", title="月份"),
-            y="score:Q",
-            tooltip=[
-                alt.Tooltip("period:O", title="月份"),
-                alt.Tooltip("score:Q", format=".1f", title="总分"),
-                alt.Tooltip("grade_text:N", title="等级"),
-            ],
-        )
+    base = alt.Chart(data).encode(x=alt.X("period:O", title="月份"), y="score:Q")
+    line = base.mark_line(color="#333")
+    # each month's point in the color it was given (an escalated or vetoed red is red, even
+    # when its score sits in the orange band), with the grade written above it
+    points = base.mark_point(size=110, filled=True, stroke="#222", strokeWidth=1).encode(
+        color=alt.Color("grade_text:N", scale=GRADE_SCALE, legend=None),
+        tooltip=[
+            alt.Tooltip("period:O", title="月份"),
+            alt.Tooltip("score:Q", format=".1f", title="总分"),
+            alt.Tooltip("grade_text:N", title="等级"),
+        ],
     )
-    return (band + line).properties(height=260, usermeta=SVG)
+    labels = base.mark_text(dy=-14, fontSize=11, color="#222").encode(text="grade_text:N")
+    return (band + line + points + labels).properties(height=280, usermeta=SVG)
 
 
 def dimension_bars(dims: pd.DataFrame) -> alt.Chart:

@@ -10,10 +10,19 @@ import streamlit as st
 
 from app.charts import dimension_bars, score_trend
 from app.common import badge, period_picker, safe, service, sidebar
-from assessment.explain import NO_REASON, STATUS_TEXT, next_grade_headline, reason_line
+from assessment.explain import (
+    NO_REASON,
+    STATUS_TEXT,
+    next_grade_headline,
+    plan_headline,
+    reason_line,
+)
 from assessment.grades import display
+from assessment.plans import full_marks
 from assessment.problems import ProblemsError
 from assessment.service import Action
+
+PLAN_WHY = {"points": "补足分数", "floor": "补足维度底线"}
 
 svc = service()
 d = svc.view()
@@ -68,10 +77,20 @@ if e.grade is None:
 elif e.reasons:
     for r in e.reasons:
         st.error(safe(reason_line(r)))
-else:
+quiet_vetoes = e.vetoes_triggered if not any(r.kind == "veto" for r in e.reasons) else ()
+quiet_floors = [d for d in e.floors_breached if not any(r.id == d.id for r in e.reasons)]
+if quiet_vetoes:
+    st.warning(
+        "触发了否决项(按分数已不高于其所限等级,未再降级): "
+        + "、".join(safe(v) for v in quiet_vetoes)
+    )
+if quiet_floors:
+    st.warning(
+        "低于维度底线(按分数已不高于底线所限等级,未再降级): "
+        + "、".join(f"{safe(d.name)} {d.score:.1f} < {d.floor:g}" for d in quiet_floors)
+    )
+if e.grade is not None and not (e.reasons or quiet_vetoes or quiet_floors):
     st.success(NO_REASON)
-if e.vetoes_triggered and not any(r.kind == "veto" for r in e.reasons):
-    st.warning("触发的否决项(未改变等级): " + "、".join(safe(v) for v in e.vetoes_triggered))
 
 if e.grade is not None:
     left, right = st.columns([1, 1])
@@ -111,12 +130,41 @@ if e.grade is not None:
                         "需要达到": st.column_config.NumberColumn(format="%.2f"),
                     },
                 )
+        plan = e.plan
+        if plan is not None and (ng.held_by or not ng.candidates):
+            st.markdown(f"**{safe(plan_headline(plan))}**")
+            if plan.moves:
+                st.dataframe(
+                    pd.DataFrame(
+                        [
+                            {
+                                "指标": m.name,
+                                "当前值": m.raw_now,
+                                "目标值": m.target,
+                                "方向": "降到 ≤" if m.lower_is_better else "提高到 ≥",
+                                "目的": PLAN_WHY.get(m.why, ""),
+                            }
+                            for m in plan.moves
+                        ]
+                    ),
+                    hide_index=True,
+                    width="stretch",
+                    key="plan",
+                    column_config={
+                        "当前值": st.column_config.NumberColumn(format="%.2f"),
+                        "目标值": st.column_config.NumberColumn(format="%.2f"),
+                    },
+                )
 
     st.subheader("指标明细(失分从多到少)")
+    targets = full_marks(a.compiled, a.periods[period])
+    veto_lines = {v.column: f"{v.op} {v.value:g} 即否决" for v in a.rules.vetoes}
     rows = [
         {
             "指标": x.name,
             "原始值": x.raw,
+            "满分值": targets.get(x.id),
+            "否决线": veto_lines.get(x.id, ""),
             "单位": x.unit,
             "得分": x.score,
             "权重": x.weight * 100,
@@ -131,6 +179,9 @@ if e.grade is not None:
         width="stretch",
         column_config={
             "原始值": st.column_config.NumberColumn(format="%.2f"),
+            "满分值": st.column_config.NumberColumn(
+                format="%.2f", help="达到此值得满分(按名次计分的指标随其他单位变化,不显示)"
+            ),
             "得分": st.column_config.NumberColumn(format="%.1f"),
             "权重": st.column_config.NumberColumn("权重(%)", format="%.1f"),
             "失分": st.column_config.ProgressColumn(

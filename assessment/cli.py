@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Annotated
 
@@ -97,6 +98,7 @@ def explain(
     data: DataOpt,
     unit: Annotated[str, typer.Option("--unit", help="单位代码")],
     period: PeriodOpt = None,
+    as_json: Annotated[bool, typer.Option("--json", help="以 JSON 输出(供其他系统读取)")] = False,
 ) -> None:
     """解释一个单位的颜色: 降级原因、维度得分、失分最多的指标、提升路径。"""
     inputs = load_inputs(rules, units, data)
@@ -106,7 +108,13 @@ def explain(
         if unit in set(a.units["unit_code"]):
             periods = list(a.periods)
             _check_period(period, periods)
-            typer.echo(printable(explain_unit(a, unit, period or periods[-1]).render()))
+            e = explain_unit(a, unit, period or periods[-1])
+            if as_json:
+                from .explain import explanation_json
+
+                typer.echo(json.dumps(explanation_json(e), ensure_ascii=False, indent=2))
+            else:
+                typer.echo(printable(e.render()))
             return
     typer.echo(f"单位 {unit} 不在任何规则集的评定范围内:请核对单位代码", err=True)
     raise typer.Exit(1)

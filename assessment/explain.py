@@ -15,6 +15,7 @@ from .compiled import CompiledRules
 from .engine import Assessment
 from .grades import GRADE_KEYS, MISSING_LABEL, Grade
 from .methods import METHOD_REGISTRY, score_indicator
+from .plans import Plan, improvement_plan
 from .reasons import lowerings
 from .scoring import MISSING, PeriodScores
 
@@ -94,6 +95,12 @@ class UnitExplanation:
     dimensions: tuple[DimensionLine, ...]
     indicators: tuple[IndicatorLine, ...]  # worst first: most lost points first
     next_grade: NextGrade
+    plan: Plan | None = None  # several indicators together, when one alone is not enough
+
+    @property
+    def floors_breached(self) -> tuple[DimensionLine, ...]:
+        """Dimensions under their floor, whether or not the floor lowered the grade."""
+        return tuple(d for d in self.dimensions if d.below_floor)
 
     def render(self) -> str:
         return render_explanation(self)
@@ -119,10 +126,11 @@ def explain(assessment: Assessment, unit_code: str, period: str) -> UnitExplanat
         grade_label=c.label(rank) if rank != MISSING else MISSING_LABEL,
         score_grade=GRADE_KEYS[p.base_rank[i]] if p.base_rank[i] != MISSING else None,
         reasons=reasons,
-        vetoes_triggered=tuple(v.id for k, v in enumerate(c.rules.vetoes) if p.veto_hits[i, k]),
+        vetoes_triggered=tuple(v.name for k, v in enumerate(c.rules.vetoes) if p.veto_hits[i, k]),
         dimensions=_dimension_lines(c, p, i),
         indicators=_indicator_lines(c, p, i),
         next_grade=_next_grade(c, p, i, reasons),
+        plan=improvement_plan(assessment, unit_code, period),
     )
 
 
@@ -138,9 +146,9 @@ def unit_reasons(c: CompiledRules, p: PeriodScores, i: int) -> tuple[Reason, ...
             continue
         if lowering.kind == "veto":
             veto = c.rules.vetoes[lowering.index]
-            j = c.ind_index.get(veto.column)
-            value = f"{veto.column} = {p.raw[i, j]:g}" if j is not None else veto.column
-            detail = f"{value} {veto.op} {veto.value:g}"
+            value = p.veto_values[i, lowering.index]
+            shown = "空" if np.isnan(value) else f"{value:g}"
+            detail = f"{column_name(c, veto.column)} {shown} {veto.op} {veto.value:g}"
             out.append(Reason("veto", veto.id, veto.name, veto.cap, detail, veto.basis or ""))
         elif lowering.kind == "floor":
             dim = c.dimensions[lowering.index]
@@ -149,8 +157,17 @@ def unit_reasons(c: CompiledRules, p: PeriodScores, i: int) -> tuple[Reason, ...
         else:
             e, rule = lowering.index, c.rules.escalation[lowering.index]
             name = f"连续{rule.months}个月{c.label(GRADE_KEYS.index(rule.color))}或更差"
-            out.append(Reason("escalation", f"escalation[{e}]", name, rule.to, name))
+            detail = f"本月按分数和底线为{c.label(int(p.capped_rank[i]))},已连续{rule.months}个月"
+            out.append(Reason("escalation", f"escalation[{e}]", name, rule.to, detail))
     return tuple(out)
+
+
+def column_name(c: CompiledRules, column: str) -> str:
+    """What the rule set calls a column (an indicator or an input), in Chinese."""
+    j = c.ind_index.get(column)
+    if j is not None:
+        return c.indicators[j].name
+    return next((x.name for x in c.rules.inputs if x.id == column and x.name), column)
 
 
 def _dimension_lines(c: CompiledRules, p: PeriodScores, i: int) -> tuple[DimensionLine, ...]:
@@ -333,9 +350,38 @@ NO_REASON = "等级由总分决定,没有否决、底线或连续预警降级。
 
 
 def reason_line(r: Reason) -> str:
-    """One lowering rule in words, with its policy basis."""
+    """One lowering rule in words, once, with its policy basis."""
     basis = f"(依据: {r.basis})" if r.basis else ""
-    return f"{r.name}: {r.detail} → 至多{_grade_text(r.cap)}{basis}"
+    detail = f": {r.detail}" if r.detail and r.detail != r.name else ""
+    cap = f"降为{_grade_text(r.cap)}" if r.kind == "escalation" else f"至多{_grade_text(r.cap)}"
+    return f"{r.name}{detail} → {cap}{basis}"
+
+
+def plan_headline(plan: Plan) -> str:
+    """What the combined plan achieves, proved by re-grading."""
+    n = len(plan.moves)
+    if plan.blocked_by and plan.reaches:
+        also = f",并同时改进以下 {n} 项指标" if n else ""
+        return (
+            f"须先消除否决项“{'、'.join(plan.blocked_by)}”{also}:"
+            f"按规则重新评定为 {plan.score_after:.2f} 分 → {_grade_text(plan.grade_after)}。"
+        )
+    if not plan.reaches:
+        return f"改进以下 {n} 项指标后仍达不到 {_grade_text(plan.target)}。"
+    return (
+        f"组合方案: 同时改进以下 {n} 项指标,按规则重新评定为 {plan.score_after:.2f} 分 → "
+        f"{_grade_text(plan.grade_after)}。"
+    )
+
+
+def plan_lines(plan: Plan) -> list[str]:
+    why = {"floor": "补足维度底线", "points": "补足分数"}
+    out = []
+    for m in plan.moves:
+        now = "空" if np.isnan(m.raw_now) else _num(m.raw_now)
+        verb = "降到 ≤" if m.lower_is_better else "提高到 ≥"
+        out.append(f"{m.name}: 由 {now} {verb} {_num(m.target)}({why.get(m.why, m.why)})")
+    return out
 
 
 def next_grade_headline(ng: NextGrade) -> str:
@@ -346,7 +392,7 @@ def next_grade_headline(ng: NextGrade) -> str:
     if ng.target is None:
         return "已是最高等级。"
     return f"距 {_grade_text(ng.target)} 还差 {ng.points_needed:.2f} 分。" + (
-        "单项即可补足的指标:" if ng.candidates else "没有单项指标能独自补足,须多项同时改进。"
+        "单项即可补足的指标:" if ng.candidates else "没有单项指标能独自补足,组合方案见下。"
     )
 
 
@@ -364,7 +410,11 @@ def render_explanation(e: UnitExplanation) -> str:
     else:
         lines.append(NO_REASON)
     if e.vetoes_triggered and not any(r.kind == "veto" for r in e.reasons):
-        lines.append(f"触发的否决项(未改变等级): {', '.join(e.vetoes_triggered)}")
+        lines.append(f"触发的否决项(未改变等级): {'、'.join(e.vetoes_triggered)}")
+    quiet = [d for d in e.floors_breached if not any(r.id == d.id for r in e.reasons)]
+    if quiet:
+        names = "、".join(f"{d.name} {_g(d.score)} < {d.floor:g}" for d in quiet)
+        lines.append(f"低于底线的维度(按分数已不高于底线所限等级,未再降级): {names}")
     lines.append("维度得分:")
     for d in e.dimensions:
         floor = f",底线 {d.floor:g}" if d.floor is not None else ""
@@ -400,4 +450,59 @@ def render_explanation(e: UnitExplanation) -> str:
             )
         if len(ng.candidates) > SHOWN_CANDIDATES:
             lines.append(f"  …另有 {len(ng.candidates) - SHOWN_CANDIDATES} 项指标也可单独补足")
+    if e.plan is not None and not ng.candidates and (e.plan.moves or e.plan.blocked_by):
+        lines.append(plan_headline(e.plan))
+        lines += [f"  - {line}" for line in plan_lines(e.plan)]
     return "\n".join(lines)
+
+
+def explanation_json(e: UnitExplanation) -> dict:
+    """The explanation as plain data (``fivecolor explain --json``): no NaN, ids and names.
+
+    ``plan`` lists ``{indicator, value, target}`` (raw value now, raw value to reach) whose
+    targets together reach ``next_grade``, proved by re-grading; ``requires`` names the vetoes
+    that must be dealt with first."""
+
+    def num(x: float | None) -> float | None:
+        return None if x is None or np.isnan(x) else round(float(x), 4)
+
+    plan = e.plan
+    return {
+        "unit_code": e.unit_code,
+        "unit_name": e.unit_name,
+        "period": e.period,
+        "score": num(e.score),
+        "grade": e.grade,
+        "grade_label": e.grade_label,
+        "score_grade": e.score_grade,
+        "reasons": [
+            {"kind": r.kind, "name": r.name, "detail": r.detail, "cap": r.cap} for r in e.reasons
+        ],
+        "next_grade": plan.target if plan else None,
+        "plan": [
+            {
+                "indicator": m.indicator,
+                "name": m.name,
+                "value": num(m.raw_now),
+                "target": num(m.target),
+                "direction": "lower" if m.lower_is_better else "higher",
+                "why": m.why,
+            }
+            for m in (plan.moves if plan else ())
+        ],
+        "requires": list(plan.blocked_by) if plan else [],
+        "plan_reaches": bool(plan.reaches) if plan else None,
+        "score_after": num(plan.score_after) if plan else None,
+        "grade_after": plan.grade_after if plan else None,
+        "indicators": [
+            {
+                "indicator": x.id,
+                "name": x.name,
+                "value": num(x.raw),
+                "score": num(x.score),
+                "weight": num(x.weight),
+                "lost": num(x.lost),
+            }
+            for x in e.indicators
+        ],
+    }

@@ -106,7 +106,7 @@ def _match(assessment: Assessment, rule: FollowUp, p: PeriodScores, history: lis
     if w.veto is not None:
         v = [x.id for x in c.rules.vetoes].index(w.veto)
         names = {"veto_name": c.rules.vetoes[v].name}
-        return p.veto_hits[:, v], f"veto:{w.veto}", None, p.total, names
+        return p.veto_hits[:, v], f"veto:{w.veto}", p.veto_values[:, v], p.total, names
     if w.escalated:
         return p.escalation_hits.any(axis=1), "escalation", None, p.total, {}
     rank = GRADE_KEYS.index(w.grade)

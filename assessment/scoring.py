@@ -49,6 +49,7 @@ class PeriodScores:
     total: np.ndarray  # units
     base_rank: np.ndarray  # grade rank from the total alone (0 green .. 4 red, -1 missing)
     veto_hits: np.ndarray  # units x vetoes
+    veto_values: np.ndarray  # units x vetoes: the value each veto looked at (NaN = empty)
     floor_hits: np.ndarray  # units x dimensions (False where the dimension has no floor)
     capped_rank: np.ndarray  # after floors and vetoes
     escalation_hits: np.ndarray  # units x escalation rules (filled across periods)
@@ -174,27 +175,16 @@ def score_period(
 
     for_each(len(compiled.indicators), indicator, n)
 
-    # Dimensions bottom-up (children come after their parent in depth-first order).
-    ind_children, dim_children = children_of(compiled)
-    dim_scores = np.empty((n, n_dim), order="F")  # every column is written below
-    for d in range(n_dim - 1, -1, -1):
-        if len(ind_children[d]):
-            cols = ind_children[d]
-            block = scores[:, cols[0] : cols[-1] + 1] if _contiguous(cols) else scores[:, cols]
-            dim_scores[:, d] = weighted_mean(block, compiled.ind_weight[cols])
-        else:
-            cols = dim_children[d]
-            dim_scores[:, d] = weighted_mean(dim_scores[:, cols], compiled.dim_weight[cols])
-    top = np.flatnonzero(compiled.dim_parent < 0)
-    total = weighted_mean(dim_scores[:, top], compiled.dim_weight[top])
-
+    dim_scores, total = aggregate(compiled, scores)
     base = grade_rank(total, compiled.min_scores)
     graded = base != MISSING
     capped = base.astype(np.int64)
     veto_hits = np.zeros((n, len(rules.vetoes)), dtype=bool)
+    veto_values = np.empty((n, len(rules.vetoes)))
     for v, veto in enumerate(rules.vetoes):
         j = compiled.ind_index.get(veto.column)
         values = raw[:, j] if j is not None else columns.get(veto.column, np.full(n, np.nan))
+        veto_values[:, v] = values
         with np.errstate(invalid="ignore"):
             veto_hits[:, v] = OPS[veto.op](values, veto.value) & ~np.isnan(values)
         hit = veto_hits[:, v] & graded
@@ -218,11 +208,30 @@ def score_period(
         total=total,
         base_rank=base,
         veto_hits=veto_hits,
+        veto_values=veto_values,
         floor_hits=floor_hits,
         capped_rank=capped.astype(np.int8),
         escalation_hits=np.zeros((n, len(rules.escalation)), dtype=bool),
         rank=capped.astype(np.int8),
     )
+
+
+def aggregate(compiled: CompiledRules, scores: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Dimension scores and the total from indicator scores (units x indicators): weighted
+    means bottom-up, children after their parent in depth-first order."""
+    n, n_dim = len(scores), len(compiled.dimensions)
+    ind_children, dim_children = children_of(compiled)
+    dim_scores = np.empty((n, n_dim), order="F")  # every column is written below
+    for d in range(n_dim - 1, -1, -1):
+        if len(ind_children[d]):
+            cols = ind_children[d]
+            block = scores[:, cols[0] : cols[-1] + 1] if _contiguous(cols) else scores[:, cols]
+            dim_scores[:, d] = weighted_mean(block, compiled.ind_weight[cols])
+        else:
+            cols = dim_children[d]
+            dim_scores[:, d] = weighted_mean(dim_scores[:, cols], compiled.dim_weight[cols])
+    top = np.flatnonzero(compiled.dim_parent < 0)
+    return dim_scores, weighted_mean(dim_scores[:, top], compiled.dim_weight[top])
 
 
 def _contiguous(cols: np.ndarray) -> bool:

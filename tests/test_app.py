@@ -428,3 +428,15 @@ def test_after_the_readme_import_commands_the_app_shows_trial_grades(tmp_path, m
     assert any("试评结果,尚未发布" in w.value for w in at.warning)  # a trial: a banner
     at.db.dispose()
     st.cache_resource.clear()
+
+
+def test_the_unit_page_proposes_a_combined_plan_when_no_single_indicator_is_enough(app):
+    app.session_state["unit"] = "500188001001"  # red in 2026-10, no single way up
+    page(app, "app/unit.py")
+    headline = next(m.value for m in app.markdown if "同时改进以下" in m.value)
+    assert "重新评定为" in headline and "黄·合格" in headline
+    plan = next(df.value for df in app.dataframe if "目标值" in df.value.columns)
+    assert len(plan) >= 2 and (plan["目标值"] > plan["当前值"]).all()
+    indicators = table_with(app, "满分值")
+    assert indicators["满分值"].notna().any()
+    assert "否决线" in indicators.columns
