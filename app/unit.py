@@ -194,6 +194,9 @@ st.subheader("历月得分")
 st.altair_chart(score_trend(d.unit_history(code), list(a.compiled.min_scores)), width="stretch")
 
 st.subheader("处理意见")
+flash = st.session_state.pop("unit_flash", None)
+if flash:
+    st.success(flash, icon=":material/check_circle:")
 todo = d.suggestions(code, period)
 if todo.empty:
     st.write("本月没有需要跟进的问题。")
@@ -203,8 +206,8 @@ for k, row in enumerate(todo.to_dict("records")):
     done = existing[existing["source"] == row["source"]]
     with st.container(border=True):
         st.markdown(
-            f"**{safe(row['action'])}**  \n责任: {safe(row['owner'])} · 期限: {row['due_date']}"
-            f" · 来源: {safe(row['source'])}"
+            f"**{safe(row['action'])}**  \n责任: {safe(row['owner'])}"
+            f" · 期限: 生成督办后 {int(row['due_days'])} 天内 · 依据: {safe(row['basis'])}"
         )
         if len(done):
             st.caption(f"已生成督办事项 #{int(done['id'].iloc[0])}({done['status'].iloc[0]})")
@@ -214,5 +217,5 @@ for k, row in enumerate(todo.to_dict("records")):
             except ProblemsError as exc:
                 st.error(safe(exc.problems[0].message))
             else:
-                st.success(f"已生成督办事项 #{ids[0]},可在“跟进督办”中跟踪。")
+                st.session_state["unit_flash"] = f"已生成督办事项 #{ids[0]},可在“跟进督办”中跟踪。"
                 st.rerun()

@@ -6,7 +6,6 @@ becomes a tracked task only when a person confirms it (the store does that).
 
 from __future__ import annotations
 
-import calendar
 import datetime as dt
 import itertools
 
@@ -28,16 +27,15 @@ COLUMNS = [
     "action",
     "owner",
     "due_date",
+    "due_days",
+    "basis",
 ]
 
 
-def period_end(period: str) -> dt.date:
-    year, month = map(int, period.split("-"))
-    return dt.date(year, month, calendar.monthrange(year, month)[1])
-
-
-def suggest(assessment: Assessment, period: str) -> pd.DataFrame:
-    """One row per (unit, matching rule), in unit order then rule order."""
+def suggest(assessment: Assessment, period: str, today: dt.date | None = None) -> pd.DataFrame:
+    """One row per (unit, matching rule), in unit order then rule order. Deadlines count from
+    ``today`` (the day a task would be set), not from the month's end: a task is never born
+    overdue."""
     c = assessment.compiled
     periods = list(assessment.periods)
     p = assessment.periods[period]
@@ -45,10 +43,11 @@ def suggest(assessment: Assessment, period: str) -> pd.DataFrame:
     frames = []
     for k, rule in enumerate(c.rules.follow_ups):
         mask, source, values, scores, names = _match(assessment, rule, p, history)
+        basis = names.pop("basis")
         idx = np.flatnonzero(mask & (p.rank != MISSING))
         if len(idx) == 0:
             continue
-        due = period_end(period) + dt.timedelta(days=rule.due_days)
+        due = (today or dt.date.today()) + dt.timedelta(days=rule.due_days)
         units = assessment.units.iloc[idx]
         texts = [
             _format(
@@ -75,9 +74,11 @@ def suggest(assessment: Assessment, period: str) -> pd.DataFrame:
                     "grade_label": [c.label(int(r)) for r in p.rank[idx]],
                     "rule_index": k,
                     "source": source,
+                    "basis": basis,  # the source in words
                     "action": texts,
                     "owner": rule.owner,
                     "due_date": due.isoformat(),
+                    "due_days": rule.due_days,  # a task set from it is due this long after
                 }
             )
         )
@@ -85,6 +86,15 @@ def suggest(assessment: Assessment, period: str) -> pd.DataFrame:
         return pd.DataFrame(columns=[*COLUMNS, "rule_index"])
     out = pd.concat(frames, ignore_index=True)
     return out.sort_values(["unit_code", "rule_index"], kind="stable", ignore_index=True)
+
+
+def urgent(suggestions: pd.DataFrame) -> pd.DataFrame:
+    """The suggestions for red and orange units and for vetoes: what is followed up at once."""
+    if suggestions.empty:
+        return suggestions
+    source = suggestions["source"].astype(str)
+    keep = source.str.match(r"grade:(red|orange)") | source.str.startswith("veto:")
+    return suggestions[keep]
 
 
 def _match(assessment: Assessment, rule: FollowUp, p: PeriodScores, history: list[PeriodScores]):
@@ -95,20 +105,23 @@ def _match(assessment: Assessment, rule: FollowUp, p: PeriodScores, history: lis
         ind = c.indicators[j]
         with np.errstate(invalid="ignore"):
             mask = p.scores[:, j] < w.score_below
-        names = {"indicator_name": ind.name}
+        names = {"indicator_name": ind.name, "basis": f"指标“{ind.name}”得分低于 {w.score_below:g}"}
         return mask, f"indicator:{ind.id}", p.raw[:, j], p.scores[:, j], names
     if w.dimension is not None:
         d = c.dim_index[w.dimension]
         with np.errstate(invalid="ignore"):
             mask = p.dim_scores[:, d] < w.score_below
-        names = {"dimension_name": c.dimensions[d].name}
+        names = {
+            "dimension_name": c.dimensions[d].name,
+            "basis": f"维度“{c.dimensions[d].name}”得分低于 {w.score_below:g}",
+        }
         return mask, f"dimension:{w.dimension}", p.dim_scores[:, d], p.dim_scores[:, d], names
     if w.veto is not None:
         v = [x.id for x in c.rules.vetoes].index(w.veto)
-        names = {"veto_name": c.rules.vetoes[v].name}
+        names = {"veto_name": c.rules.vetoes[v].name, "basis": f"否决项“{c.rules.vetoes[v].name}”"}
         return p.veto_hits[:, v], f"veto:{w.veto}", p.veto_values[:, v], p.total, names
     if w.escalated:
-        return p.escalation_hits.any(axis=1), "escalation", None, p.total, {}
+        return p.escalation_hits.any(axis=1), "escalation", None, p.total, {"basis": "连续预警降级"}
     rank = GRADE_KEYS.index(w.grade)
     months = w.months or 1
     mask = np.ones(len(p.codes), dtype=bool)
@@ -119,7 +132,8 @@ def _match(assessment: Assessment, rule: FollowUp, p: PeriodScores, history: lis
     if not contiguous:
         mask[:] = False
     source = f"grade:{w.grade}" + (f"x{months}" if months > 1 else "")
-    return mask, source, None, p.total, {}
+    basis = f"等级为{c.label(rank)}" + (f",已连续{months}个月" if months > 1 else "")
+    return mask, source, None, p.total, {"basis": basis}
 
 
 def _consecutive(periods: list[str]) -> bool:

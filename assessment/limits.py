@@ -21,6 +21,7 @@ class Limits:
     max_cell_chars: int = 2_000  # FIVECOLOR_MAX_CELL_CHARS
     max_unzipped: int = 400 * MB  # FIVECOLOR_MAX_XLSX_UNZIPPED_MB
     max_header_chars: int = 64_000
+    max_evidence: int = 10 * MB  # FIVECOLOR_MAX_EVIDENCE_MB: one 整改材料 file
 
     @classmethod
     def from_env(cls) -> Limits:
@@ -34,4 +35,5 @@ class Limits:
             max_columns=number("FIVECOLOR_MAX_COLUMNS", cls.max_columns),
             max_cell_chars=number("FIVECOLOR_MAX_CELL_CHARS", cls.max_cell_chars),
             max_unzipped=number("FIVECOLOR_MAX_XLSX_UNZIPPED_MB", cls.max_unzipped, MB),
+            max_evidence=number("FIVECOLOR_MAX_EVIDENCE_MB", cls.max_evidence, MB),
         )

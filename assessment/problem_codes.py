@@ -111,6 +111,12 @@ unknown_task E 督办事项不存在
 bad_transition E 不允许的状态变更
 comment_required E 须写明原因
 changed_meanwhile E 已被他人修改
+own_report E 不能验收自己报送的事项
+owner_required E 须指定责任方
+evidence_type E 不接受的材料类型
+evidence_too_large E 材料文件过大
+evidence_empty E 材料文件为空
+unknown_file E 材料不存在
 note_required E 须写明修改说明
 bad_credentials E 用户名或密码错误
 locked E 账户已锁定

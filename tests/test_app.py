@@ -190,15 +190,72 @@ def test_saving_a_weight_change_makes_a_new_unpublished_version(app):
     assert not versions.iloc[-1]["published"] and versions.iloc[-1]["note"] == "好的分数线降到85"
 
 
+def step(app, to: str, comment: str) -> int:
+    """Move the open task one step with a comment, as the page offers it."""
+    task = int(app.selectbox(key="task_pick").value)
+    to_box = next(b for b in app.selectbox if str(b.key).startswith(f"task_to_{task}_"))
+    to_box.set_value(to)
+    box = next(t for t in app.text_input if str(t.key).startswith(f"task_comment_{task}_"))
+    box.set_value(comment)
+    app.button(key="task_submit").click().run()
+    assert not app.exception
+    return task
+
+
 def test_tasks_move_along_with_a_comment(app):
     page(app, "app/tasks.py")
-    first = int(app.selectbox(key="task_pick").value)
-    app.selectbox(key="task_to").set_value("整改中")
-    app.text_input(key="task_comment").set_value("已约谈")
-    next(b for b in app.button if b.label == "提交").click().run()
-    assert not app.exception
+    first = step(app, "整改中", "已约谈")
     tasks = list_tasks(app.db, ALL).set_index("id")
     assert tasks.loc[first, "status"] == "整改中"
+    assert any(f"#{first}" in s.value for s in app.success)  # said after the page redraws
+
+
+def test_the_comment_box_starts_empty_for_another_task_and_for_the_next_step(app):
+    page(app, "app/tasks.py")
+    first = step(app, "整改中", "已约谈")
+    comments = [t for t in app.text_input if str(t.key).startswith(f"task_comment_{first}_")]
+    assert [c.value for c in comments] == [""]  # the next step of the same task: empty
+    open_ids = list_tasks(app.db, ALL).query("status != '已销号'")["id"]
+    app.selectbox(key="task_pick").set_value(int(next(i for i in open_ids if i != first))).run()
+    other = int(app.selectbox(key="task_pick").value)
+    box = next(t for t in app.text_input if str(t.key).startswith(f"task_comment_{other}_"))
+    assert box.value == ""
+
+
+def test_red_and_orange_units_get_their_tasks_in_one_step_and_closed_ones_stay_findable(app):
+    from assessment.store.tasks import move_task
+
+    before = len(list_tasks(app.db, ALL))
+    page(app, "app/tasks.py")
+    app.button(key="tasks_urgent").click().run()
+    assert not app.exception
+    assert any("都已有督办事项" in s.value for s in app.success)  # the seed made them already
+    assert len(list_tasks(app.db, ALL)) == before
+    task = int(list_tasks(app.db, ALL)["id"].iloc[0])
+    for to, who in (("整改中", "org"), ("待验收", "org"), ("已销号", "supervisor")):
+        move_task(app.db, ALL, task, to, who, "ok")
+    app.run()
+    assert not [o for o in app.selectbox(key="task_pick").options if o.startswith(f"#{task} ")]
+    app.text_input(key="task_search").set_value(f"#{task}").run()
+    assert [o.split(" ")[0] for o in app.selectbox(key="task_pick").options] == [f"#{task}"]
+
+
+def test_a_supervisor_changes_owner_and_deadline_with_history(app):
+    import datetime as dt
+
+    from assessment.store.tasks import task_events
+
+    page(app, "app/tasks.py")
+    task = int(app.selectbox(key="task_pick").value)
+    app.text_input(key=f"task_owner_{task}").set_value("龙溪街道党工委")
+    app.date_input(key=f"task_due_{task}").set_value(dt.date(2027, 1, 15))
+    app.text_input(key=f"task_why_{task}").set_value("书记病假")
+    app.button(key=f"task_edit_{task}").click().run()
+    assert not app.exception
+    row = list_tasks(app.db, ALL).set_index("id").loc[task]
+    assert row["owner_role"] == "龙溪街道党工委" and row["due_date"] == dt.date(2027, 1, 15)
+    last = task_events(app.db, ALL, task).iloc[-1]["comment"]
+    assert "龙溪街道党工委" in last and "2027-01-15" in last and "书记病假" in last
 
 
 def test_trends_show_the_heatmap_transitions_and_falling_units(app):
@@ -440,3 +497,16 @@ def test_the_unit_page_proposes_a_combined_plan_when_no_single_indicator_is_enou
     indicators = table_with(app, "满分值")
     assert indicators["满分值"].notna().any()
     assert "否决线" in indicators.columns
+
+
+def test_an_organizer_attaches_evidence_to_a_task_and_downloads_it(fresh):
+    org = sign_in(fresh, "org01")
+    page(org, "app/tasks.py")
+    task = int(org.selectbox(key="task_pick").value)
+    uploader = next(
+        u for u in org.file_uploader if str(u.key).startswith(f"evidence_upload_{task}")
+    )
+    uploader.set_value(("整改报告.pdf", b"%PDF-1.4 report", "application/pdf")).run()
+    assert not org.exception
+    assert any("已上传材料" in s.value for s in org.success)
+    assert [b for b in org.get("download_button") if "整改报告.pdf" in b.proto.label]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import numpy as np
 import pytest
 import yaml
@@ -25,7 +27,7 @@ def community():
 
 def test_follow_ups_match_their_rules_exactly(community):
     table = community.table(["2026-10"]).set_index("unit_code")
-    todo = suggest(community, "2026-10")
+    todo = suggest(community, "2026-10", today=dt.date(2026, 11, 22))
     red = set(table.index[table["grade"] == "red"])
     assert set(todo.loc[todo["source"] == "grade:red", "unit_code"]) == red
     p = community.periods["2026-10"]
@@ -37,7 +39,8 @@ def test_follow_ups_match_their_rules_exactly(community):
     row = todo[todo["source"] == "indicator:theme_day_attendance_rate"].iloc[0]
     value = p.raw[np.flatnonzero(p.codes == row["unit_code"])[0], j]
     assert f"{value:.1f}".rstrip("0").rstrip(".") + "%" in row["action"]
-    assert row["due_date"] == "2026-11-15"  # 15 days after the month's last day
+    assert row["due_date"] == "2026-12-07"  # 15 days after the task is set, not the month's end
+    assert row["basis"] == "指标“主题党日参加率”得分低于 60"
 
 
 def test_cleared_reads_the_next_month(community):
@@ -118,3 +121,16 @@ def test_weights_of_nested_dimensions_are_changed_where_they_stand():
     [top] = changed.rules.dimensions
     org, service = top.dimensions
     assert (top.weight, service.weight, org.indicators[0].weight) == (3, 7, 0.5)
+
+
+def test_a_veto_follow_up_says_the_value_behind_it():
+    files = [SAMPLE / f"indicators_2026-{m}.csv" for m in ("09", "10")]
+    village = grade_inputs(load_inputs([RULES / "village.yaml"], SAMPLE / "units.csv", files))[0]
+    todo = suggest(village, "2026-10")
+    vacancy = todo[todo["source"] == "veto:secretary_vacancy"]
+    assert len(vacancy)  # 新华港村: the secretary's post empty for 210 days
+    p = village.periods["2026-10"]
+    v = [x.id for x in village.compiled.rules.vetoes].index("secretary_vacancy")
+    for r in vacancy.itertuples():
+        days = p.veto_values[np.flatnonzero(p.codes == r.unit_code)[0], v]
+        assert f"书记缺位{days:g}天" in r.action

@@ -277,3 +277,38 @@ def test_each_month_shows_what_was_published_until_it_is_published_again(distric
         .dropna()
         .equals(shown["score"].dropna())
     )  # the new data would grade differently: what is shown is the stored result
+
+
+def test_who_reports_a_task_done_cannot_also_accept_it(district):
+    watch = as_user(district, "watch")
+    task = int(watch.tasks()["id"].iloc[0])
+    watch.move_task(task, "整改中", "已签收")
+    watch.move_task(task, "待验收", "已整改")
+    with pytest.raises(ProblemsError, match="不能验收销号自己的事项"):
+        watch.move_task(task, "已销号", "通过")
+    as_user(district, "chief").move_task(task, "已销号", "通过")
+    assert list_tasks(district, ALL).set_index("id").loc[task, "status"] == "已销号"
+
+
+def test_evidence_is_kept_with_the_task_within_scope_type_and_size(district, monkeypatch):
+    org = as_user(district, "org01")
+    tasks = list_tasks(district, ALL)
+    own = int(tasks.loc[tasks["unit_code"].map(mine), "id"].iloc[0])
+    theirs = int(tasks.loc[~tasks["unit_code"].map(mine), "id"].iloc[0])
+    pdf = b"%PDF-1.4 minutes of the meeting"
+    fid = org.attach_evidence(own, "C:\\材料\\整改报告.pdf", pdf)
+    files = org.evidence(own)
+    assert list(files["filename"]) == ["整改报告.pdf"] and list(files["size"]) == [len(pdf)]
+    assert org.evidence_file(fid) == ("整改报告.pdf", pdf)
+    with pytest.raises(ProblemsError, match="不在您的管辖范围内"):
+        org.attach_evidence(theirs, "a.pdf", pdf)
+    with pytest.raises(ProblemsError, match="不在您的管辖范围内"):
+        as_user(district, "org02").evidence_file(fid)
+    with pytest.raises(ProblemsError, match="不是可接受的材料类型"):
+        org.attach_evidence(own, "report.html", b"<script>alert(1)</script>")
+    monkeypatch.setenv("FIVECOLOR_MAX_EVIDENCE_MB", "1")
+    with pytest.raises(ProblemsError, match="超过上限 1 MB"):
+        org.attach_evidence(own, "big.jpg", b"\xff" * (2 << 20))
+    assert len(org.evidence(own)) == 1  # nothing refused was kept
+    with pytest.raises(Denied):
+        as_user(district, "owner").attach_evidence(own, "a.pdf", pdf)

@@ -14,7 +14,8 @@ from functools import cached_property
 
 import pandas as pd
 
-from ..followups import suggest
+from ..followups import suggest, urgent
+from ..limits import Limits
 from ..problems import Problem, ProblemsError
 from ..rule_loader import LoadedRules
 from ..sensitivity import compare_tables
@@ -29,7 +30,17 @@ from ..store.assessments import (
 )
 from ..store.audit import audit_entries, record
 from ..store.registry import RegistryImport, allowed_codes, import_registry, keep_allowed
-from ..store.tasks import TRANSITIONS, create_tasks, list_tasks, move_task, task_events
+from ..store.tasks import (
+    TRANSITIONS,
+    attach_file,
+    create_tasks,
+    edit_task,
+    list_tasks,
+    move_task,
+    task_events,
+    task_file,
+    task_files,
+)
 from ..store.uploads import UploadOutcome, check_monthly, import_monthly, upload_history
 from .district import District, graded, publication_status
 from .roles import Action, Denied, Principal, denied
@@ -193,6 +204,51 @@ class Service:
     ) -> list[int]:
         self._require(Action.MANAGE_TASKS)
         return create_tasks(self.db, self.user.scope, suggestions, self.user.name, assessment_id)
+
+    def create_urgent_tasks(self, period: str) -> list[int]:
+        """One task for every red or orange unit and every veto of ``period`` in the scope
+        that has none yet (the same unit, month and cause): one step for the whole list."""
+        self._require(Action.MANAGE_TASKS)
+        todo = urgent(self.view().all_suggestions(period))
+        if todo.empty:
+            return []
+        have = self.tasks()
+        have = have[have["period"] == period]
+        known = set(zip(have["unit_code"], have["source"], strict=True))
+        fresh = todo[
+            [(u, s) not in known for u, s in zip(todo["unit_code"], todo["source"], strict=True)]
+        ]
+        if fresh.empty:
+            return []
+        shown = {s.rules_id: s.run_id for s in self.district().shown(period)}
+        run = next((r for r in shown.values() if r is not None), None)
+        return self.create_tasks(fresh, run)
+
+    def edit_task(
+        self,
+        task_id: int,
+        owner: str | None = None,
+        due_date: dt.date | None = None,
+        comment: str = "",
+    ) -> None:
+        """Change who is responsible or the deadline (kept in the task's history)."""
+        self._require(Action.MANAGE_TASKS)
+        edit_task(self.db, self.user.scope, task_id, self.user.name, owner, due_date, comment)
+
+    def attach_evidence(self, task_id: int, filename: str, data: bytes) -> int:
+        """Keep a 整改材料 file with the task (the responsible unit or a supervisor)."""
+        if not (self.user.can(Action.WORK_TASKS) or self.user.can(Action.MANAGE_TASKS)):
+            self._require(Action.WORK_TASKS)
+        limit = Limits.from_env().max_evidence
+        return attach_file(self.db, self.user.scope, task_id, self.user.name, filename, data, limit)
+
+    def evidence(self, task_id: int) -> pd.DataFrame:
+        self._require(Action.READ)
+        return task_files(self.db, self.user.scope, task_id)
+
+    def evidence_file(self, file_id: int) -> tuple[str, bytes]:
+        self._require(Action.READ)
+        return task_file(self.db, self.user.scope, file_id)
 
     def suggestions(self, period: str, version_id: int | None = None) -> pd.DataFrame:
         """Suggested follow-ups for ``period`` in the scope: under the active rule sets, or

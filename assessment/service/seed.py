@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..followups import suggest
+from ..followups import suggest, urgent
 from ..rule_loader import load_rules
 from ..store import Database, Scope
 from ..store.assessments import run_assessment, save_rule_set
@@ -46,10 +46,7 @@ def seed_sample(db: Database, root: Path = ROOT, accounts: bool = True) -> bool:
     district = load_district(db, versions)
     for assessment, run_id in zip(district.assessments, last, strict=True):
         todo = suggest(assessment, periods[-1])
-        todo = todo[
-            todo["source"].isin(["grade:red", "grade:orange", "grade:redx2"])
-            | todo["source"].str.startswith("veto:")
-        ]
+        todo = urgent(todo)
         if len(todo):
             create_tasks(db, ALL, todo, SEEDER, run_id)
     if accounts:

@@ -21,6 +21,8 @@ ACTION_LABELS = {
     "assessment_published": "发布评定",
     "tasks_created": "生成督办事项",
     "task_moved": "办理督办事项",
+    "task_edited": "修改督办事项的责任方或期限",
+    "evidence_added": "上传整改材料",
     "user_added": "新增账户",
     "user_disabled": "停用账户",
     "user_unlocked": "解除锁定",
