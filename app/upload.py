@@ -1,11 +1,16 @@
-"""数据上传: pick the month, upload CSV/XLSX, see every problem at once, preview, confirm."""
+"""数据上传: pick the month, see who has not reported yet, upload CSV/XLSX, see every problem at
+once (repeated ones collapsed), preview in Chinese, confirm; or correct one cell online."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import pandas as pd
 import streamlit as st
 
-from app.common import service, sidebar
-from assessment.pipeline import problems_frame
+from app.common import safe, service, sidebar
+from assessment.numbers import is_yes_no
+from assessment.pipeline import collapsed_problems
 from assessment.scoring import next_period
 from assessment.service import Action
 from assessment.spreadsheets import problems_workbook
@@ -17,15 +22,67 @@ st.title("数据上传")
 if d.empty or not d.rules:
     st.info(d.empty_reason())
     st.stop()
+specs = {c.id: c for r in d.rules for c in [*r.rules.indicators(), *r.rules.inputs]}
+NAMES = {
+    "unit_code": "单位代码",
+    "unit_name": "单位名称",
+    "unit_type": "单位类型",
+    "period": "月份",
+    **{k: v.name or k for k, v in specs.items()},
+}
+flash = st.session_state.pop("upload_flash", None)
+if flash:
+    st.success(flash, icon=":material/check_circle:")
+
+months = sorted({*d.periods, next_period(d.periods[-1])} if d.periods else {"2026-01"})[::-1]
+wanted = st.session_state.pop("upload_period_next", None)  # "use the month the file says"
+if wanted:
+    months = sorted({*months, wanted}, reverse=True)
+    st.session_state["upload_period"] = wanted
+c1, c2 = st.columns([1, 2])
+with c1:
+    period = st.selectbox("哪个月的数据", months, key="upload_period")
+
+
+def submission_tracker() -> None:
+    status = svc.submissions(period)
+    if status.empty:
+        return
+    deadline = status.attrs["deadline"]
+    missing = status[~status["reported"]]
+    late = pd.Timestamp.today().date() > deadline
+    head = f"{period} 报送情况:应报 {len(status)} 个单位,已报 {len(status) - len(missing)} 个"
+    head += f",未报 {len(missing)} 个 · 截止 {deadline}"
+    if missing.empty:
+        st.success(head + ",已全部报送。", icon=":material/task_alt:")
+        return
+    (st.error if late else st.info)(head + ("(已过截止日期)" if late else ""))
+    by_street = (
+        status.assign(street=status["parent_code"].map(d.names).fillna(status["parent_code"]))
+        .groupby("street", sort=True)
+        .agg(应报=("reported", "size"), 已报=("reported", "sum"))
+        .assign(未报=lambda t: t["应报"] - t["已报"])
+        .reset_index()
+        .rename(columns={"street": "街道/乡镇"})
+    )
+    names = missing.groupby("parent_code")["unit_name"].apply(lambda s: "、".join(s))
+    by_street["未报单位"] = (
+        by_street["街道/乡镇"].map({d.names.get(k, k): v for k, v in names.items()}).fillna("")
+    )
+    with st.expander(f"各街道/乡镇报送情况(未报 {len(missing)} 个单位)", expanded=late):
+        st.dataframe(
+            by_street.sort_values("未报", ascending=False),
+            hide_index=True,
+            width="stretch",
+            key="tracker",
+        )
+
+
+submission_tracker()
+
 if not svc.user.can(Action.UPLOAD):
     st.info(f"{svc.user.role.label}不上传数据(由各街道/乡镇组织员上传)。下面是您辖区的上传记录。")
 else:
-    months = sorted(
-        {*d.periods, next_period(d.periods[-1])} if d.periods else {"2026-01"}, reverse=True
-    )
-    c1, c2 = st.columns([1, 2])
-    with c1:
-        period = st.selectbox("上传哪个月的数据", months, key="upload_period")
     with c2:
         st.download_button(
             "下载填报模板(.xlsx)",
@@ -33,6 +90,10 @@ else:
             file_name=f"五色图填报模板_{period}.xlsx",
             help="按规则集生成:中文表头、本辖区单位已预填、有效范围校验",
         )
+    st.caption(
+        "把 CSV 或 Excel 文件拖到下方框内,或点击“Browse files”(浏览文件)选择;"
+        "单个文件不超过 100 MB(“Limit 100MB per file”)。上传后先检查,确认后才导入。"
+    )
     uploaded = st.file_uploader(
         "上传月度指标表(CSV 或 Excel)", type=["csv", "xlsx"], key="upload_file"
     )
@@ -49,33 +110,45 @@ else:
             st.warning(f"没有错误,有 {warnings} 个警告(可以导入,请留意)。")
         else:
             st.success("检查通过,没有发现问题。")
+        other = sorted({p.value for p in errors if p.code == "period_mismatch" and not p.more})
+        if len(other) == 1:  # every row says one other month: offer it
+            st.warning(f"文件中的月份是 {other[0]},而上传时选择的是 {period}。")
+            if st.button(f"改为按 {other[0]} 上传", key="use_file_month"):
+                st.session_state["upload_period_next"] = other[0]
+                st.rerun()
         if problems:
-            table = problems_frame(problems)
+            table = collapsed_problems(problems, NAMES)
             table["severity"] = table["severity"].map({"error": "错误", "warning": "警告"})
             st.dataframe(
-                table[["severity", "row", "column", "value", "title", "code", "message"]].rename(
+                table[["severity", "title", "column", "count", "rows", "message"]].rename(
                     columns={
                         "severity": "类型",
                         "title": "问题",
-                        "row": "行",
                         "column": "列",
-                        "value": "值",
-                        "code": "代码",
-                        "message": "说明",
+                        "count": "处数",
+                        "rows": "行",
+                        "message": "说明及修改方法",
                     }
                 ),
                 hide_index=True,
                 width="stretch",
                 key="problems",
+                column_config={"说明及修改方法": st.column_config.TextColumn(width="large")},
             )
             st.download_button(
-                "下载问题清单(.xlsx)",
+                "下载问题清单(.xlsx,逐行列出)",
                 problems_workbook(problems),
-                file_name=f"问题清单_{uploaded.name}.xlsx",
+                file_name=f"问题清单_{Path(uploaded.name).stem}.xlsx",
             )
         if frame is not None:
             st.subheader("预览")
-            st.dataframe(frame.head(20), hide_index=True, width="stretch")
+            preview = frame.head(20).copy()
+            for col in preview.columns:
+                if col in specs and is_yes_no(specs[col]):
+                    preview[col] = preview[col].map({1.0: "是", 0.0: "否"})
+            st.dataframe(
+                preview.rename(columns=NAMES), hide_index=True, width="stretch", key="preview"
+            )
             if st.button(f"确认导入 {len(frame)} 行", type="primary"):
                 out = svc.upload(data, uploaded.name, period)
                 if out.status == "imported":
@@ -87,6 +160,31 @@ else:
                     st.info("与之前上传的文件完全相同,未重复导入。")
                 else:
                     st.error("导入失败:数据在检查后发生了变化,请重新检查。")
+
+    with st.expander("在线更正一个数值"):
+        st.caption("只改一个单元格:保存为一次新的上传(与文件上传一样检查,旧值可追溯)。")
+        units = d.leaves()
+        labels = dict(zip(units["unit_code"], units["unit_name"], strict=True))
+        e1, e2, e3 = st.columns([2, 2, 1])
+        unit = e1.selectbox(
+            "单位", list(labels), format_func=lambda c: f"{labels[c]}({c})", key="fix_unit"
+        )
+        column = e2.selectbox("指标", list(specs), format_func=NAMES.get, key="fix_column")
+        value = e3.text_input("新值", key="fix_value")
+        now = d.unit_values(unit, period).get(column)
+        st.caption("现值: " + ("无" if now is None else f"{now:g}"))
+        note = st.text_input("更正原因", key="fix_note")
+        if st.button("提交更正", key="fix_submit", disabled=not value.strip()):
+            out = svc.correct_value(period, unit, column, value.strip(), note)
+            if out.status == "imported":
+                st.session_state["upload_flash"] = (
+                    f"已更正 {safe(labels[unit])} 的“{safe(NAMES[column])}”为 {safe(value)}"
+                    f"(第 {out.upload_id} 次上传)。"
+                )
+                st.rerun()
+            for p in out.problems:
+                if p.severity == "error":
+                    st.error(safe(p.message))
 
 st.subheader("上传记录")
 history = svc.upload_history()

@@ -70,10 +70,13 @@ def ingest_monthly(
     period: str | None = None,
     fill_period: str | None = None,
     require_columns: bool = True,
+    expect_all: bool = True,
 ) -> Ingested:
     """``period``: the month chosen at upload (rows must agree); ``fill_period``: only used when
     the file has no period column; ``require_columns``: every column the rule sets need for the
-    unit types in the file must be present (off for a partial table, e.g. 12345 data alone)."""
+    unit types in the file must be present (off for a partial table, e.g. 12345 data alone);
+    ``expect_all``: warn of every unit of the registry the file leaves out (off for a
+    correction of a few units)."""
     if raw.table is None:
         return Ingested(None, list(raw.problems))
     up = _Upload(raw, rule_sets)
@@ -87,7 +90,7 @@ def ingest_monthly(
     _check_duplicates(up)
     _read_numbers(up)
     _check_counts(up)
-    types = _check_registry(up, registry, period) if registry is not None else None
+    types = _check_registry(up, registry, period, expect_all) if registry is not None else None
     if require_columns:
         _check_required(up, types)
     return up.rejected() if errors_only(up.problems) else up.accepted()
@@ -375,7 +378,9 @@ def _check_counts(up: _Upload) -> None:
             )
 
 
-def _check_registry(up: _Upload, registry: pd.DataFrame, period: str | None) -> set[str]:
+def _check_registry(
+    up: _Upload, registry: pd.DataFrame, period: str | None, expect_all: bool = True
+) -> set[str]:
     """Unknown codes and silent units, from one hash join of the file's codes into the
     registry. Returns the unit types the file holds."""
     codes = up.keys["unit_code"]
@@ -407,7 +412,7 @@ def _check_registry(up: _Upload, registry: pd.DataFrame, period: str | None) -> 
     # the month chosen at upload, or each month the file holds (rows of another month than the
     # chosen one are errors already: no 未上报 list for a month nobody meant to upload)
     months = [period] if period else sorted(set(file_periods) - {""})
-    for p in months:
+    for p in months if expect_all else []:
         this_month = (up.keys["period"] == p).to_numpy() if len(file_periods) > 1 else True
         silent = expected.copy()
         silent[pos[in_file & this_month]] = False

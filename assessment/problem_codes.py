@@ -37,6 +37,7 @@ sheet_missing E 找不到工作表
 formula_no_value E 公式没有计算结果
 missing_column E 缺少必需的列
 unknown_column W 未知的列
+unknown_indicator E 不是规则集中的指标
 duplicate_column E 重复的列
 personal_data E 含个人信息的列
 empty_code E 单位代码为空
@@ -53,6 +54,7 @@ negative_value E 负数
 numerator_gt_denominator E 分子大于分母
 unknown_unit E 不在名册(管辖范围)中的单位
 not_reported W 未上报的单位
+large_change W 与上月相比变化很大
 no_registry E 尚未导入单位名册
 same_file W 与之前的上传完全相同
 unknown_unit_type E 名册中没有的单位类型

@@ -28,6 +28,7 @@ class Problem:
     column: str = ""
     value: str = ""
     severity: str = ERROR
+    more: int = 0  # on a count line: how many more of ``code`` were found but not listed
 
     def __post_init__(self) -> None:
         # Whatever a file holds, a problem echoes a bounded amount of it: a 300 MB cell or an
@@ -154,6 +155,7 @@ class ProblemCollector(list):
                     file=file,
                     severity=self.severity[code],
                     value=str(n),
+                    more=extra,
                 )
             )
         return out

@@ -155,12 +155,15 @@ def problems_workbook(problems: Sequence[Problem]) -> bytes:
     """The problem list as an .xlsx organizers can open, sort and tick off."""
     frame = problems_frame(problems)[list(PROBLEM_HEADERS)]
     frame["severity"] = frame["severity"].map({"error": "错误", "warning": "警告"})
-    frame = frame.rename(columns=PROBLEM_HEADERS)
+    always = ("severity", "title", "message")  # no column that is empty for every problem
+    frame = frame[
+        [c for c in frame if c in always or frame[c].replace("", None).notna().any()]
+    ].rename(columns=PROBLEM_HEADERS)
     buf = io.BytesIO()
     with pd.ExcelWriter(buf, engine="openpyxl") as writer:
         frame.to_excel(writer, index=False, sheet_name="问题清单")
         ws = writer.sheets["问题清单"]
-        ws.column_dimensions["J"].width = 90
+        ws.column_dimensions[get_column_letter(frame.shape[1])].width = 90
         ws.freeze_panes = "A2"
         text_cells_only(writer.book)
     return buf.getvalue()

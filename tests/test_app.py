@@ -140,9 +140,9 @@ def test_upload_of_a_gb18030_file_with_bad_rows_lists_every_issue_and_imports_no
     ).run()
     assert not app.exception
     assert any("发现 2 个错误" in e.value for e in app.error)
-    problems = table_with(app, "代码")
-    assert set(problems["代码"]) >= {"not_a_number", "out_of_range"}
-    assert "“很高”不是数字" in " ".join(problems["说明"])
+    problems = table_with(app, "问题")
+    assert set(problems["问题"]) >= {"不是数字", "超出有效范围"}  # in Chinese, no codes
+    assert "“很高”不是数字" in " ".join(problems["说明及修改方法"])
     assert not [b for b in app.button if b.label.startswith("确认导入")]
     pd.testing.assert_frame_equal(upload_history(app.db, ALL), history_before)
 
@@ -510,3 +510,53 @@ def test_an_organizer_attaches_evidence_to_a_task_and_downloads_it(fresh):
     assert not org.exception
     assert any("已上传材料" in s.value for s in org.success)
     assert [b for b in org.get("download_button") if "整改报告.pdf" in b.proto.label]
+
+
+def test_a_file_of_the_wrong_month_is_one_line_with_a_count_and_offers_its_month(app):
+    page(app, "app/upload.py")
+    app.selectbox(key="upload_period").set_value("2026-10").run()
+    september = (ROOT / "sample_data" / "indicators_2026-09.csv").read_bytes()
+    app.file_uploader(key="upload_file").set_value(("sept.csv", september, "text/csv")).run()
+    assert not app.exception
+    problems = table_with(app, "处数")
+    assert len(problems) == 1  # 170 identical rows collapsed, nothing else buried under them
+    assert problems["处数"].iloc[0] == 170 and problems["列"].iloc[0] == "月份"
+    app.button(key="use_file_month").click().run()
+    assert app.selectbox(key="upload_period").value == "2026-09"
+    assert not [e for e in app.error if "个错误" in e.value]
+
+
+def test_the_preview_speaks_chinese_and_the_tracker_lists_who_has_not_reported(app):
+    page(app, "app/upload.py")
+    app.selectbox(key="upload_period").set_value("2026-11").run()  # nobody has reported yet
+    tracker = table_with(app, "未报单位")
+    assert tracker["未报"].sum() == 170 and tracker["已报"].sum() == 0
+    assert any("截止 2026-12-05" in i.value for i in [*app.info, *app.error])
+    app.selectbox(key="upload_period").set_value("2026-10").run()
+    october = (ROOT / "sample_data" / "indicators_2026-10.csv").read_bytes()
+    app.file_uploader(key="upload_file").set_value(("oct.csv", october, "text/csv")).run()
+    preview = next(df.value for df in app.dataframe if "单位代码" in df.value.columns)
+    assert (
+        "主题党日参加率" in preview.columns and "theme_day_attendance_rate" not in preview.columns
+    )
+    assert set(preview["支委会按月召开"].dropna()) == {"是", "否"}
+
+
+def test_one_cell_is_corrected_online_as_a_new_checked_upload(app):
+    from assessment.store.uploads import current_values
+
+    page(app, "app/upload.py")
+    app.selectbox(key="upload_period").set_value("2026-10").run()
+    app.selectbox(key="fix_unit").set_value("500188001001").run()
+    app.selectbox(key="fix_column").set_value("theme_day_attendance_rate").run()
+    app.text_input(key="fix_value").set_value("150").run()  # out of range: refused
+    app.button(key="fix_submit").click().run()
+    assert any("有效范围" in e.value for e in app.error)
+    app.text_input(key="fix_value").set_value("96.5").run()
+    app.text_input(key="fix_note").set_value("录入错误").run()
+    app.button(key="fix_submit").click().run()
+    assert not app.exception
+    assert any("已更正" in s.value for s in app.success)
+    values = current_values(app.db, ALL, ["2026-10"]).set_index("unit_code")
+    assert values.loc["500188001001", "theme_day_attendance_rate"] == 96.5
+    assert upload_history(app.db, ALL).iloc[0]["filename"].startswith("在线更正_500188001001")

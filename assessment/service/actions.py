@@ -8,6 +8,7 @@ not do. Shells call only this; the store below it takes the scope on every call 
 from __future__ import annotations
 
 import datetime as dt
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cached_property
@@ -41,7 +42,13 @@ from ..store.tasks import (
     task_file,
     task_files,
 )
-from ..store.uploads import UploadOutcome, check_monthly, import_monthly, upload_history
+from ..store.uploads import (
+    UploadOutcome,
+    check_monthly,
+    current_values,
+    import_monthly,
+    upload_history,
+)
 from .district import District, graded, publication_status
 from .roles import Action, Denied, Principal, denied
 from .view import View
@@ -54,6 +61,15 @@ STEP_NEEDS = {
     ("待验收", "已销号"): Action.MANAGE_TASKS,
     ("待验收", "整改中"): Action.MANAGE_TASKS,
 }
+
+
+def report_deadline(period: str) -> dt.date:
+    """The day a month's table is due: day ``FIVECOLOR_REPORT_DAY`` (default 5) of the month
+    after."""
+    raw = os.environ.get("FIVECOLOR_REPORT_DAY", "").strip()
+    day = int(raw) if raw.isdigit() and 1 <= int(raw) <= 28 else 5
+    year, month = map(int, period.split("-"))
+    return dt.date(year + (month == 12), 1 if month == 12 else month + 1, day)
 
 
 @dataclass
@@ -118,6 +134,43 @@ class Service:
         return import_monthly(
             self.db, data, filename, self.user.name, self.user.scope, self._sets(), period=period
         )
+
+    def correct_value(
+        self, period: str, unit_code: str, column: str, value: str, note: str = ""
+    ) -> UploadOutcome:
+        """Correct one cell online: a one-cell table imported as a new upload version, checked
+        like any file (range, type, scope) and traceable like any upload."""
+        self._require(Action.UPLOAD)
+        known = {c.id for r in self._sets() for c in [*r.indicators(), *r.inputs]}
+        if column not in known:
+            raise ProblemsError(
+                [Problem("unknown_indicator", f"“{column[:40]}”不是规则集中的指标")]
+            )
+        frame = pd.DataFrame({"unit_code": [unit_code], "period": [period], column: [value]})
+        reason = "".join(ch for ch in note if ch.isprintable())[:40]
+        name = f"在线更正_{unit_code}_{column}{'_' + reason if reason else ''}.csv"
+        return import_monthly(
+            self.db,
+            frame.to_csv(index=False).encode("utf-8"),
+            name,
+            self.user.name,
+            self.user.scope,
+            self._sets(),
+            period=period,
+            require_columns=False,
+            expect_all=False,
+        )
+
+    def submissions(self, period: str) -> pd.DataFrame:
+        """Who has reported ``period`` in the scope: one row per graded unit (unit_code,
+        unit_name, parent_code, reported) and the deadline in ``attrs``."""
+        self._require(Action.READ)
+        view = self.view()
+        units = view.leaves()[["unit_code", "unit_name", "parent_code"]].copy()
+        sent = set(current_values(self.db, self.user.scope, [period])["unit_code"])
+        units["reported"] = units["unit_code"].isin(sent)
+        units.attrs["deadline"] = report_deadline(period)
+        return units.reset_index(drop=True)
 
     def upload_history(self) -> pd.DataFrame:
         self._require(Action.READ)

@@ -88,6 +88,18 @@ class View:
             return None
         return explain(a, unit_code, period)
 
+    def unit_values(self, unit_code: str, period: str) -> dict[str, float]:
+        """The unit's current stored values for ``period`` (column id -> number)."""
+        self.require_unit(unit_code)
+        data = self.district.data
+        if data.empty:
+            return {}
+        rows = data[(data["unit_code"] == unit_code) & (data["period"] == period)]
+        if rows.empty:
+            return {}
+        row = rows.iloc[-1].drop(["unit_code", "period"], errors="ignore")
+        return {k: float(v) for k, v in row.items() if pd.notna(v) and isinstance(v, int | float)}
+
     def unit_history(self, unit_code: str) -> pd.DataFrame:
         self.require_unit(unit_code)
         history = self.district.history()

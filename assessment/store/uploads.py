@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 
 from ..headers import KEY_COLUMNS, header_map, text_headers
 from ..ingest import ingest_monthly
+from ..jumps import large_changes
 from ..problems import WARNING, Problem, errors_only
 from ..readers import read_table
 from ..rules import RuleSet
@@ -56,12 +57,13 @@ def import_monthly(
     period: str | None = None,
     sheet: str | None = None,
     require_columns: bool = True,
+    expect_all: bool = True,
 ) -> UploadOutcome:
     """Validate ``data`` and import it whole, or record the rejected attempt with its problems."""
     sha = hashlib.sha256(data).hexdigest()
     filename = printable(filename)[:255]  # stored and shown: no NUL, no escapes, bounded
     frame, problems = check_monthly(
-        db, data, filename, scope, rule_sets, period, sheet, require_columns
+        db, data, filename, scope, rule_sets, period, sheet, require_columns, expect_all
     )
     errors = errors_only(problems)
     if not errors and frame is not None:
@@ -122,6 +124,7 @@ def check_monthly(
     period: str | None = None,
     sheet: str | None = None,
     require_columns: bool = True,
+    expect_all: bool = True,
 ) -> tuple[pd.DataFrame | None, list[Problem]]:
     """Everything an import checks, without writing: the tidy table (None on error) and every
     problem (the upload page shows them before the organizer confirms)."""
@@ -135,14 +138,34 @@ def check_monthly(
         registry if len(registry) else None,
         period=period,
         require_columns=require_columns,
+        expect_all=expect_all,
     )
     problems = list(ingested.problems)
     frame = ingested.frame
+    if frame is not None and not errors_only(problems):
+        problems += _jumps(db, scope, frame, rule_sets, filename)
     if len(registry) == 0:
         problems.append(
             Problem("no_registry", "还没有导入单位名册:请先导入单位名册", file=filename)
         )
     return (None if errors_only(problems) else frame), problems
+
+
+def _jumps(db, scope, frame: pd.DataFrame, rule_sets, filename: str) -> list[Problem]:
+    """Large month-to-month changes against the stored month before, as warnings."""
+    specs = {c.id: c for r in rule_sets for c in [*r.indicators(), *r.inputs]}
+    names = {k: v.name or k for k, v in specs.items()}
+    percent = {k for k, v in specs.items() if list(v.valid_range or []) == [0, 100]}
+    out: list[Problem] = []
+    for month in sorted(set(frame["period"]) - {""}):
+        year, m = map(int, month.split("-"))
+        before = f"{year - (m == 1)}-{12 if m == 1 else m - 1:02d}"
+        if before not in periods_available(db, Scope.everything()):
+            continue
+        rows = frame[frame["period"] == month]
+        previous = current_values(db, scope, [before])
+        out += large_changes(rows, previous, names, percent, filename)
+    return out
 
 
 def _insert_values(session: Session, rows: list[dict]) -> None:
