@@ -32,9 +32,14 @@ def tile_layout(units: pd.DataFrame, group: str, columns: int) -> pd.DataFrame:
 
 
 def tile_grid(
-    units: pd.DataFrame, group: str = "parent_name", columns: int = 8, name: str = "pick"
+    units: pd.DataFrame,
+    group: str = "parent_name",
+    columns: int = 8,
+    name: str = "pick",
+    tile: int = 112,
 ) -> alt.Chart:
-    """One tile per unit: its color, name and label; click selects ``unit_code``."""
+    """One tile per unit (``tile`` px wide): its color, name and label; click selects
+    ``unit_code``."""
     data = units.assign(grade_text=_grade_text(units["grade"]))
     data["label"] = data["unit_name"] + "\n" + data["grade_text"]
     layout = tile_layout(data, group, columns)
@@ -62,7 +67,9 @@ def tile_grid(
         )
         .add_params(pick)
     )
-    text = base.mark_text(lineBreak="\n", fontSize=11, fontWeight="bold").encode(
+    text = base.mark_text(
+        lineBreak="\n", fontSize=11, fontWeight="bold", limit=tile - 8, ellipsis="…"
+    ).encode(
         text="label:N",
         color=alt.condition(
             alt.FieldOneOfPredicate(field="grade_text", oneOf=list(TEXT_ON)),
@@ -75,7 +82,7 @@ def tile_grid(
         .mark_text(align="left", dx=-50, fontSize=13, fontWeight="bold", color="#333")
         .encode(x=x, y=y, text="title:N")
     )
-    return (rect + text + title).properties(width=columns * 112, height=n_rows * 46, usermeta=SVG)
+    return (rect + text + title).properties(width=columns * tile, height=n_rows * 46, usermeta=SVG)
 
 
 def score_trend(history: pd.DataFrame, min_scores: list[float]) -> alt.Chart:
@@ -141,19 +148,33 @@ def dimension_bars(dims: pd.DataFrame) -> alt.Chart:
     return (bars + floors).properties(height=34 * len(dims), usermeta=SVG)
 
 
-def grade_heatmap(history: pd.DataFrame) -> alt.Chart:
-    """Unit x month, each cell the month's color (with its label in the tooltip)."""
+def grade_heatmap(history: pd.DataFrame, group: str = "street", columns: int = 3) -> alt.Chart:
+    """Unit x month, each cell the month's color (its label in the tooltip), one block per
+    street with every unit labelled and rows of a fixed height; a click selects ``unit_code``
+    (selection ``unit_pick``)."""
     data = history.assign(grade_text=_grade_text(history["grade"]))
-    units = data.drop_duplicates("unit_code")["unit_name"].tolist()
-    return (
+    months = sorted(data["period"].unique())
+    pick = alt.selection_point(name="unit_pick", fields=["unit_code"], on="click")
+    cells = (
         alt.Chart(data)
-        .mark_rect(stroke="white")
+        .mark_rect(stroke="white", strokeWidth=1)
         .encode(
-            x=alt.X("period:O", title="月份"),
-            y=alt.Y("unit_name:N", title=None, sort=units),
+            x=alt.X(
+                "period:O",
+                title=None,
+                sort=months,
+                axis=alt.Axis(orient="top", labelAngle=-45, labelExpr="slice(datum.value, 2)"),
+            ),
+            y=alt.Y(
+                "unit_name:N",
+                title=None,
+                sort=alt.EncodingSortField("unit_code"),
+                axis=alt.Axis(labelLimit=90, labelOverlap=False),
+            ),
             color=alt.Color(
                 "grade_text:N", scale=GRADE_SCALE, legend=alt.Legend(title="等级", orient="top")
             ),
+            opacity=alt.condition(pick, alt.value(1), alt.value(0.6)),
             tooltip=[
                 alt.Tooltip("unit_name:N", title="单位"),
                 alt.Tooltip("period:O", title="月份"),
@@ -161,7 +182,18 @@ def grade_heatmap(history: pd.DataFrame) -> alt.Chart:
                 alt.Tooltip("score:Q", format=".1f", title="总分"),
             ],
         )
-        .properties(height=max(200, 14 * len(units)), usermeta=SVG)
+        .add_params(pick)
+        .properties(width=alt.Step(18), height=alt.Step(16))
+    )
+    if group not in data.columns or data[group].nunique() <= 1:
+        return cells.properties(usermeta=SVG)
+    return (
+        cells.facet(
+            facet=alt.Facet(f"{group}:N", title=None, header=alt.Header(labelFontWeight="bold")),
+            columns=min(columns, data[group].nunique()),
+        )
+        .resolve_scale(y="independent")
+        .properties(usermeta=SVG)
     )
 
 

@@ -164,9 +164,10 @@ def period_picker(v: View, label: str = "月份") -> str | None:
     if not v.periods:
         st.info(v.empty_reason())
         return None
+    months = v.periods[::-1]  # latest first, as on every page
     current = st.session_state.get("period")
-    index = v.periods.index(current) if current in v.periods else len(v.periods) - 1
-    period = st.selectbox(label, v.periods, index=index, key=f"period_{label}")
+    index = months.index(current) if current in months else 0
+    period = st.selectbox(label, months, index=index, key=f"period_{label}")
     st.session_state["period"] = period
     return period
 

@@ -1,16 +1,20 @@
-"""五色图: the live color grid of the hierarchy, counts per color, drill-down."""
+"""五色图: the live color grid of the hierarchy, counts per color (click one to filter), search,
+the red/orange worklist and the streets ranked by their red and orange units."""
 
 from __future__ import annotations
 
+import pandas as pd
 import streamlit as st
 
 from app.charts import tile_grid
 from app.common import legend_bar, period_picker, selected, service, sidebar
 from app.publishing import month_banner, publish_panel
-from assessment.grades import GRADE_ORDER, MISSING_LABEL
+from assessment.exports import csv_bytes
+from assessment.grades import GRADE_ORDER, MISSING_LABEL, display
 from assessment.service import Action
 
 MAX_TILES = 600  # above this the unit level is shown one street at a time
+STREET_TYPES = ["街道", "镇", "乡"]
 
 svc = service()
 d = svc.view()
@@ -20,7 +24,7 @@ zoom = st.session_state.pop("zoom_to", None)
 if zoom:  # a street was clicked last run: apply it before the widgets are drawn
     st.session_state["level"] = "村/社区"
     st.session_state["parent_select"] = zoom
-c1, c2, c3 = st.columns([1, 1, 2])
+c1, c2, c3, c4 = st.columns([1, 1.2, 1.5, 1.5])
 with c1:
     period = period_picker(d)
 if period is None:
@@ -28,7 +32,7 @@ if period is None:
 names = d.names
 table = d.table(period)
 parents = d.parents(period)
-streets = parents[parents["unit_type"].isin(["街道", "镇", "乡"])].sort_values("unit_code")
+streets = parents[parents["unit_type"].isin(STREET_TYPES)].sort_values("unit_code")
 with c2:
     level = st.radio("层级", ["村/社区", "街道/乡镇", "区县"], horizontal=True, key="level")
 with c3:
@@ -41,29 +45,56 @@ with c3:
         format_func=lambda c: "全部" if c == "全部" else names.get(c, c),
         key="parent_select",
     )
+
+
+def _open_found() -> None:
+    """The unit picked in the search box opens; the box is emptied for the way back."""
+    st.session_state["unit"] = st.session_state["unit_search"]
+    st.session_state["unit_search"] = None
+    st.session_state["open_unit"] = True
+
+
+with c4:
+    st.selectbox(
+        "查找单位",
+        list(d.leaves()["unit_code"]),
+        index=None,
+        placeholder="输入名称或代码…",
+        format_func=lambda c: f"{names.get(c, c)}({c})",
+        key="unit_search",
+        on_change=_open_found,
+    )
+if st.session_state.pop("open_unit", False):
+    st.switch_page("app/unit.py")
 if parent != "全部":
     table = table[table["parent_code"] == parent]
 
-# Counts per color with the change from the month before.
+# Counts per color with the change from the month before; the colors can be clicked to filter.
 before = None
 if d.periods.index(period) > 0:
     before = d.table(d.periods[d.periods.index(period) - 1])
     if parent != "全部":
         before = before[before["parent_code"] == parent]
+keys = [g.key for g in GRADE_ORDER] + [""]
+counts = {k: int((table["grade"].replace("nan", "") == k).sum()) for k in keys}
 cols = st.columns(6)
-for col, (key, text) in zip(
-    cols, [(g.key, g.display()) for g in GRADE_ORDER] + [("", MISSING_LABEL)], strict=True
-):
-    n = int((table["grade"] == key).sum())
-    delta = None if before is None else n - int((before["grade"] == key).sum())
+for col, key in zip(cols, keys, strict=True):
+    delta = None if before is None else counts[key] - int((before["grade"] == key).sum())
     col.metric(
-        text,
-        n,
+        display(key) if key else MISSING_LABEL,
+        counts[key],
         delta=delta,
         delta_color="off"
         if key in ("", "blue")
         else ("inverse" if key in ("yellow", "orange", "red") else "normal"),
     )
+only = st.pills(
+    "只看",
+    [k for k in keys if counts[k]],
+    format_func=lambda k: f"{display(k) if k else MISSING_LABEL} {counts[k]}",
+    selection_mode="multi",
+    key="grade_filter",
+)
 legend_bar()
 month_banner(svc, period)
 if svc.user.can(Action.ASSESS) and any(s.status != "published" for s in d.shown(period)):
@@ -74,29 +105,79 @@ if level == "区县":
     counties = parents[parents["unit_type"] == "区县"].assign(
         parent_name="区县(按下属街道/乡镇汇总)", reasons=""
     )
-    st.caption("区县按下属街道/乡镇的得分汇总评定(规则集的 rollup)。")
-    st.altair_chart(tile_grid(counties, columns=6, name="county"), key="counties")
+    st.caption("区县的等级由下属街道/乡镇的得分汇总而来(按规则集的汇总方法)。")
+    st.altair_chart(tile_grid(counties, columns=4, name="county", tile=170), key="counties")
 elif level == "街道/乡镇":
     shown = streets if parent == "全部" else streets[streets["unit_code"] == parent]
     shown = shown.assign(parent_name="街道/乡镇(按下属单位汇总)", reasons="")
     st.caption(
-        "点击一个街道/乡镇,进入其下属村/社区。评定方法: 规则集的 rollup(下属单位总分的平均)。"
+        "点击一个街道/乡镇,进入其下属村/社区。街道/乡镇的等级由下属单位总分的平均而来;"
+        "各街道红、橙单位数见下方排名。"
     )
     event = st.altair_chart(
-        tile_grid(shown, columns=6, name="zoom"), on_select="rerun", key="streets"
+        tile_grid(shown, columns=5, name="zoom", tile=170), on_select="rerun", key="streets"
     )
     picked = selected(event, "zoom")
     if picked:
         st.session_state["zoom_to"] = picked[0]["unit_code"]
         st.rerun()
 else:
-    if len(table) > MAX_TILES:
-        st.info(f"共 {len(table)} 个单位:请先选择一个上级单位,或切换到“街道/乡镇”层级。")
-        st.stop()
-    units = table.assign(parent_name=table["parent_code"].map(names))
-    st.caption("点击一个单位查看详情:为什么是这个颜色、失分最多的指标、如何提升。")
-    event = st.altair_chart(tile_grid(units), on_select="rerun", key="grid")
-    picked = selected(event, "pick")
-    if picked:
-        st.session_state["unit"] = picked[0]["unit_code"]
-        st.switch_page("app/unit.py")
+    units = table if not only else table[table["grade"].replace("nan", "").isin(only)]
+    if len(units) > MAX_TILES:
+        st.info(f"共 {len(units)} 个单位:请先选择一个上级单位,或切换到“街道/乡镇”层级。")
+    else:
+        units = units.assign(parent_name=units["parent_code"].map(names))
+        st.caption("点击一个单位查看详情:为什么是这个颜色、失分最多的指标、如何提升。")
+        event = st.altair_chart(tile_grid(units), on_select="rerun", key="grid")
+        picked = selected(event, "pick")
+        if picked:
+            st.session_state["unit"] = picked[0]["unit_code"]
+            st.switch_page("app/unit.py")
+
+left, right = st.columns([3, 2])
+with left:
+    work = d.worklist(period)
+    if parent != "全部":
+        work = work[work["unit_code"].isin(table["unit_code"])]
+    st.subheader(f"红橙单位清单({len(work)} 个)")
+    if work.empty:
+        st.write("本月没有红色或橙色单位。")
+    else:
+        shown_work = pd.DataFrame(
+            {
+                "单位": work["unit_name"],
+                "街道/乡镇": work["street"],
+                "等级": work["grade"].map(display),
+                "总分": work["score"].round(1),
+                "较上月": work["score_change"].round(1),
+                "变化": work["change"],
+                "原因": work["reasons"].replace("", "总分低"),
+            }
+        )
+        st.dataframe(shown_work, hide_index=True, width="stretch", key="worklist")
+        st.download_button(
+            "导出红橙单位清单(CSV)",
+            csv_bytes(shown_work.assign(单位代码=work["unit_code"])),
+            file_name=f"红橙单位清单_{period}.csv",
+            mime="text/csv",
+            key="worklist_csv",
+        )
+with right:
+    ranking = d.street_ranking(period)
+    st.subheader("街道/乡镇排名(按红、橙单位数)")
+    if not ranking.empty:
+        st.dataframe(
+            pd.DataFrame(
+                {
+                    "街道/乡镇": ranking["unit_name"],
+                    "红·差": ranking["red"],
+                    "橙·较差": ranking["orange"],
+                    "黄·合格": ranking["yellow"],
+                    "汇总等级": ranking["grade"].map(lambda g: display(g) if g != "nan" else ""),
+                    "平均分": ranking["score"].round(1),
+                }
+            ),
+            hide_index=True,
+            width="stretch",
+            key="street_ranking",
+        )

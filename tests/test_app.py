@@ -340,7 +340,46 @@ def test_county_level_shows_the_district_tile(app):
     app.radio(key="level").set_value("区县").run()
     assert not app.exception
     assert len(app.get("vega_lite_chart")) == 1
-    assert any("区县按下属街道/乡镇的得分汇总评定" in c.value for c in app.caption)
+    assert any("区县的等级由下属街道/乡镇的得分汇总而来" in c.value for c in app.caption)
+    assert not [c for c in app.caption if "rollup" in c.value]  # no code words on screen
+
+
+def test_the_map_lists_red_and_orange_units_ranks_streets_and_filters_by_color(app):
+    district = load_district(app.db)
+    period = district.periods[-1]
+    table = district.table(period)
+    bad = table[table["grade"].isin(["red", "orange"])]
+    work = table_with(app, "变化")
+    assert len(work) == len(bad) and set(work["等级"]) <= {"红·差", "橙·较差"}
+    assert list(work["等级"]).index("橙·较差") > list(work["等级"]).index("红·差")  # worst first
+    ranking = table_with(app, "红·差")
+    assert ranking["红·差"].sum() == (bad["grade"] == "red").sum()
+    assert ranking["红·差"].tolist()[0] + ranking["橙·较差"].tolist()[0] == max(
+        r + o for r, o in zip(ranking["红·差"], ranking["橙·较差"], strict=True)
+    )
+    app.pills(key="grade_filter").set_value(["red"]).run()
+    assert not app.exception
+    assert chart_codes(app.get("vega_lite_chart")[0]) == set(
+        bad.loc[bad["grade"] == "red", "unit_code"]
+    )
+
+
+def chart_codes(chart) -> set[str]:
+    """The unit codes a chart draws (its datasets travel as Arrow IPC beside the spec)."""
+    import pyarrow as pa
+
+    codes: set[str] = set()
+    for ds in chart.proto.datasets:
+        table = pa.ipc.open_stream(ds.data.data).read_all()
+        if "unit_code" in table.column_names:
+            codes |= {c for c in table.column("unit_code").to_pylist() if c}
+    return codes
+
+
+def test_searching_a_unit_opens_its_page(app):
+    app.selectbox(key="unit_search").set_value("500188001003").run()
+    assert not app.exception
+    assert app.session_state["unit"] == "500188001003"
 
 
 PAGES = ["app/overview.py", "app/unit.py", "app/upload.py", "app/weights.py", "app/tasks.py"]
@@ -560,3 +599,26 @@ def test_one_cell_is_corrected_online_as_a_new_checked_upload(app):
     values = current_values(app.db, ALL, ["2026-10"]).set_index("unit_code")
     assert values.loc["500188001001", "theme_day_attendance_rate"] == 96.5
     assert upload_history(app.db, ALL).iloc[0]["filename"].startswith("在线更正_500188001001")
+
+
+def test_falling_units_are_counted_up_to_a_chosen_month(app):
+    from assessment.trends import worsening
+
+    page(app, "app/trends.py")
+    history = load_district(app.db).history()
+    app.slider(key="fall_months").set_value(2).run()
+    for month in sorted(history["period"].unique())[::-1]:
+        want = worsening(history[history["period"] <= month], 2)
+        app.selectbox(key="fall_until").set_value(month).run()
+        assert any(f"统计截至 {month}" in c.value for c in app.caption)
+        if len(want):
+            table = table_with(app, "连续下滑月数")
+            assert sorted(table["单位"]) == sorted(want["unit_code"].map(app_names(app)))
+            break
+    else:
+        raise AssertionError("no month with falling units in the sample")
+
+
+def app_names(at) -> dict[str, str]:
+    registry = load_district(at.db).registry
+    return dict(zip(registry["unit_code"], registry["unit_name"], strict=True))

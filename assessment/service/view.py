@@ -16,6 +16,7 @@ from ..registry import leaf_units
 from ..rule_loader import LoadedRules
 from ..sensitivity import compare_tables
 from ..store.registry import keep_allowed
+from ..worklist import street_ranking, worklist
 from .district import District
 from .roles import denied
 
@@ -87,6 +88,21 @@ class View:
         if a is None or period not in a.periods:
             return None
         return explain(a, unit_code, period)
+
+    def worklist(self, period: str) -> pd.DataFrame:
+        """The red and orange units of ``period`` in the scope, with the change since the
+        month before."""
+        periods = self.periods
+        k = periods.index(period)
+        before = self.table(periods[k - 1]) if k > 0 else None
+        return worklist(self.table(period), before, self.names)
+
+    def street_ranking(self, period: str) -> pd.DataFrame:
+        parents = self.parents(period)
+        if parents.empty:
+            return parents
+        streets = parents[parents["unit_type"].isin(["街道", "镇", "乡"])]
+        return street_ranking(self.table(period), streets)
 
     def unit_values(self, unit_code: str, period: str) -> dict[str, float]:
         """The unit's current stored values for ``period`` (column id -> number)."""
