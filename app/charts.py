@@ -163,7 +163,13 @@ def grade_heatmap(history: pd.DataFrame, group: str = "street", columns: int = 3
                 "period:O",
                 title=None,
                 sort=months,
-                axis=alt.Axis(orient="top", labelAngle=-45, labelExpr="slice(datum.value, 2)"),
+                axis=alt.Axis(
+                    orient="top",
+                    labelAngle=-60,
+                    labelOverlap=False,
+                    labelFontSize=9,
+                    labelExpr="slice(datum.value, 2)",
+                ),
             ),
             y=alt.Y(
                 "unit_name:N",
@@ -183,7 +189,7 @@ def grade_heatmap(history: pd.DataFrame, group: str = "street", columns: int = 3
             ],
         )
         .add_params(pick)
-        .properties(width=alt.Step(18), height=alt.Step(16))
+        .properties(width=alt.Step(19), height=alt.Step(16))
     )
     if group not in data.columns or data[group].nunique() <= 1:
         return cells.properties(usermeta=SVG)
@@ -193,6 +199,7 @@ def grade_heatmap(history: pd.DataFrame, group: str = "street", columns: int = 3
             columns=min(columns, data[group].nunique()),
         )
         .resolve_scale(y="independent")
+        .resolve_axis(x="independent")  # the months above every street, not only the first row
         .properties(usermeta=SVG)
     )
 

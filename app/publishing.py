@@ -70,7 +70,7 @@ def publish_panel(svc: Service, period: str, version_id: int | None = None, key:
             {
                 "规则集": plan["rules"],
                 "版本": [
-                    f"#{v} {x}" for v, x in zip(plan["version_id"], plan["version"], strict=True)
+                    f"第{n}版 · {x}" for n, x in zip(plan["number"], plan["version"], strict=True)
                 ],
                 "当前显示": plan["now"].map(NOW),
                 "适用起始月份": plan["applies_from"],

@@ -236,7 +236,7 @@ versions_here = svc.rule_versions(rules_id)
 latest = int(versions_here["id"].iloc[-1])
 month_banner(svc, period)
 st.caption(
-    f"发布时,本规则集使用最新版本 #{latest},其他规则集使用该月现在显示的版本;"
+    f"发布时,本规则集使用最新的第{len(versions_here)}版,其他规则集使用该月现在显示的版本;"
     "发布前会列出将变色的单位数,确认后才发布。"
 )
 publish_panel(svc, period, latest, key="weights")
@@ -244,7 +244,10 @@ publish_panel(svc, period, latest, key="weights")
 st.subheader("比较两个版本")
 versions = versions_here
 if len(versions) >= 2:
-    labels = {int(v.id): f"#{v.id} {v.version} · {v.note or ''}" for v in versions.itertuples()}
+    labels = {
+        int(v.id): f"第{k}版 · {v.version} · {v.note or ''}"
+        for k, v in enumerate(versions.itertuples(), start=1)
+    }
     ids = list(labels)
     a, b = st.columns(2)
     va = a.selectbox("版本 A", ids, index=len(ids) - 2, format_func=labels.get, key="cmp_a")

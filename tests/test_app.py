@@ -622,3 +622,22 @@ def test_falling_units_are_counted_up_to_a_chosen_month(app):
 def app_names(at) -> dict[str, str]:
     registry = load_district(at.db).registry
     return dict(zip(registry["unit_code"], registry["unit_name"], strict=True))
+
+
+def test_a_saved_draft_is_reopened_for_editing_and_versions_count_per_rule_set(app):
+    page(app, "app/weights.py")
+    app.number_input(key="band_community_green").set_value(85.0).run()
+    app.text_input(key="note_community").set_value("好的分数线降到85").run()
+    next(b for b in app.button if b.label == "保存为新版本").click().run()
+    base = next(b for b in app.selectbox if str(b.key).startswith("base_community_"))
+    from assessment.store.assessments import rule_versions
+
+    newest = int(rule_versions(app.db, "community")["id"].max())
+    assert base.value == newest  # the version just saved is the one open
+    assert base.options[-1].startswith("第2版") and "草稿" in base.options[-1]
+    assert app.number_input(key="band_community_green").value == 85.0  # the draft, reopened
+    base.set_value(int(rule_versions(app.db, "community")["id"].min())).run()
+    assert app.number_input(key="band_community_green").value == 90.0  # its own bands
+    app.number_input(key="band_community_green").set_value(88.0).run()
+    changed = table_with(app, "调整后的原因")
+    assert changed["调整后的原因"].str.len().gt(0).all()

@@ -208,7 +208,13 @@ class Service:
         self._require(Action.ASSESS)
         d = self.district()
         picked = None if version_id is None else load_rule_version(self.db, version_id)
-        labels = rule_versions(self.db).set_index("id")["version"].to_dict()
+        saved = rule_versions(self.db)
+        labels = saved.set_index("id")["version"].to_dict()
+        number = {  # 第n版 within its own rule set (ids are shared by all rule sets)
+            int(v): k
+            for _, group in saved.groupby("rules_id")
+            for k, v in enumerate(group["id"], start=1)
+        }
         now = d.table(period)
         rows = []
         for shown in d.shown(period):
@@ -228,6 +234,7 @@ class Service:
                     "rules": shown.rules_name,
                     "version_id": vid,
                     "version": labels.get(vid, ""),
+                    "number": number.get(vid, 0),
                     "now": shown.status,
                     "applies_from": min(since, period) if since else period,
                     "units": len(after),
