@@ -99,6 +99,7 @@ def test_the_problem_list_downloads_as_a_spreadsheet():
     result = run(path, {})
     sheet = pd.read_excel(io.BytesIO(problems_workbook(result.problems)))
     assert list(sheet.columns[:3]) == ["严重程度", "文件", "行"]
+    assert not sheet.isna().all().any()  # no column empty for every problem (规则文件行, 位置)
     assert set(sheet["问题代码"]) >= {"out_of_range", "negative_value", "numerator_gt_denominator"}
     assert (sheet.loc[sheet["问题代码"] == "out_of_range", "行"] == 6).all()
     # the spreadsheet carries the same messages the test files expect

@@ -198,6 +198,30 @@ def test_clicking_a_tile_opens_that_unit(page, shots):
     page.screenshot(path=str(shots / "unit.png"))
 
 
+def test_clicking_a_month_on_the_trends_map_opens_that_unit(page, shots):
+    open_page(page, "trends")
+    cell = page.wait_for_selector('svg path[aria-label*="单位: 丹枫桥社区;"]', timeout=30_000)
+    cell.scroll_into_view_if_needed()
+    box = cell.bounding_box()
+    page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    page.wait_for_url(re.compile(r"/unit$"), timeout=30_000)
+    settle(page)
+    assert page.locator("h3", has_text="丹枫桥社区").count() == 1
+
+
+def test_clicking_a_task_row_opens_that_task(page, shots):
+    open_page(page, "tasks")
+    grid = page.locator("[data-testid=stDataFrame]").first
+    grid.scroll_into_view_if_needed()
+    box = grid.bounding_box()
+    row_height = 35  # Streamlit's data grid: a header row, then rows of 35 px
+    detail = page.locator("[data-testid=stMarkdownContainer]").filter(has_text="责任方:")
+    first = detail.first.inner_text()
+    page.mouse.click(box["x"] + 18, box["y"] + row_height * 2 + row_height / 2)  # the 2nd row
+    settle(page)
+    assert detail.first.inner_text() != first  # the clicked task is now the one open
+
+
 def test_a_gb18030_file_with_bad_rows_shows_its_issues(page, shots):
     open_page(page, "upload")
     page.locator("[data-testid=stSelectbox]").filter(has_text="哪个月的数据").click()
