@@ -4,18 +4,19 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from .cli_store import register as register_store_commands
-from .explain import explain as explain_unit
-from .followups import suggest
 from .grades import GRADE_ORDER, MISSING_LABEL
-from .pipeline import Inputs, grade_inputs, graded_table, load_inputs, problems_frame, write_csv
 from .problems import ProblemsError, errors_only
-from .registry import leaf_units
-from .textcols import printable
+
+if TYPE_CHECKING:
+    from .pipeline import Inputs
+
+# pandas, pyarrow, the engine and the store load inside the commands that use them: `--help`
+# and a typo cost a fraction of a second, not the whole stack
 
 app = typer.Typer(help="五色图: 基层党组织五色评估", no_args_is_help=True, add_completion=False)
 
@@ -28,6 +29,8 @@ PeriodOpt = Annotated[str | None, typer.Option("--period", "-p", help="月份 YY
 
 def _report(inputs: Inputs, problems_out: Path | None = None) -> bool:
     """Print every problem; True when there is no error."""
+    from .pipeline import problems_frame, write_csv
+
     for p in inputs.problems:
         typer.echo(p.render(), err=True)
     if problems_out is not None:
@@ -56,6 +59,8 @@ def validate(
     problems_out: Annotated[Path | None, typer.Option(help="问题清单另存为 CSV")] = None,
 ) -> None:
     """检查规则集、单位名册和月度数据,一次列出全部问题。"""
+    from .pipeline import load_inputs
+
     inputs = load_inputs(rules, units, data, period)
     if not _report(inputs, problems_out):
         raise typer.Exit(1)
@@ -73,6 +78,9 @@ def grade(
     followups_out: Annotated[Path | None, typer.Option(help="处理意见建议另存为 CSV")] = None,
 ) -> None:
     """评定:多个月份按顺序评定(连续月份升级需要前几个月),写出结果。"""
+    from .followups import suggest
+    from .pipeline import grade_inputs, graded_table, load_inputs, write_csv
+
     inputs = load_inputs(rules, units, data)
     if not _report(inputs):
         raise typer.Exit(1)
@@ -101,6 +109,11 @@ def explain(
     as_json: Annotated[bool, typer.Option("--json", help="以 JSON 输出(供其他系统读取)")] = False,
 ) -> None:
     """解释一个单位的颜色: 降级原因、维度得分、失分最多的指标、提升路径。"""
+    from .explain import explain as explain_unit
+    from .explain import explanation_json
+    from .pipeline import grade_inputs, load_inputs
+    from .textcols import printable
+
     inputs = load_inputs(rules, units, data)
     if not _report(inputs):
         raise typer.Exit(1)
@@ -110,8 +123,6 @@ def explain(
             _check_period(period, periods)
             e = explain_unit(a, unit, period or periods[-1])
             if as_json:
-                from .explain import explanation_json
-
                 typer.echo(json.dumps(explanation_json(e), ensure_ascii=False, indent=2))
             else:
                 typer.echo(printable(e.render()))
@@ -130,6 +141,8 @@ def template(
 ) -> None:
     """按规则集生成月度填报模板(.xlsx):中文表头、单位已预填、有效范围校验。"""
     from .ingest import parse_period
+    from .pipeline import load_inputs
+    from .registry import leaf_units
     from .spreadsheets import make_template
 
     if period is not None and parse_period(period) is None:
@@ -154,6 +167,8 @@ def demo(
     out: Annotated[Path, typer.Option(help="评定结果 CSV")] = Path("out/sample_graded.csv"),
 ) -> None:
     """在自带的示例区县上评定全部12个月,打印每月各颜色的单位数。"""
+    from .pipeline import grade_inputs, graded_table, load_inputs, write_csv
+
     sample = ROOT / "sample_data"
     files = sorted(p for p in sample.glob("indicators_*") if p.suffix in (".csv", ".xlsx"))
     inputs = load_inputs(

@@ -12,8 +12,7 @@ from typing import Annotated
 
 import typer
 
-from .rule_loader import load_rules
-from .store.tasks import STATUSES
+STATUSES = ("待签收", "整改中", "待验收", "已销号")  # as in store.tasks (a test keeps them equal)
 
 DbOpt = Annotated[
     str | None, typer.Option("--db", help="数据库 URL(默认 FIVECOLOR_DB 或 ./data/fivecolor.db)")
@@ -64,6 +63,8 @@ def import_data_cmd(
     from .store.uploads import import_monthly
 
     svc = _service(db, user)
+    from .rule_loader import load_rules
+
     loaded = [load_rules(r) for r in rules]
     sets = [x.rules for x in loaded]
     failed = False
@@ -94,6 +95,8 @@ def assess_cmd(
 ) -> None:
     """按库中数据评定一个月份,保存为草稿或发布。"""
     svc = _service(db, user)
+    from .rule_loader import load_rules
+
     versions = [svc.save_rules(load_rules(r), note or "评定时登记") for r in rules]
     ids = svc.assess(period, versions, publish=publish)
     for p in ids.problems:

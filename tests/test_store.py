@@ -355,19 +355,20 @@ def test_registry_versions_retire_and_merge_units_and_keep_history(db):
 
 def expected_from_history(db) -> pd.DataFrame:
     """The current values recomputed from the full history: the latest upload per cell."""
-    from assessment.store.schema import IndicatorValue
+    from assessment.store.schema import UploadRow
 
     with db.sessions() as s:
         rows = s.execute(
-            select(
-                IndicatorValue.upload_id,
-                IndicatorValue.unit_code,
-                IndicatorValue.period,
-                IndicatorValue.column_id,
-                IndicatorValue.value,
-            )
+            select(UploadRow.upload_id, UploadRow.unit_code, UploadRow.period, UploadRow.values)
         ).all()
-    long = pd.DataFrame(rows, columns=["upload_id", "unit_code", "period", "column_id", "value"])
+    long = pd.DataFrame(
+        [
+            (uid, code, period, col, value)
+            for uid, code, period, values in rows
+            for col, value in json.loads(values).items()
+        ],
+        columns=["upload_id", "unit_code", "period", "column_id", "value"],
+    )
     long = long.sort_values("upload_id").drop_duplicates(
         ["unit_code", "period", "column_id"], keep="last"
     )
@@ -558,3 +559,78 @@ def test_one_assess_is_one_transaction(db, monkeypatch):
     with pytest.raises(RuntimeError):
         run_assessment(db, ALL, "2026-10", versions, "admin", publish=True)
     assert assessments(db, "2026-10").empty  # the first rule set's run was not kept either
+
+
+def test_stored_numbers_read_back_exactly(db):
+    """The history rows are written by Arrow (shortest round-trip form): every double the
+    upload held is the double read back, to the last bit."""
+    seeded(db, "2026-10")
+    frame = pd.read_csv(SAMPLE / "indicators_2026-10.csv", dtype=str, keep_default_na=False)
+    awkward = ["0.30000000000000004", "1e-300", "12345.678901234567", "99.99999999999999"]
+    for k, value in enumerate(awkward):
+        frame.loc[k, "households"] = value
+    out = import_monthly(db, frame.to_csv(index=False).encode(), "x.csv", "o", ALL, SETS)
+    assert out.status == "imported", out.problems
+    now = current_values(db, ALL, ["2026-10"]).set_index("unit_code")
+    got = [now.loc[frame.loc[k, "unit_code"], "households"] for k in range(len(awkward))]
+    assert got == [float(v) for v in awkward]
+    assert {
+        (c, float(v)) for c, v in zip(out.changes["column_id"], out.changes["new"], strict=True)
+    } >= {("households", float(v)) for v in awkward}
+
+
+def test_migration_0005_carries_every_version_of_every_cell_over(tmp_path):
+    url = f"sqlite:///{tmp_path / 'v4.db'}"
+    old = open_database(url, upgrade=False)
+    old.upgrade("0004")
+    with old.engine.begin() as c:
+        c.execute(
+            text(
+                "INSERT INTO uploads (id, created_at, author, filename, sha256, period, status, rows, units, errors, warnings, problems) "
+                "VALUES (1, '2026-10-01', 'a', 'a.csv', 'x', '2026-10', 'imported', 1, 1, 0, 0, '[]'),"
+                "       (2, '2026-10-02', 'a', 'b.csv', 'y', '2026-10', 'imported', 1, 1, 0, 0, '[]')"
+            )
+        )
+        c.execute(
+            text(
+                "INSERT INTO indicator_values (upload_id, unit_code, period, column_id, value) VALUES "
+                "(1, 'u1', '2026-10', 'a', 1.5), (1, 'u1', '2026-10', 'b', 2.0), "
+                "(2, 'u1', '2026-10', 'b', 3.0), (2, 'u2', '2026-10', 'a', NULL)"
+            )
+        )
+    old.upgrade()
+    with old.engine.connect() as c:
+        rows = {
+            (u, p, k): json.loads(v)
+            for k, u, p, v in c.execute(
+                text('SELECT upload_id, unit_code, period, "values" FROM upload_rows')
+            )
+        }
+        tables = {r[0] for r in c.execute(text("SELECT name FROM sqlite_master"))}
+    assert rows == {
+        ("u1", "2026-10", 1): {"a": 1.5, "b": 2.0},
+        ("u1", "2026-10", 2): {"b": 3.0},
+        ("u2", "2026-10", 2): {"a": None},
+    }
+    assert "indicator_values" not in tables
+
+
+def test_a_registry_version_reads_the_same_from_its_arrow_copy_and_its_rows(db):
+    from assessment.store import registry as registry_module
+    from assessment.store.schema import RegistryVersion
+
+    seeded(db)
+    fast = current_registry(db, ALL)
+    with db.transaction() as s:
+        s.query(RegistryVersion).update({"frame": None})  # as a version from before 0006
+    registry_module._VERSIONS.clear()
+    slow = current_registry(db, ALL)
+    pd.testing.assert_frame_equal(fast, slow)
+    assert len(fast) == 183 and fast["unit_code"].is_monotonic_increasing
+
+
+def test_the_command_line_knows_the_task_states_of_the_store():
+    from assessment.cli_store import STATUSES as shown
+    from assessment.store.tasks import STATUSES
+
+    assert shown == STATUSES

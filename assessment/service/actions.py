@@ -20,7 +20,6 @@ from ..limits import Limits
 from ..problems import Problem, ProblemsError
 from ..rule_loader import LoadedRules
 from ..sensitivity import compare_tables
-from ..spreadsheets import make_template
 from ..store import Database
 from ..store.assessments import (
     assessments,
@@ -121,6 +120,8 @@ class Service:
         """The .xlsx to fill in, pre-filled with this user's units only."""
         self._require(Action.UPLOAD)
         view = self.view()
+        from ..spreadsheets import make_template  # openpyxl: only when a template is made
+
         return make_template([r.rules for r in view.rules], view.leaves(), period)
 
     def check_upload(

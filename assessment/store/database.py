@@ -21,6 +21,11 @@ MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 ENV_VAR = "FIVECOLOR_DB"
 
 
+def head_revision() -> str:
+    """The newest migration: revisions are numbered, one file each (``0005_upload_rows.py``)."""
+    return max(p.name[:4] for p in (MIGRATIONS / "versions").glob("[0-9][0-9][0-9][0-9]_*.py"))
+
+
 def default_url(cwd: Path | None = None) -> str:
     path = (cwd or Path.cwd()) / "data" / "fivecolor.db"
     return f"sqlite:///{path}"
@@ -47,7 +52,10 @@ class Database:
                 yield session
 
     def upgrade(self, revision: str = "head") -> None:
-        """Apply every migration not yet applied (``fivecolor db upgrade``)."""
+        """Apply every migration not yet applied (``fivecolor db upgrade``). A database already
+        at the newest revision is told by one query, without loading Alembic."""
+        if revision == "head" and self.revision() == head_revision():
+            return
         from alembic import command
         from alembic.config import Config
 
@@ -56,6 +64,15 @@ class Database:
         with self.engine.begin() as connection:
             cfg.attributes["connection"] = connection
             command.upgrade(cfg, revision)
+
+    def revision(self) -> str | None:
+        try:
+            with self.engine.connect() as connection:
+                return connection.exec_driver_sql(
+                    "SELECT version_num FROM alembic_version"
+                ).scalar()
+        except Exception:  # no such table yet: a new database
+            return None
 
     def dispose(self) -> None:
         self.engine.dispose()

@@ -6,6 +6,7 @@ import hashlib
 from dataclasses import dataclass, field
 
 import pandas as pd
+import pyarrow as pa
 from sqlalchemy import func, insert, select
 
 from ..problems import Problem, ProblemsError, errors_only
@@ -44,7 +45,11 @@ def import_registry(
     old = current_registry(db, Scope.everything())
     with db.transaction() as s:
         version = RegistryVersion(
-            author=author, note=note, filename=filename, sha256=hashlib.sha256(data).hexdigest()
+            author=author,
+            note=note,
+            filename=filename,
+            sha256=hashlib.sha256(data).hexdigest(),
+            frame=_ipc(new),
         )
         s.add(version)
         s.flush()
@@ -105,20 +110,58 @@ def _changes(version_id, problems, old: pd.DataFrame, new: pd.DataFrame) -> Regi
 
 def current_registry(db: Database, scope: Scope, version_id: int | None = None) -> pd.DataFrame:
     """The registry (latest version unless given), limited to the caller's scope."""
-    with db.sessions() as s:
-        if version_id is None:
-            version_id = s.scalar(select(func.max(RegistryVersion.id)))
-        if version_id is None:
-            return pd.DataFrame(columns=COLUMNS)
-        rows = s.execute(
-            select(Unit.code, Unit.name, Unit.unit_type, Unit.parent_code).where(
-                Unit.registry_version_id == version_id, Unit.merged_into == ""
-            )
-        ).all()
-    frame = pd.DataFrame(rows, columns=COLUMNS).sort_values("unit_code", ignore_index=True)
+    if version_id is None:
+        version_id = registry_version_id(db)
+    if version_id is None:
+        return pd.DataFrame(columns=COLUMNS)
+    frame = _registry_version(db, version_id)
     if scope.roots is None:
-        return frame
+        return frame.copy()
     return keep_allowed(frame, scope.codes(frame))
+
+
+_VERSIONS: dict[tuple, pd.DataFrame] = {}
+
+
+def _registry_version(db: Database, version_id: int) -> pd.DataFrame:
+    """One registry version's active units in code order, read once per process: a version
+    is never changed after it is written. Read with the driver's cursor into one list per
+    column (no ORM row per unit)."""
+    key = (db.url, id(db.engine), version_id)
+    if key not in _VERSIONS:
+        with db.sessions() as s:
+            blob = s.scalar(select(RegistryVersion.frame).where(RegistryVersion.id == version_id))
+        if blob is not None:
+            _VERSIONS[key] = pa.ipc.open_stream(blob).read_all().to_pandas()
+            return _VERSIONS[key]
+        with db.sessions() as s:
+            cursor = s.connection().connection.driver_connection.cursor()
+            placeholder = "%s" if s.connection().dialect.name == "postgresql" else "?"
+            cursor.execute(
+                "SELECT code, name, unit_type, parent_code FROM units "
+                f"WHERE registry_version_id = {placeholder} AND merged_into = '' ORDER BY code",
+                (version_id,),
+            )
+            rows = cursor.fetchall()
+            cursor.close()
+        columns = list(zip(*rows, strict=True)) if rows else [[] for _ in COLUMNS]
+        frame = pd.DataFrame({name: list(col) for name, col in zip(COLUMNS, columns, strict=True)})
+        # the order of the codes as Python compares them (the database's collation may differ)
+        frame = frame.sort_values("unit_code", ignore_index=True)
+        if len(_VERSIONS) >= 8:
+            _VERSIONS.pop(next(iter(_VERSIONS)))
+        _VERSIONS[key] = frame
+    return _VERSIONS[key]
+
+
+def _ipc(frame: pd.DataFrame) -> bytes:
+    """The active units, sorted by code, as one Arrow IPC stream."""
+    ordered = frame[COLUMNS].sort_values("unit_code", ignore_index=True)
+    table = pa.Table.from_pandas(ordered, preserve_index=False)
+    sink = pa.BufferOutputStream()
+    with pa.ipc.new_stream(sink, table.schema) as writer:
+        writer.write_table(table)
+    return sink.getvalue().to_pybytes()
 
 
 def allowed_codes(db: Database, scope: Scope) -> set[str] | None:

@@ -40,6 +40,9 @@ class RegistryVersion(Base):
     note: Mapped[str] = mapped_column(Text, default="")
     filename: Mapped[str] = mapped_column(String(255))
     sha256: Mapped[str] = mapped_column(String(64))
+    # the active units of this version as one Arrow IPC stream (unit_code order): read whole in
+    # milliseconds instead of a row per unit; None for versions written before it existed
+    frame: Mapped[bytes | None] = mapped_column(LargeBinary)
 
 
 class Unit(Base):
@@ -74,23 +77,22 @@ class Upload(Base):
     registry_version_id: Mapped[int | None] = mapped_column(ForeignKey("registry_versions.id"))
 
 
-class IndicatorValue(Base):
-    __tablename__ = "indicator_values"
-    __table_args__ = (
-        Index("ix_values_unit_period", "unit_code", "period"),
-        Index("ix_values_period", "period"),
-    )
-    id: Mapped[int] = mapped_column(primary_key=True)
-    upload_id: Mapped[int] = mapped_column(ForeignKey("uploads.id"), index=True)
-    unit_code: Mapped[str] = mapped_column(String(32))
-    period: Mapped[str] = mapped_column(String(7))
-    column_id: Mapped[str] = mapped_column(String(100))
-    value: Mapped[float | None] = mapped_column(Float)
+class UploadRow(Base):
+    """Every version of a unit-month: one row per unit and month of each upload, its values as
+    one JSON object (column id -> number or null). Written columnar (COPY on PostgreSQL, one
+    executemany on SQLite); never updated, so every version stays retrievable."""
+
+    __tablename__ = "upload_rows"
+    __table_args__ = (Index("ix_upload_rows_unit_period", "unit_code", "period"),)
+    upload_id: Mapped[int] = mapped_column(ForeignKey("uploads.id"), primary_key=True)
+    unit_code: Mapped[str] = mapped_column(String(32), primary_key=True)
+    period: Mapped[str] = mapped_column(String(7), primary_key=True)
+    values: Mapped[str] = mapped_column(Text)
 
 
 class CurrentValues(Base):
-    """The current values of each unit-month, one row, kept in step with ``indicator_values`` in
-    the same transaction as every upload: reads need not replay the whole history."""
+    """The current values of each unit-month, one row, merged set-wise in SQL from each upload's
+    ``upload_rows`` in the same transaction: reads need not replay the whole history."""
 
     __tablename__ = "current_values"
     unit_code: Mapped[str] = mapped_column(String(32), primary_key=True)

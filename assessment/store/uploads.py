@@ -10,14 +10,18 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import os
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pacsv
 import pyarrow.json as pajson
-from sqlalchemy import delete, func, insert, select, tuple_
+from sqlalchemy import func, select, text, tuple_
 from sqlalchemy.orm import Session
 
 from ..headers import KEY_COLUMNS, header_map, text_headers
@@ -26,11 +30,11 @@ from ..jumps import large_changes
 from ..problems import WARNING, Problem, errors_only
 from ..readers import read_table
 from ..rules import RuleSet
-from ..textcols import printable
+from ..textcols import positions, printable
 from .audit import log
 from .database import Database
 from .registry import allowed_codes, current_registry, keep_allowed, registry_version_id
-from .schema import CurrentValues, IndicatorValue, Upload
+from .schema import CurrentValues, Upload, UploadRow
 from .scope import Scope
 
 
@@ -98,10 +102,9 @@ def import_monthly(
         s.flush()
         changes = pd.DataFrame()
         if not errors:
-            long = _long(frame)
-            changes = _changes(s, long)
-            _insert_values(s, [{**row, "upload_id": upload.id} for row in long.to_dict("records")])
-            _update_current(s, long, upload.id)
+            changes = _changes(s, frame)
+            _insert_values(s, _rows(frame, upload.id))
+            _merge_current(s, upload.id)
         log(
             s,
             author,
@@ -168,16 +171,85 @@ def _jumps(db, scope, frame: pd.DataFrame, rule_sets, filename: str) -> list[Pro
     return out
 
 
-def _insert_values(session: Session, rows: list[dict]) -> None:
-    """Bulk insert (one executemany). A separate function so tests can inject a fault mid-import."""
-    if rows:
-        session.execute(insert(IndicatorValue), rows)
+def _rows(frame: pd.DataFrame, upload_id: int) -> pa.Table:
+    """The upload as ``upload_rows``: one JSON object per unit-month, built by Arrow's compute
+    kernels (no Python object per row or cell). Arrow writes each double in its shortest
+    round-trip form, so every stored number reads back exactly; an empty cell is ``null``."""
+    cols = [c for c in frame.columns if c not in KEY_COLUMNS]
+
+    def text(col: str) -> pa.Array:  # NaN -> null -> "null"
+        numbers = pa.array(frame[col].to_numpy(dtype=np.float64), from_pandas=True)
+        return pc.fill_null(pc.cast(numbers, pa.string()), "null")
+
+    with ThreadPoolExecutor(max(1, min(4, os.cpu_count() or 1))) as pool:  # Arrow frees the GIL
+        texts = list(pool.map(text, cols))
+    pieces: list = []
+    for k, (col, values) in enumerate(zip(cols, texts, strict=True)):
+        pieces += [("{" if k == 0 else ",") + json.dumps(col) + ":", values]
+    pieces.append("}" if cols else "{}")
+    values = pc.binary_join_element_wise(*pieces, "")  # one pass: '{"a":1,"b":null}'
+    if not cols:
+        values = pa.array(["{}"] * len(frame))
+    return pa.table(
+        {
+            "upload_id": pa.array(np.full(len(frame), upload_id, dtype=np.int64)),
+            "unit_code": pa.array(frame["unit_code"].astype(str).to_numpy()),
+            "period": pa.array(frame["period"].astype(str).to_numpy()),
+            "values": values,
+        }
+    )
+
+
+def _insert_values(session: Session, rows: pa.Table) -> None:
+    """Write the rows columnar: COPY on PostgreSQL (a CSV stream Arrow writes), one executemany
+    of tuples on SQLite. A separate function so tests can inject a fault mid-import."""
+    if not len(rows):
+        return
+    connection = session.connection()
+    raw = connection.connection.driver_connection
+    if connection.dialect.name == "postgresql":
+        buffer = io.BytesIO()
+        pacsv.write_csv(rows, buffer, pacsv.WriteOptions(include_header=False))
+        with raw.cursor() as cursor:
+            sql = (
+                'COPY upload_rows (upload_id, unit_code, period, "values") FROM STDIN (FORMAT csv)'
+            )
+            with cursor.copy(sql) as copy:
+                copy.write(buffer.getbuffer())
+        return
+    cursor = raw.cursor()
+    columns = [rows.column(k).to_numpy(zero_copy_only=False) for k in rows.column_names]
+    cursor.executemany(
+        'INSERT INTO upload_rows (upload_id, unit_code, period, "values") VALUES (?, ?, ?, ?)',
+        zip(map(int, columns[0]), *columns[1:], strict=True),
+    )
+
+
+def _merge_current(session: Session, upload_id: int) -> None:
+    """Merge the upload's rows into the current-values snapshot, set-wise in SQL: a new
+    unit-month is inserted, an existing one gets the upload's cells on top of its own (an empty
+    cell empties it)."""
+    merge = (
+        '(current_values."values"::jsonb || excluded."values"::jsonb)::text'
+        if session.connection().dialect.name == "postgresql"
+        else 'json_patch(current_values."values", excluded."values")'
+    )
+    session.execute(
+        text(
+            'INSERT INTO current_values (unit_code, period, upload_id, "values") '
+            'SELECT unit_code, period, upload_id, "values" FROM upload_rows '
+            "WHERE upload_id = :upload "
+            "ON CONFLICT (unit_code, period) DO UPDATE SET "
+            f'"values" = {merge}, upload_id = excluded.upload_id'
+        ),
+        {"upload": upload_id},
+    )
 
 
 def _period_of(frame: pd.DataFrame | None, period: str | None) -> str:
     if frame is None or frame.empty:
         return period or ""
-    periods = sorted(set(frame["period"]) - {""})
+    periods = sorted(set(pd.unique(frame["period"])) - {""})
     return ",".join(periods) if periods else period or ""
 
 
@@ -191,69 +263,61 @@ def _same_file(db: Database, sha: str) -> int | None:
         )
         if upload_id is None:
             return None
-        carried = select(IndicatorValue.unit_code, IndicatorValue.period).where(
-            IndicatorValue.upload_id == upload_id
+        carried = select(UploadRow.unit_code, UploadRow.period).where(
+            UploadRow.upload_id == upload_id
         )
         newer = s.scalar(
             select(func.count())
-            .select_from(IndicatorValue)
+            .select_from(UploadRow)
             .where(
-                IndicatorValue.upload_id > upload_id,
-                tuple_(IndicatorValue.unit_code, IndicatorValue.period).in_(carried),
+                UploadRow.upload_id > upload_id,
+                tuple_(UploadRow.unit_code, UploadRow.period).in_(carried),
             )
         )
     return upload_id if not newer else None
 
 
-def _long(frame: pd.DataFrame) -> pd.DataFrame:
-    cols = [c for c in frame.columns if c not in KEY_COLUMNS]
-    long = frame.melt(id_vars=["unit_code", "period"], value_vars=cols, var_name="column_id")
-    values = long["value"].astype(float)
-    long = long.astype({"unit_code": object, "period": object, "column_id": object})
-    # An empty cell is SQL NULL, never a float NaN (PostgreSQL would store 'NaN').
-    return long.assign(value=values.astype(object).where(values.notna(), None))
-
-
-def _changes(session: Session, long: pd.DataFrame) -> pd.DataFrame:
-    """What this upload changes against the current values of the same units and months."""
-    periods = sorted(set(long["period"]))
-    current = _current_long(session, periods, set(long["unit_code"]))
-    merged = long.merge(
-        current, on=["unit_code", "period", "column_id"], how="inner", suffixes=("", "_old")
+def _changes(session: Session, frame: pd.DataFrame) -> pd.DataFrame:
+    """What this upload changes against the current values of the same unit-months: one row per
+    cell whose value differs (filled, emptied or changed), compared column by column."""
+    columns = ["unit_code", "period", "column_id", "old", "new"]
+    periods = sorted(set(pd.unique(frame["period"])))
+    stored = session.scalar(
+        select(func.count()).select_from(CurrentValues).where(CurrentValues.period.in_(periods))
     )
-    new, old = merged["value"].astype(float), merged["value_old"].astype(float)
-    differs = ~((new == old) | (new.isna() & old.isna()))
-    out = merged.loc[differs, ["unit_code", "period", "column_id", "value_old", "value"]]
-    return out.rename(columns={"value_old": "old", "value": "new"}).reset_index(drop=True)
-
-
-def _update_current(session: Session, long: pd.DataFrame, upload_id: int) -> None:
-    """Merge this upload's cells into the current-values snapshot (same transaction)."""
-    periods = sorted(set(long["period"]))
-    codes = sorted(set(long["unit_code"]))
-    existing = _snapshot(session, periods, codes)
-    rows = []
-    for (code, period), cells in long.groupby(["unit_code", "period"], sort=False):
-        merged = {
-            **existing.get((code, period), {}),
-            **dict(zip(cells["column_id"], cells["value"], strict=True)),
-        }
-        rows.append(
-            {
-                "unit_code": code,
-                "period": period,
-                "upload_id": upload_id,
-                "values": json.dumps(merged, sort_keys=True),
-            }
-        )
-    for period in periods:
-        for chunk in _chunks(codes):
-            session.execute(
-                delete(CurrentValues).where(
-                    CurrentValues.period == period, CurrentValues.unit_code.in_(chunk)
+    if not stored:  # a month's first upload changes nothing already there
+        return pd.DataFrame(columns=columns)
+    before = _snapshot(session, periods, set(frame["unit_code"]))
+    if before.empty:
+        return pd.DataFrame(columns=columns)
+    keys = frame["unit_code"].astype(str) + "\x1f" + frame["period"].astype(str)
+    old_keys = before["unit_code"] + "\x1f" + before["period"]
+    at = positions(keys, old_keys)  # snapshot row of each upload row, or -1
+    known = at >= 0
+    out = []
+    for col in [c for c in frame.columns if c not in KEY_COLUMNS]:
+        new = frame[col].to_numpy(dtype=np.float64)
+        old = np.full(len(frame), np.nan)
+        if col in before.columns:
+            old[known] = before[col].to_numpy(dtype=np.float64)[at[known]]
+        with np.errstate(invalid="ignore"):
+            same = (new == old) | (np.isnan(new) & np.isnan(old))
+        hit = np.flatnonzero(known & ~same)
+        if len(hit):
+            out.append(
+                pd.DataFrame(
+                    {
+                        "unit_code": frame["unit_code"].to_numpy()[hit],
+                        "period": frame["period"].to_numpy()[hit],
+                        "column_id": col,
+                        "old": old[hit],
+                        "new": new[hit],
+                    }
                 )
             )
-    session.execute(insert(CurrentValues), rows)
+    if not out:
+        return pd.DataFrame(columns=columns)
+    return pd.concat(out, ignore_index=True)[columns]
 
 
 def _chunks(items: list, size: int = 5000):
@@ -261,25 +325,37 @@ def _chunks(items: list, size: int = 5000):
         yield items[k : k + size]
 
 
-def _snapshot(session: Session, periods: list[str], codes: list[str] | None) -> dict[tuple, dict]:
+def _snapshot(session: Session, periods: list[str], codes: set[str] | None) -> pd.DataFrame:
+    """The current values of these months (of ``codes`` only, when few) as a wide table."""
     query = select(CurrentValues.unit_code, CurrentValues.period, CurrentValues.values).where(
         CurrentValues.period.in_(periods)
     )
-    out = {}
-    for chunk in _chunks(codes) if codes is not None else [None]:
-        q = query if chunk is None else query.where(CurrentValues.unit_code.in_(chunk))
-        for code, period, values in session.execute(q):
-            out[(code, period)] = json.loads(values)
-    return out
+    if codes is None or len(codes) > 20_000:  # most of a month: read it whole, filter after
+        rows = session.execute(query).all()
+    else:
+        rows = [
+            r
+            for chunk in _chunks(sorted(codes))
+            for r in session.execute(query.where(CurrentValues.unit_code.in_(chunk)))
+        ]
+    return _parse_rows(rows)
 
 
-def _current_long(session: Session, periods: list[str], codes: set[str] | None) -> pd.DataFrame:
-    """The current value of every (unit, month, column), from the snapshot, as a long table."""
-    snap = _snapshot(session, periods, sorted(codes) if codes is not None else None)
-    rows = [(c, p, col, v) for (c, p), cells in snap.items() for col, v in cells.items()]
-    frame = pd.DataFrame(rows, columns=["unit_code", "period", "column_id", "value"])
-    frame["value"] = pd.to_numeric(frame["value"], errors="coerce").astype(float)
-    return frame
+def _parse_rows(rows) -> pd.DataFrame:
+    """(unit_code, period, JSON object) rows as a wide table: one C++ pass of Arrow's JSON
+    reader, full double precision."""
+    if not rows:
+        return pd.DataFrame(columns=["unit_code", "period"])
+    codes, months, payloads = zip(*rows, strict=True)
+    table = pajson.read_json(io.BytesIO("\n".join(payloads).encode()))
+    values = pd.DataFrame(
+        {
+            name: table.column(name).cast(pa.float64()).to_numpy(zero_copy_only=False)
+            for name in table.column_names
+        }
+    )
+    keys = pd.DataFrame({"unit_code": list(codes), "period": list(months)})
+    return pd.concat([keys, values], axis=1)
 
 
 def periods_available(db: Database, scope: Scope) -> list[str]:
@@ -317,21 +393,7 @@ def _wide_values(db: Database, latest_upload: int | None, periods: tuple[str, ..
                 .where(CurrentValues.period.in_(periods))
                 .order_by(CurrentValues.period, CurrentValues.unit_code)
             ).all()
-        if not rows:
-            wide = pd.DataFrame(columns=["unit_code", "period"])
-        else:
-            codes, months, payloads = zip(*rows, strict=True)
-            # pyarrow's JSON reader: C++, full double precision. Every stored number is written
-            # from a Python float ("85.0"), so each column parses as double or null.
-            table = pajson.read_json(io.BytesIO("\n".join(payloads).encode()))
-            values = pd.DataFrame(
-                {
-                    name: table.column(name).cast(pa.float64()).to_numpy(zero_copy_only=False)
-                    for name in table.column_names
-                }
-            )
-            keys = pd.DataFrame({"unit_code": list(codes), "period": list(months)})
-            wide = pd.concat([keys, values], axis=1)
+        wide = _parse_rows(rows)
         if len(_WIDE_CACHE) > 16:
             _WIDE_CACHE.clear()
         _WIDE_CACHE[key] = wide
@@ -340,26 +402,23 @@ def _wide_values(db: Database, latest_upload: int | None, periods: tuple[str, ..
 
 def value_history(db: Database, scope: Scope, unit_code: str, period: str) -> pd.DataFrame:
     """Every version of a unit's month: one row per upload and column, newest first."""
+    columns = ["upload_id", "created_at", "author", "filename", "column_id", "value"]
     allowed = allowed_codes(db, scope)
     if allowed is not None and unit_code not in allowed:
-        return pd.DataFrame(columns=["upload_id", "created_at", "author", "column_id", "value"])
+        return pd.DataFrame(columns=columns)
     with db.sessions() as s:
         rows = s.execute(
-            select(
-                Upload.id,
-                Upload.created_at,
-                Upload.author,
-                Upload.filename,
-                IndicatorValue.column_id,
-                IndicatorValue.value,
-            )
-            .join(Upload, Upload.id == IndicatorValue.upload_id)
-            .where(IndicatorValue.unit_code == unit_code, IndicatorValue.period == period)
-            .order_by(Upload.id.desc(), IndicatorValue.column_id)
+            select(Upload.id, Upload.created_at, Upload.author, Upload.filename, UploadRow.values)
+            .join(Upload, Upload.id == UploadRow.upload_id)
+            .where(UploadRow.unit_code == unit_code, UploadRow.period == period)
+            .order_by(Upload.id.desc())
         ).all()
-    return pd.DataFrame(
-        rows, columns=["upload_id", "created_at", "author", "filename", "column_id", "value"]
-    )
+    out = [
+        (uid, at, who, name, col, value)
+        for uid, at, who, name, values in rows
+        for col, value in sorted(json.loads(values).items())
+    ]
+    return pd.DataFrame(out, columns=columns)
 
 
 HISTORY = {  # column of the upload history -> stored field (the problem lists stay out)
