@@ -125,9 +125,11 @@ def measure(n: int, folder: Path, url: str) -> dict:
             + [str(grade_out)]
         )
     )
-    out["assess"], out["assess_mb"] = best(
-        lambda: run([FIVECOLOR, "assess", "-p", "2026-10", "-r", str(rules), "--db", url])
-    )
+    def assessing():  # on a store of its own: a second assess of the same data is a no-op
+        importing()
+        return run([FIVECOLOR, "assess", "-p", "2026-10", "-r", str(rules), "--db", url])
+
+    out["assess"], out["assess_mb"] = best(assessing)
     return out
 
 

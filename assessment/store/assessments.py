@@ -5,8 +5,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import numpy as np
 import pandas as pd
-from sqlalchemy import event, insert, inspect, select
+import pyarrow as pa
+from sqlalchemy import event, inspect, select
 from sqlalchemy.orm import Session
 
 from .. import __version__
@@ -14,6 +16,7 @@ from ..engine import Assessment, assess
 from ..problems import WARNING, Problem, ProblemsError
 from ..rule_loader import LoadedRules, parse_rules
 from .audit import log
+from .bulk import bulk_insert, json_objects
 from .database import Database
 from .registry import allowed_codes, current_registry, keep_allowed
 from .schema import AssessmentResult, AssessmentRun, RuleSetVersion, now
@@ -198,31 +201,33 @@ def _store_run(s: Session, vid, period, fingerprint, table, result, author, publ
     )
     s.add(run)
     s.flush()
-    s.execute(insert(AssessmentResult), _result_rows(run.id, table, result))
+    bulk_insert(s, "assessment_results", _result_rows(run.id, table, result))
     log(s, author, "assessment_created", assessment=run.id, period=period, rules=vid)
     if publish:
         _publish(s, run, author)
     return run.id
 
 
-def _result_rows(run_id: int, table: pd.DataFrame, result: Assessment) -> list[dict]:
-    dims = [f"score.{d.id}" for d in result.compiled.dimensions]
-    rows = []
-    for r in table.to_dict("records"):
-        rows.append(
-            {
-                "assessment_id": run_id,
-                "unit_code": r["unit_code"],
-                "score": None if pd.isna(r["score"]) else float(r["score"]),
-                "grade": str(r["grade"]),
-                "grade_label": str(r["grade_label"]),
-                "score_grade": str(r["score_grade"]),
-                "reasons": r["reasons"],
-                "vetoes": r["vetoes"],
-                "dimensions": {d[6:]: (None if pd.isna(r[d]) else float(r[d])) for d in dims},
-            }
-        )
-    return rows
+def _result_rows(run_id: int, table: pd.DataFrame, result: Assessment) -> pa.Table:
+    """One result row per unit, columnar (the dimension scores as one JSON object per unit)."""
+    dims = {d.id: table[f"score.{d.id}"].to_numpy(dtype=float) for d in result.compiled.dimensions}
+
+    def text(col: str) -> pa.Array:
+        return pa.array(table[col].astype(str).to_numpy())
+
+    return pa.table(
+        {
+            "assessment_id": pa.array(np.full(len(table), run_id, dtype=np.int64)),
+            "unit_code": text("unit_code"),
+            "score": pa.array(table["score"].to_numpy(dtype=float), from_pandas=True),
+            "grade": text("grade"),
+            "grade_label": text("grade_label"),
+            "score_grade": text("score_grade"),
+            "reasons": pa.array(table["reasons"].fillna("").astype(str).to_numpy()),
+            "vetoes": pa.array(table["vetoes"].fillna("").astype(str).to_numpy()),
+            "dimensions": json_objects(dims, len(table)),
+        }
+    )
 
 
 def publish(db: Database, scope: Scope, assessment_id: int, who: str) -> None:

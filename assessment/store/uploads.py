@@ -10,16 +10,12 @@ from __future__ import annotations
 import hashlib
 import io
 import json
-import os
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
-import pyarrow.compute as pc
-import pyarrow.csv as pacsv
 import pyarrow.json as pajson
 from sqlalchemy import func, select, text, tuple_
 from sqlalchemy.orm import Session
@@ -32,6 +28,7 @@ from ..readers import read_table
 from ..rules import RuleSet
 from ..textcols import positions, printable
 from .audit import log
+from .bulk import bulk_insert, json_objects
 from .database import Database
 from .registry import allowed_codes, current_registry, keep_allowed, registry_version_id
 from .schema import CurrentValues, Upload, UploadRow
@@ -172,24 +169,10 @@ def _jumps(db, scope, frame: pd.DataFrame, rule_sets, filename: str) -> list[Pro
 
 
 def _rows(frame: pd.DataFrame, upload_id: int) -> pa.Table:
-    """The upload as ``upload_rows``: one JSON object per unit-month, built by Arrow's compute
-    kernels (no Python object per row or cell). Arrow writes each double in its shortest
-    round-trip form, so every stored number reads back exactly; an empty cell is ``null``."""
+    """The upload as ``upload_rows``: one JSON object per unit-month (see ``bulk.json_objects``:
+    every stored number reads back exactly; an empty cell is ``null``)."""
     cols = [c for c in frame.columns if c not in KEY_COLUMNS]
-
-    def text(col: str) -> pa.Array:  # NaN -> null -> "null"
-        numbers = pa.array(frame[col].to_numpy(dtype=np.float64), from_pandas=True)
-        return pc.fill_null(pc.cast(numbers, pa.string()), "null")
-
-    with ThreadPoolExecutor(max(1, min(4, os.cpu_count() or 1))) as pool:  # Arrow frees the GIL
-        texts = list(pool.map(text, cols))
-    pieces: list = []
-    for k, (col, values) in enumerate(zip(cols, texts, strict=True)):
-        pieces += [("{" if k == 0 else ",") + json.dumps(col) + ":", values]
-    pieces.append("}" if cols else "{}")
-    values = pc.binary_join_element_wise(*pieces, "")  # one pass: '{"a":1,"b":null}'
-    if not cols:
-        values = pa.array(["{}"] * len(frame))
+    values = json_objects({c: frame[c].to_numpy(dtype=np.float64) for c in cols}, len(frame))
     return pa.table(
         {
             "upload_id": pa.array(np.full(len(frame), upload_id, dtype=np.int64)),
@@ -201,28 +184,8 @@ def _rows(frame: pd.DataFrame, upload_id: int) -> pa.Table:
 
 
 def _insert_values(session: Session, rows: pa.Table) -> None:
-    """Write the rows columnar: COPY on PostgreSQL (a CSV stream Arrow writes), one executemany
-    of tuples on SQLite. A separate function so tests can inject a fault mid-import."""
-    if not len(rows):
-        return
-    connection = session.connection()
-    raw = connection.connection.driver_connection
-    if connection.dialect.name == "postgresql":
-        buffer = io.BytesIO()
-        pacsv.write_csv(rows, buffer, pacsv.WriteOptions(include_header=False))
-        with raw.cursor() as cursor:
-            sql = (
-                'COPY upload_rows (upload_id, unit_code, period, "values") FROM STDIN (FORMAT csv)'
-            )
-            with cursor.copy(sql) as copy:
-                copy.write(buffer.getbuffer())
-        return
-    cursor = raw.cursor()
-    columns = [rows.column(k).to_numpy(zero_copy_only=False) for k in rows.column_names]
-    cursor.executemany(
-        'INSERT INTO upload_rows (upload_id, unit_code, period, "values") VALUES (?, ?, ?, ?)',
-        zip(map(int, columns[0]), *columns[1:], strict=True),
-    )
+    """A separate function so tests can inject a fault mid-import."""
+    bulk_insert(session, "upload_rows", rows)
 
 
 def _merge_current(session: Session, upload_id: int) -> None:
@@ -358,6 +321,41 @@ def _parse_rows(rows) -> pd.DataFrame:
     return pd.concat([keys, values], axis=1)
 
 
+def _month_frame(session: Session, period: str) -> pd.DataFrame:
+    """One month of the snapshot as a wide table. The database joins the rows into JSON lines
+    (the unit code and month inside each object) and hands back one text: one fetch, no Python
+    object per row, then one C++ pass of Arrow's JSON reader at full double precision."""
+    quote = (
+        "to_json({})::text"
+        if session.connection().dialect.name == "postgresql"
+        else ("json_quote({})")
+    )
+    line = (
+        f"""'{{"unit_code":' || {quote.format("unit_code")} || ',"period":' || """
+        f"""{quote.format("period")} || CASE WHEN "values" = '{{}}' THEN '}}' """
+        """ELSE ',' || substr("values", 2) END"""
+    )
+    if session.connection().dialect.name == "postgresql":
+        sql = f"SELECT string_agg({line}, E'\\n' ORDER BY unit_code) FROM current_values WHERE period = :p"
+    else:
+        sql = (
+            f"SELECT group_concat(line, char(10)) FROM (SELECT {line} AS line "
+            "FROM current_values WHERE period = :p ORDER BY unit_code)"
+        )
+    text_ = session.execute(text(sql), {"p": period}).scalar()
+    if not text_:
+        return pd.DataFrame(columns=["unit_code", "period"])
+    table = pajson.read_json(io.BytesIO(text_.encode()))
+    del text_
+    out = {
+        "unit_code": table.column("unit_code").to_pandas(),
+        "period": table.column("period").to_pandas(),
+    }
+    for name in table.column_names[2:]:
+        out[name] = table.column(name).cast(pa.float64()).to_numpy(zero_copy_only=False)
+    return pd.DataFrame(out)
+
+
 def periods_available(db: Database, scope: Scope) -> list[str]:
     allowed = allowed_codes(db, scope)
     with db.sessions() as s:
@@ -388,12 +386,13 @@ def _wide_values(db: Database, latest_upload: int | None, periods: tuple[str, ..
     key = (db.url, id(db.engine), latest_upload, periods)
     if key not in _WIDE_CACHE:
         with db.sessions() as s:
-            rows = s.execute(
-                select(CurrentValues.unit_code, CurrentValues.period, CurrentValues.values)
-                .where(CurrentValues.period.in_(periods))
-                .order_by(CurrentValues.period, CurrentValues.unit_code)
-            ).all()
-        wide = _parse_rows(rows)
+            months = [_month_frame(s, p) for p in sorted(periods)]
+        months = [m for m in months if len(m)]
+        wide = (
+            pd.concat(months, ignore_index=True)
+            if months
+            else pd.DataFrame(columns=["unit_code", "period"])
+        )
         if len(_WIDE_CACHE) > 16:
             _WIDE_CACHE.clear()
         _WIDE_CACHE[key] = wide
