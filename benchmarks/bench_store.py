@@ -119,12 +119,9 @@ def measure(n: int, folder: Path, url: str) -> dict:
 
     out["import"], out["import_mb"] = best(importing)
     grade_out = folder / "graded.csv"
-    out["grade"], out["grade_mb"] = best(
-        lambda: run(
-            [FIVECOLOR, "grade", "-r", str(rules), "-u", str(units), "-d", str(data), "-o"]
-            + [str(grade_out)]
-        )
-    )
+    grading = [FIVECOLOR, "grade", "-r", str(rules), "-u", str(units), "-d", str(data)]
+    out["grade"], out["grade_mb"] = best(lambda: run([*grading, "-o", str(grade_out)]))
+
     def assessing():  # on a store of its own: a second assess of the same data is a no-op
         importing()
         return run([FIVECOLOR, "assess", "-p", "2026-10", "-r", str(rules), "--db", url])
