@@ -42,6 +42,8 @@ def tile_grid(
     ``unit_code``."""
     data = units.assign(grade_text=_grade_text(units["grade"]))
     data["label"] = data["unit_name"] + "\n" + data["grade_text"]
+    if "borderline" in data:  # a 边界单位 says so on its tile
+        data["label"] = data["label"].where(~data["borderline"], data["label"] + "·边界")
     layout = tile_layout(data, group, columns)
     tiles = layout[layout["kind"] == "tile"]
     titles = layout[layout["kind"] == "title"]

@@ -126,7 +126,13 @@ else:
     if len(units) > MAX_TILES:
         st.info(f"共 {len(units)} 个单位:请先选择一个上级单位,或切换到“街道/乡镇”层级。")
     else:
-        units = units.assign(parent_name=units["parent_code"].map(names))
+        shaky = d.stability(period).set_index("unit_code")["borderline"]
+        units = units.assign(
+            parent_name=units["parent_code"].map(names),
+            borderline=units["unit_code"].map(shaky).fillna(False).astype(bool),
+        )
+        if units["borderline"].any():
+            st.caption("带“边界”字样的单位:权重稍有变化就可能换颜色,定级前请复核。")
         st.caption("点击一个单位查看详情:为什么是这个颜色、失分最多的指标、如何提升。")
         event = st.altair_chart(tile_grid(units), on_select="rerun", key="grid")
         picked = selected(event, "pick")
@@ -151,10 +157,23 @@ with left:
                 "总分": work["score"].round(1),
                 "较上月": work["score_change"].round(1),
                 "变化": work["change"],
+                "稳定性": work["unit_code"].map(
+                    d.stability(period).set_index("unit_code")["stability"]
+                ),
                 "原因": work["reasons"].replace("", "总分低"),
             }
         )
-        st.dataframe(shown_work, hide_index=True, width="stretch", key="worklist")
+        st.dataframe(
+            shown_work,
+            hide_index=True,
+            width="stretch",
+            key="worklist",
+            column_config={
+                "稳定性": st.column_config.NumberColumn(
+                    format="percent", help="权重浮动时保持该等级的比例;低于 80% 为边界单位"
+                )
+            },
+        )
         st.download_button(
             "导出红橙单位清单(CSV)",
             csv_bytes(shown_work.assign(单位代码=work["unit_code"])),

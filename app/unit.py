@@ -57,10 +57,28 @@ if a is None or e is None:
 
 st.markdown(f"### {safe(e.unit_name)}")
 st.markdown(badge(e.grade or "", "1.1rem"), unsafe_allow_html=True)  # our grade table only
-m1, m2, m3 = st.columns(3)
+m1, m2, m3, m4 = st.columns(4)
 m1.metric("总分", "—" if math.isnan(e.score) else f"{e.score:.1f}")
 m2.metric("按分数应为", display(e.score_grade or ""))
 m3.metric("规则集版本", a.rules.version, help=a.rules.name)
+sure = d.stability(period).set_index("unit_code")
+if code in sure.index and not math.isnan(sure.loc[code, "stability"]):
+    share = float(sure.loc[code, "stability"])
+    m4.metric(
+        "等级稳定性",
+        f"{share:.0%}",
+        help="权重在 ±25% 内随机浮动 1000 次,保持当前等级的比例;低于 80% 为边界单位",
+    )
+    if share < 0.8:
+        others = {
+            g: float(sure.loc[code, f"p_{g}"]) for g in ("green", "blue", "yellow", "orange", "red")
+        }
+        alt_grade = max((g for g in others if g != e.grade), key=others.get)
+        st.warning(
+            f"边界单位:权重稍有变化,{others[alt_grade]:.0%} 的情况下会是{display(alt_grade)}。"
+            "定级前请复核其数据和扣分项。",
+            icon=":material/balance:",
+        )
 shown = next((s for s in d.shown(period) if s.rules_id == a.rules.id), None)
 status = (
     f"已发布(评定 #{shown.run_id})"

@@ -132,6 +132,44 @@ def explain(
 
 
 @app.command()
+def stability(
+    rules: RulesOpt,
+    units: Annotated[Path, typer.Option("--units", "-u", help="单位名册 CSV/XLSX")],
+    data: DataOpt,
+    out: Annotated[Path, typer.Option("--out", "-o", help="稳定性 CSV(UTF-8 BOM)")],
+    period: PeriodOpt = None,
+    draws: Annotated[int, typer.Option(help="权重抽样次数", min=10, max=100_000)] = 1000,
+    spread: Annotated[
+        float, typer.Option(help="每个权重的浮动幅度(0.25 即 ±25%)", min=0, max=0.9)
+    ] = 0.25,
+    band_shift: Annotated[float, typer.Option(help="分数线浮动 ± 分", min=0, max=20)] = 0.0,
+    seed: Annotated[int, typer.Option(help="随机种子(同一种子结果可复现)")] = 0,
+) -> None:
+    """等级稳定性: 权重在 ±spread 内随机浮动时,每个单位保持原等级的比例;低于 0.8 为“边界单位”。"""
+    import pandas as pd
+
+    from .pipeline import grade_inputs, load_inputs, write_csv
+    from .stability import stability as stability_of
+
+    inputs = load_inputs(rules, units, data)
+    if not _report(inputs):
+        raise typer.Exit(1)
+    assessments = grade_inputs(inputs)
+    periods = list(assessments[0].periods)
+    _check_period(period, periods)
+    month = period or periods[-1]
+    frames = [
+        stability_of(a, month, draws, spread, band_shift, seed)
+        for a in assessments
+        if month in a.periods
+    ]
+    table = pd.concat(frames, ignore_index=True)
+    write_csv(table, out)
+    shaky = int(table["borderline"].sum())
+    typer.echo(f"{month}: {len(table)} 个单位,{draws} 次抽样,边界单位 {shaky} 个 → {out}")
+
+
+@app.command()
 def template(
     rules: RulesOpt,
     units: Annotated[Path, typer.Option("--units", "-u", help="单位名册 CSV/XLSX")],

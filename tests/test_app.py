@@ -641,3 +641,19 @@ def test_a_saved_draft_is_reopened_for_editing_and_versions_count_per_rule_set(a
     app.number_input(key="band_community_green").set_value(88.0).run()
     changed = table_with(app, "调整后的原因")
     assert changed["调整后的原因"].str.len().gt(0).all()
+
+
+def test_a_borderline_unit_says_so_on_its_page_and_on_the_map(app):
+    district = load_district(app.db)
+    period = district.periods[-1]
+    sure = district.stability(period)
+    shaky = sure[sure["borderline"]].iloc[0]
+    app.session_state["unit"] = shaky["unit_code"]
+    page(app, "app/unit.py")
+    metric = next(m for m in app.metric if m.label == "等级稳定性")
+    assert metric.value == f"{shaky['stability']:.0%}"
+    assert any("边界单位" in w.value for w in app.warning)
+    page(app, "app/overview.py")
+    work = table_with(app, "稳定性")
+    assert work["稳定性"].between(0, 1).all()
+    assert any("边界" in c.value for c in app.caption)

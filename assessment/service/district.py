@@ -18,6 +18,7 @@ from ..engine import Assessment, assess
 from ..grades import GRADE_KEYS
 from ..rollup import rollup
 from ..rule_loader import LoadedRules
+from ..stability import stability
 from ..store import Database, Scope
 from ..store.assessments import assessments, load_rule_version, results, rule_versions
 from ..store.registry import current_registry
@@ -80,6 +81,23 @@ class District:
     stored: dict[int, pd.DataFrame] = field(default_factory=dict, repr=False)  # run -> results
 
     fingerprints: dict[str, str] = field(default_factory=dict, repr=False)
+    stabilities: dict[str, pd.DataFrame] = field(default_factory=dict, repr=False)
+
+    def stability(self, period: str) -> pd.DataFrame:
+        """How sure each unit's grade of ``period`` is (1,000 weight draws, ±25%), computed
+        once per district and month."""
+        if period not in self.stabilities:
+            frames = [
+                stability(self.by_version[s.version_id], period)
+                for s in self.shown(period)
+                if period in self.by_version[s.version_id].periods
+            ]
+            self.stabilities[period] = (
+                pd.concat(frames, ignore_index=True)
+                if frames
+                else pd.DataFrame(columns=["unit_code", "stability", "borderline"])
+            )
+        return self.stabilities[period]
 
     def __post_init__(self) -> None:
         if self.assessments:  # none before there is data

@@ -89,6 +89,11 @@ class View:
             return None
         return explain(a, unit_code, period)
 
+    def stability(self, period: str) -> pd.DataFrame:
+        """Per unit in the scope: the share of weight draws that keep its grade, and whether it
+        is a 边界单位 (under 0.8)."""
+        return self.cut(self.district.stability(period))
+
     def worklist(self, period: str) -> pd.DataFrame:
         """The red and orange units of ``period`` in the scope, with the change since the
         month before."""
