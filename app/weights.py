@@ -231,6 +231,23 @@ def editor() -> None:
 
 editor()
 
+with st.expander("哪些权重最影响颜色(每个权重单独 ±25%)"):
+    sens = d.weight_sensitivity(rules_id, period)
+    st.caption("每次只调一个权重,其他不变:会变色的单位数。数字越大,该权重越需要慎重。")
+    st.dataframe(
+        pd.DataFrame(
+            {
+                "名称": sens["name"],
+                "类别": sens["kind"].map({"dimension": "维度", "indicator": "指标"}),
+                "调高25%变色": sens["changed_up"],
+                "调低25%变色": sens["changed_down"],
+            }
+        ),
+        hide_index=True,
+        width="stretch",
+        key="sensitivity",
+    )
+
 st.subheader("发布评定")
 versions_here = svc.rule_versions(rules_id)
 latest = int(versions_here["id"].iloc[-1])

@@ -657,3 +657,11 @@ def test_a_borderline_unit_says_so_on_its_page_and_on_the_map(app):
     work = table_with(app, "稳定性")
     assert work["稳定性"].between(0, 1).all()
     assert any("边界" in c.value for c in app.caption)
+
+
+def test_the_rules_page_ranks_the_weights_by_the_units_they_move(app):
+    page(app, "app/weights.py")
+    table = table_with(app, "调高25%变色")
+    moved = table["调高25%变色"] + table["调低25%变色"]
+    assert moved.is_monotonic_decreasing and moved.iloc[0] > 0
+    assert set(table["类别"]) == {"维度", "指标"}

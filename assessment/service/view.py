@@ -15,6 +15,7 @@ from ..followups import cleared, suggest
 from ..registry import leaf_units
 from ..rule_loader import LoadedRules
 from ..sensitivity import compare_tables
+from ..stability import weight_sensitivity
 from ..store.registry import keep_allowed
 from ..worklist import street_ranking, worklist
 from .district import District
@@ -93,6 +94,13 @@ class View:
         """Per unit in the scope: the share of weight draws that keep its grade, and whether it
         is a 边界单位 (under 0.8)."""
         return self.cut(self.district.stability(period))
+
+    def weight_sensitivity(self, rules_id: str, period: str) -> pd.DataFrame:
+        """How many units change color when each weight of ``rules_id`` alone moves ±25%."""
+        a = self.district.assessment_for(rules_id, period)
+        if a is None or period not in a.periods:
+            return pd.DataFrame(columns=["kind", "id", "name", "changed_up", "changed_down"])
+        return weight_sensitivity(a, period)
 
     def worklist(self, period: str) -> pd.DataFrame:
         """The red and orange units of ``period`` in the scope, with the change since the
