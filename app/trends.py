@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pandas as pd
 import streamlit as st
 
 from app.charts import grade_heatmap, transition_heatmap
@@ -76,3 +77,53 @@ with right:
             hide_index=True,
             width="stretch",
         )
+
+st.subheader("预警:下月可能变差的单位")
+upto = st.session_state.get("fall_until") or d.periods[-1]
+ahead = d.forecast(upto)
+if ahead.empty:
+    st.write("数据不足,无法预测。")
+else:
+    month = ahead["period"].iloc[0]
+    risky = ahead[(ahead["p_orange_or_red"] >= 0.5) | ahead["worse"]].sort_values(
+        "p_orange_or_red", ascending=False
+    )
+    st.caption(
+        f"按截至 {upto} 的各月得分预测 {month}:稳健趋势(中位斜率,按数据噪声收缩)加上各单位"
+        "自身的波动。只看得分,预见不了否决项。"
+    )
+    st.dataframe(
+        pd.DataFrame(
+            {
+                "单位": risky["unit_code"].map(names),
+                "本月等级": risky["grade_now"].map(lambda g: display(g) if g else "数据不全"),
+                "本月得分": risky["score_now"].round(1),
+                f"{month} 预测得分": risky["predicted_score"].round(1),
+                "橙/红概率": risky["p_orange_or_red"],
+                "主要拖累指标": risky["drivers"],
+            }
+        ),
+        hide_index=True,
+        width="stretch",
+        key="forecast",
+        column_config={"橙/红概率": st.column_config.NumberColumn(format="percent")},
+    )
+    checks = d.backtest()
+    better = checks[
+        (checks["model_precision"] > checks["naive_precision"])
+        & (checks["model_recall"] >= checks["naive_recall"])
+    ]
+    st.caption(
+        "回测(每个月只用此前的月份预测下月“橙或红”,与“下月等级不变”比较):"
+        + ";".join(
+            f"{r.rules}: 精确率 {r.model_precision:.0%}(不变法 {r.naive_precision:.0%}),"
+            f"召回率 {r.model_recall:.0%}(不变法 {r.naive_recall:.0%})"
+            for r in checks.itertuples()
+        )
+        + "。"
+        + (
+            "预测优于“等级不变”的: " + "、".join(better["rules"]) + ";其余仅供参考。"
+            if len(better)
+            else "预测未优于“等级不变”,仅供参考。"
+        )
+    )

@@ -170,6 +170,44 @@ def stability(
 
 
 @app.command()
+def forecast(
+    rules: RulesOpt,
+    units: Annotated[Path, typer.Option("--units", "-u", help="单位名册 CSV/XLSX")],
+    data: DataOpt,
+    out: Annotated[Path, typer.Option("--out", "-o", help="预警 CSV(UTF-8 BOM)")],
+    period: Annotated[
+        str | None, typer.Option("--period", "-p", help="用截至该月的数据预测下月")
+    ] = None,
+) -> None:
+    """预警: 按各单位以往月份预测下月得分和成为橙/红的概率,并回测与“下月等级不变”的对比。"""
+    import pandas as pd
+
+    from .forecast import backtest
+    from .forecast import forecast as forecast_of
+    from .pipeline import grade_inputs, load_inputs, write_csv
+
+    inputs = load_inputs(rules, units, data)
+    if not _report(inputs):
+        raise typer.Exit(1)
+    assessments = grade_inputs(inputs)
+    periods = list(assessments[0].periods)
+    _check_period(period, periods)
+    table = pd.concat([forecast_of(a, period) for a in assessments], ignore_index=True)
+    write_csv(table, out)
+    risky = int((table["p_orange_or_red"] >= 0.5).sum())
+    typer.echo(
+        f"预测 {table['period'].iloc[0]}: {len(table)} 个单位,橙/红概率 ≥ 50% 的 {risky} 个 → {out}"
+    )
+    for a in assessments:
+        b = backtest(a)
+        typer.echo(
+            f"回测 {a.rules.name}({b['months']} 个月): 预测 精确率 {b['model_precision']:.0%} "
+            f"召回率 {b['model_recall']:.0%};“等级不变” 精确率 {b['naive_precision']:.0%} "
+            f"召回率 {b['naive_recall']:.0%}"
+        )
+
+
+@app.command()
 def template(
     rules: RulesOpt,
     units: Annotated[Path, typer.Option("--units", "-u", help="单位名册 CSV/XLSX")],

@@ -261,7 +261,12 @@ def test_a_supervisor_changes_owner_and_deadline_with_history(app):
 def test_trends_show_the_heatmap_transitions_and_falling_units(app):
     page(app, "app/trends.py")
     assert len(app.get("vega_lite_chart")) == 2
-    assert [s.value for s in app.subheader] == ["各单位逐月颜色", "月度颜色变化", "连续下滑的单位"]
+    assert [s.value for s in app.subheader] == [
+        "各单位逐月颜色",
+        "月度颜色变化",
+        "连续下滑的单位",
+        "预警:下月可能变差的单位",
+    ]
 
 
 def test_overview_says_whether_the_month_is_published_and_current(app):

@@ -12,6 +12,7 @@ import pandas as pd
 from ..engine import Assessment
 from ..explain import UnitExplanation, explain
 from ..followups import cleared, suggest
+from ..forecast import backtest, forecast
 from ..registry import leaf_units
 from ..rule_loader import LoadedRules
 from ..sensitivity import compare_tables
@@ -101,6 +102,21 @@ class View:
         if a is None or period not in a.periods:
             return pd.DataFrame(columns=["kind", "id", "name", "changed_up", "changed_down"])
         return weight_sensitivity(a, period)
+
+    def forecast(self, upto: str) -> pd.DataFrame:
+        """Next month's predicted score and chance of orange or red, per unit in the scope,
+        from the months up to ``upto``."""
+        frames = [
+            forecast(self.district.by_version[s.version_id], upto)
+            for s in self.district.shown(upto)
+            if upto in self.district.by_version[s.version_id].periods
+        ]
+        return self.cut(pd.concat(frames, ignore_index=True)) if frames else pd.DataFrame()
+
+    def backtest(self) -> pd.DataFrame:
+        """Per rule set: precision and recall of the forecast and of "same grade as now"."""
+        rows = [{"rules": a.rules.name, **backtest(a)} for a in self.district.assessments]
+        return pd.DataFrame(rows)
 
     def worklist(self, period: str) -> pd.DataFrame:
         """The red and orange units of ``period`` in the scope, with the change since the
