@@ -10,7 +10,7 @@ from app.charts import tile_grid
 from app.common import legend_bar, period_picker, selected, service, sidebar
 from app.publishing import month_banner, publish_panel
 from assessment.exports import csv_bytes
-from assessment.grades import GRADE_ORDER, MISSING_LABEL, display
+from assessment.grades import GRADE_KEYS, GRADE_ORDER, MISSING_LABEL, display
 from assessment.service import Action
 
 MAX_TILES = 600  # above this the unit level is shown one street at a time
@@ -182,21 +182,35 @@ with left:
             key="worklist_csv",
         )
 with right:
-    ranking = d.street_ranking(period)
-    st.subheader("街道/乡镇排名(按红、橙单位数)")
-    if not ranking.empty:
+    county = level == "区县"
+    summary = d.parent_summary(period, svc.tasks(), "county" if county else "street")
+    st.subheader("区县汇总" if county else "街道/乡镇排名(按红、橙单位数)")
+    if not summary.empty:
         st.dataframe(
             pd.DataFrame(
                 {
-                    "街道/乡镇": ranking["unit_name"],
-                    "红·差": ranking["red"],
-                    "橙·较差": ranking["orange"],
-                    "黄·合格": ranking["yellow"],
-                    "汇总等级": ranking["grade"].map(lambda g: display(g) if g != "nan" else ""),
-                    "平均分": ranking["score"].round(1),
+                    "区县" if county else "街道/乡镇": summary["name"],
+                    "红·差": summary["red"],
+                    "橙·较差": summary["orange"],
+                    "黄·合格": summary["yellow"],
+                    "汇总等级": summary["grade"].map(
+                        lambda g: display(g) if g in GRADE_KEYS else ""
+                    ),
+                    "平均分": summary["mean_score"].round(1),
+                    "好转": summary["improving"],
+                    "变差": summary["declining"],
+                    "督办按期销号": summary["completion"],
                 }
             ),
             hide_index=True,
             width="stretch",
             key="street_ranking",
+            column_config={
+                c: st.column_config.NumberColumn(format="percent", help=h)
+                for c, h in (
+                    ("好转", "得分比上月高 0.5 分以上的单位占比"),
+                    ("变差", "得分比上月低 0.5 分以上的单位占比"),
+                    ("督办按期销号", "已到期的督办事项中按期销号的比例"),
+                )
+            },
         )

@@ -56,25 +56,58 @@ def _change(now: str, before: str) -> str:
     return "持续"
 
 
-def street_ranking(table: pd.DataFrame, streets: pd.DataFrame) -> pd.DataFrame:
-    """Per street: how many units of each color, red + orange, and the street's own grade and
-    score (its rollup), most red and orange first."""
-    counts = (
-        pd.crosstab(table["parent_code"], table["grade"].astype(str))
-        .reindex(columns=list(GRADE_KEYS), fill_value=0)
-        .reindex(streets["unit_code"], fill_value=0)
+def parent_summary(
+    now: pd.DataFrame,
+    before: pd.DataFrame | None,
+    registry: pd.DataFrame,
+    parents: pd.DataFrame,
+    tasks: pd.DataFrame,
+    today,
+    level: str = "street",
+) -> pd.DataFrame:
+    """Per 街道/乡镇 (``level="street"``) or 区县 (``"county"``): the units of each color, the
+    mean score, the share improving and declining since last month (by more than half a
+    point), the follow-ups closed on time among those due, and the parent's own grade and score
+    (its roll-up)."""
+    up = dict(zip(registry["unit_code"], registry["parent_code"], strict=True))
+    key = now["parent_code"].astype(str)
+    if level == "county":
+        key = key.map(up).fillna("")
+    table = now.assign(group=key.to_numpy())
+    counts = pd.crosstab(table["group"], table["grade"].astype(str)).reindex(
+        columns=list(GRADE_KEYS), fill_value=0
     )
-    out = pd.DataFrame(
-        {
-            "unit_code": streets["unit_code"].to_numpy(),
-            "unit_name": streets["unit_name"].to_numpy(),
-            "grade": streets["grade"].astype(str).to_numpy(),
-            "score": streets["score"].astype(float).to_numpy(),
-        }
+    out = counts.copy()
+    out["units"] = table.groupby("group").size()
+    out["mean_score"] = table.groupby("group")["score"].mean()
+    if before is not None and len(before):
+        last = before.drop_duplicates("unit_code").set_index("unit_code")["score"]
+        delta = table["score"] - table["unit_code"].map(last)
+        both = delta.notna()
+        out["improving"] = (delta > 0.5).groupby(table["group"]).sum() / both.groupby(
+            table["group"]
+        ).sum().replace(0, float("nan"))
+        out["declining"] = (delta < -0.5).groupby(table["group"]).sum() / both.groupby(
+            table["group"]
+        ).sum().replace(0, float("nan"))
+    else:
+        out["improving"] = out["declining"] = float("nan")
+    out["tasks_due"], out["closed_on_time"] = 0, 0
+    if len(tasks):
+        group_of = dict(zip(table["unit_code"], table["group"], strict=True))
+        t = tasks.assign(group=tasks["unit_code"].map(group_of))
+        t = t[t["group"].notna() & (pd.to_datetime(t["due_date"]).dt.date <= today)]
+        closed_at = pd.to_datetime(t["closed_at"])
+        on_time = closed_at.notna() & (closed_at.dt.date <= pd.to_datetime(t["due_date"]).dt.date)
+        out["tasks_due"] = t.groupby("group").size().reindex(out.index, fill_value=0)
+        out["closed_on_time"] = on_time.groupby(t["group"]).sum().reindex(out.index, fill_value=0)
+    out["completion"] = out["closed_on_time"] / out["tasks_due"].replace(0, float("nan"))
+    own = parents.set_index("unit_code") if len(parents) else pd.DataFrame()
+    out["name"] = [own["unit_name"].get(g, g) if len(own) else g for g in out.index]
+    out["grade"] = [str(own["grade"].get(g, "")) if len(own) else "" for g in out.index]
+    out["score"] = [
+        own["score"].get(g, float("nan")) if len(own) else float("nan") for g in out.index
+    ]
+    return out.reset_index(names="unit_code").sort_values(
+        ["red", "orange"], ascending=False, kind="stable", ignore_index=True
     )
-    for g in GRADE_KEYS:
-        out[g] = counts[g].to_numpy()
-    out["red_orange"] = out["red"] + out["orange"]
-    return out.sort_values(
-        ["red_orange", "red", "score"], ascending=[False, False, True]
-    ).reset_index(drop=True)

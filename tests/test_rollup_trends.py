@@ -91,3 +91,57 @@ def test_worsening_counts_the_latest_unbroken_run_of_falls():
     assert w.loc["fall1", "months_falling"] == 1 and w.loc["broken", "months_falling"] == 1
     assert "flat" not in w.index
     assert list(worsening(h, months=3)["unit_code"]) == ["fall3"]
+
+
+def test_the_parent_summary_counts_colors_movement_and_follow_ups_on_time():
+    import datetime as dt
+
+    from assessment.worklist import parent_summary
+
+    registry = pd.DataFrame(
+        {
+            "unit_code": ["c", "s1", "s2", "u1", "u2", "u3", "u4"],
+            "parent_code": ["", "c", "c", "s1", "s1", "s2", "s2"],
+        }
+    )
+    now = pd.DataFrame(
+        {
+            "unit_code": ["u1", "u2", "u3", "u4"],
+            "parent_code": ["s1", "s1", "s2", "s2"],
+            "grade": ["red", "blue", "orange", "orange"],
+            "score": [55.0, 85.0, 62.0, 65.0],
+        }
+    )
+    before = now.assign(score=[60.0, 80.0, 62.2, 70.0])
+    parents = pd.DataFrame(
+        {
+            "unit_code": ["s1", "s2", "c"],
+            "unit_name": ["一街", "二街", "区"],
+            "grade": ["yellow", "orange", "yellow"],
+            "score": [70.0, 63.5, 66.75],
+        }
+    )
+    today = dt.date(2026, 11, 22)
+    tasks = pd.DataFrame(
+        {
+            "unit_code": ["u1", "u1", "u3", "u4"],
+            "due_date": [
+                dt.date(2026, 11, 1),
+                dt.date(2026, 11, 10),
+                dt.date(2026, 11, 5),
+                dt.date(2026, 12, 1),
+            ],
+            "closed_at": [pd.Timestamp("2026-10-30"), pd.Timestamp("2026-11-15"), None, None],
+        }
+    )
+    streets = parent_summary(now, before, registry, parents, tasks, today).set_index("unit_code")
+    assert streets.loc["s1", ["red", "blue", "units"]].tolist() == [1, 1, 2]
+    assert streets.loc["s1", "improving"] == 0.5 and streets.loc["s1", "declining"] == 0.5
+    assert streets.loc["s2", "improving"] == 0.0 and streets.loc["s2", "declining"] == 0.5
+    assert streets.loc["s1", "tasks_due"] == 2 and streets.loc["s1", "completion"] == 0.5
+    assert streets.loc["s2", "tasks_due"] == 1 and streets.loc["s2", "completion"] == 0.0
+    assert streets.loc["s2", "name"] == "二街" and streets.loc["s2", "grade"] == "orange"
+    assert list(streets.index) == ["s1", "s2"]  # most red first
+    county = parent_summary(now, before, registry, parents, tasks, today, "county")
+    assert county["units"].tolist() == [4] and county["tasks_due"].tolist() == [3]
+    assert county["name"].tolist() == ["区"]

@@ -4,6 +4,7 @@ every unit looked up only inside it. Pages get a ``View`` from the service, neve
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -18,7 +19,7 @@ from ..rule_loader import LoadedRules
 from ..sensitivity import compare_tables
 from ..stability import weight_sensitivity
 from ..store.registry import keep_allowed
-from ..worklist import street_ranking, worklist
+from ..worklist import parent_summary, worklist
 from .district import District
 from .roles import denied
 
@@ -118,6 +119,22 @@ class View:
         rows = [{"rules": a.rules.name, **backtest(a)} for a in self.district.assessments]
         return pd.DataFrame(rows)
 
+    def parent_summary(self, period: str, tasks: pd.DataFrame, level: str = "street"):
+        """Per street (or county) in the scope: colors, mean score, improving and declining
+        shares, follow-ups closed on time, and its own roll-up grade."""
+        periods = self.periods
+        k = periods.index(period)
+        before = self.table(periods[k - 1]) if k > 0 else None
+        return parent_summary(
+            self.table(period),
+            before,
+            self.registry,
+            self.parents(period),
+            tasks,
+            dt.date.today(),
+            level,
+        )
+
     def worklist(self, period: str) -> pd.DataFrame:
         """The red and orange units of ``period`` in the scope, with the change since the
         month before."""
@@ -125,13 +142,6 @@ class View:
         k = periods.index(period)
         before = self.table(periods[k - 1]) if k > 0 else None
         return worklist(self.table(period), before, self.names)
-
-    def street_ranking(self, period: str) -> pd.DataFrame:
-        parents = self.parents(period)
-        if parents.empty:
-            return parents
-        streets = parents[parents["unit_type"].isin(["街道", "镇", "乡"])]
-        return street_ranking(self.table(period), streets)
 
     def unit_values(self, unit_code: str, period: str) -> dict[str, float]:
         """The unit's current stored values for ``period`` (column id -> number)."""

@@ -6,7 +6,7 @@ import datetime as dt
 import hashlib
 
 import pandas as pd
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from ..problems import Problem, ProblemsError
 from .audit import log
@@ -35,6 +35,7 @@ COLUMNS = [
     "created_at",
     "created_by",
     "assessment_id",
+    "closed_at",
 ]
 
 
@@ -158,6 +159,13 @@ def list_tasks(
         if status:
             q = q.where(FollowUpTask.status == status)
         rows = [t for t in s.scalars(q).all() if allowed is None or t.unit_code in allowed]
+        closed = dict(
+            s.execute(
+                select(TaskEvent.task_id, func.max(TaskEvent.at))
+                .where(TaskEvent.to_status == STATUSES[-1])
+                .group_by(TaskEvent.task_id)
+            ).all()
+        )
     frame = pd.DataFrame(
         [
             {
@@ -173,6 +181,7 @@ def list_tasks(
                 "created_at": t.created_at,
                 "created_by": t.created_by,
                 "assessment_id": t.assessment_id,
+                "closed_at": closed.get(t.id) if t.status == STATUSES[-1] else None,
             }
             for t in rows
         ],
