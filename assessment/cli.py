@@ -208,6 +208,49 @@ def forecast(
 
 
 @app.command()
+def quota(
+    rules: RulesOpt,
+    units: Annotated[Path, typer.Option("--units", "-u", help="单位名册 CSV/XLSX")],
+    data: DataOpt,
+    max_share: Annotated[
+        list[str], typer.Option("--max-share", help="如 red=0.10:红色不超过 10%(可重复)")
+    ] = [],  # noqa: B006 - typer reads the default
+    bottom: Annotated[float | None, typer.Option(help="末位比例,如 0.05")] = None,
+    period: PeriodOpt = None,
+    out: Annotated[Path | None, typer.Option("--out", "-o", help="另存为 CSV")] = None,
+) -> None:
+    """名额检查(仅供参考,不改变任何等级): 按比例名额会影响哪些单位。"""
+    from .pipeline import grade_inputs, graded_table, load_inputs, write_csv
+    from .quota import quota_check
+
+    shares = {}
+    for item in max_share:
+        grade, _, value = item.partition("=")
+        try:
+            shares[grade.strip()] = float(value)
+        except ValueError:
+            typer.echo(f"“{item}”应写成 等级=比例,如 red=0.10", err=True)
+            raise typer.Exit(1) from None
+    inputs = load_inputs(rules, units, data)
+    if not _report(inputs):
+        raise typer.Exit(1)
+    assessments = grade_inputs(inputs)
+    periods = list(assessments[0].periods)
+    _check_period(period, periods)
+    month = period or periods[-1]
+    try:
+        table = quota_check(graded_table(assessments, [month]), shares, bottom)
+    except ValueError as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(1) from None
+    if out is not None:
+        write_csv(table, out)
+    typer.echo(f"{month}: 名额会影响 {len(table)} 个单位(仅供参考,等级不变)")
+    for r in table.itertuples():
+        typer.echo(f"  {r.unit_code} {r.unit_name} {r.grade} {r.score:.1f} · {r.rule} · {r.effect}")
+
+
+@app.command()
 def template(
     rules: RulesOpt,
     units: Annotated[Path, typer.Option("--units", "-u", help="单位名册 CSV/XLSX")],
