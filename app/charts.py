@@ -230,3 +230,29 @@ def transition_heatmap(trans: pd.DataFrame) -> alt.Chart:
         ),
     )
     return (cells + labels).properties(width=420, height=300, usermeta=SVG)
+
+
+def level_progress(fair: pd.DataFrame) -> alt.Chart:
+    """Each unit's score (x) against its three-month change (y), in the color of its grade."""
+    data = fair.dropna(subset=["score", "progress"]).assign(
+        grade_text=lambda f: _grade_text(f["grade"])
+    )
+    points = (
+        alt.Chart(data)
+        .mark_circle(size=70, opacity=0.85, stroke="#222", strokeWidth=0.5)
+        .encode(
+            x=alt.X("score:Q", title="得分", scale=alt.Scale(zero=False)),
+            y=alt.Y("progress:Q", title="近三个月变化(分)"),
+            color=alt.Color("grade_text:N", scale=GRADE_SCALE, legend=alt.Legend(title="等级")),
+            tooltip=[
+                alt.Tooltip("unit_name:N", title="单位"),
+                alt.Tooltip("grade_text:N", title="等级"),
+                alt.Tooltip("score:Q", format=".1f", title="得分"),
+                alt.Tooltip("progress:Q", format="+.1f", title="近三个月"),
+                alt.Tooltip("peer_group:N", title="同类"),
+                alt.Tooltip("profile:N", title="判断"),
+            ],
+        )
+    )
+    zero = alt.Chart(pd.DataFrame({"y": [0]})).mark_rule(color="#888").encode(y="y:Q")
+    return (zero + points).properties(height=360, usermeta=SVG)

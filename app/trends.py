@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from app.charts import grade_heatmap, transition_heatmap
+from app.charts import grade_heatmap, level_progress, transition_heatmap
 from app.common import selected, service, sidebar
 from assessment.grades import display
 from assessment.trends import transitions, worsening
@@ -127,3 +127,16 @@ else:
             else "预测未优于“等级不变”,仅供参考。"
         )
     )
+
+st.subheader("水平与进步(同类比较)")
+fair = d.fair(upto)
+if fair.empty or fair["progress"].isna().all():
+    st.write("需要至少四个月的数据才能比较进步。")
+else:
+    st.caption(
+        f"横轴:{upto} 得分;纵轴:近三个月的得分变化。左上是基础弱但进步快的单位,右下是"
+        "基础尚可但在下滑的单位。同类 = 同类型、户数和党员人数相近的单位(规则集的 peers)。"
+    )
+    st.altair_chart(level_progress(fair.assign(unit_name=fair["unit_code"].map(names))))
+    counts = fair["profile"].value_counts()
+    st.caption(" · ".join(f"{k} {v}" for k, v in counts.items() if k))

@@ -89,6 +89,17 @@ status = (
 )
 st.caption(f"评定依据: {safe(a.rules.name)}(版本 {safe(a.rules.version)})· {status}")
 
+peers = d.fair(period)
+mine = peers[peers["unit_code"] == code]
+if len(mine) and mine["profile"].iloc[0]:
+    r = mine.iloc[0]
+    progress = "" if pd.isna(r["progress"]) else f",近三个月 {r['progress']:+.1f} 分"
+    st.info(
+        f"同类比较:在 {safe(r['peer_group'])}({int(r['peer_size'])} 个)中排第 "
+        f"{int(r['peer_rank'])} 名,同类中位 {r['peer_median']:.1f} 分{progress}——{r['profile']}。",
+        icon=":material/groups:",
+    )
+
 st.subheader("为什么是这个颜色")
 if e.grade is None:
     st.warning(f"数据不全:{e.reasons[0].detail if e.reasons else ''}。不显示颜色,不计入排名。")

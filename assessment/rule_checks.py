@@ -79,6 +79,16 @@ def check_rule_data(data: object) -> list[Found]:
         found += _check_range(("inputs", i), inp.get("valid_range"))
     for i, veto in items(data, "vetoes"):
         found += _check_veto(("vetoes", i), veto, columns)
+    for i, col in enumerate(data.get("peers") or []):
+        if isinstance(col, str) and col not in columns:
+            found.append(
+                (
+                    ("peers", i),
+                    "unknown_input",
+                    f"peers 引用的列“{col}”不存在:请使用 inputs 中声明的列(如户数、党员人数)",
+                    col,
+                )
+            )
     for i, rule in items(data, "escalation"):
         found += _check_escalation(("escalation", i), rule)
     found += _check_follow_ups(data)

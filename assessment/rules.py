@@ -211,6 +211,9 @@ class RuleSet(Model):
     # Cell texts that mean "not applicable" (e.g. "/", "无", "不适用"): read as an empty cell.
     # Nothing else is: an Excel error value or "NA" is an error, never a missing value.
     not_applicable: list[str] = []
+    # Columns that describe a unit's conditions (e.g. households, member_count): units of one
+    # type with similar values are its peers in the fair comparison. Never scored.
+    peers: list[str] = []
 
     def iter_dimensions(self) -> list[tuple[Dimension, Dimension | None]]:
         """Every dimension (nested ones too) with its parent, depth first."""

@@ -260,12 +260,13 @@ def test_a_supervisor_changes_owner_and_deadline_with_history(app):
 
 def test_trends_show_the_heatmap_transitions_and_falling_units(app):
     page(app, "app/trends.py")
-    assert len(app.get("vega_lite_chart")) == 2
+    assert len(app.get("vega_lite_chart")) == 3
     assert [s.value for s in app.subheader] == [
         "各单位逐月颜色",
         "月度颜色变化",
         "连续下滑的单位",
         "预警:下月可能变差的单位",
+        "水平与进步(同类比较)",
     ]
 
 
@@ -670,3 +671,10 @@ def test_the_rules_page_ranks_the_weights_by_the_units_they_move(app):
     moved = table["调高25%变色"] + table["调低25%变色"]
     assert moved.is_monotonic_decreasing and moved.iloc[0] > 0
     assert set(table["类别"]) == {"维度", "指标"}
+
+
+def test_the_unit_page_compares_a_unit_with_its_peers(app):
+    app.session_state["unit"] = "500188001001"
+    page(app, "app/unit.py")
+    note = next(i.value for i in app.info if "同类比较" in i.value)
+    assert "社区·规模" in note and "名" in note and "近三个月" in note

@@ -14,6 +14,7 @@ from ..engine import Assessment
 from ..explain import UnitExplanation, explain
 from ..followups import cleared, suggest
 from ..forecast import backtest, forecast
+from ..peers import fair_comparison
 from ..registry import leaf_units
 from ..rule_loader import LoadedRules
 from ..sensitivity import compare_tables
@@ -134,6 +135,18 @@ class View:
             dt.date.today(),
             level,
         )
+
+    def fair(self, period: str) -> pd.DataFrame:
+        """Each unit in the scope against its peers (same type, similar size: the rule set's
+        ``peers`` columns), ranked among all of them, with its three-month progress."""
+        d = self.district
+        values = d.data[d.data["period"] == period] if len(d.data) else d.data
+        frames = [
+            fair_comparison(d.by_version[s.version_id], period, values)
+            for s in d.shown(period)
+            if period in d.by_version[s.version_id].periods
+        ]
+        return self.cut(pd.concat(frames, ignore_index=True)) if frames else pd.DataFrame()
 
     def worklist(self, period: str) -> pd.DataFrame:
         """The red and orange units of ``period`` in the scope, with the change since the

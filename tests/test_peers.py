@@ -1,0 +1,67 @@
+"""Fair comparison: peers are units of one type and similar size, ranked by score; progress is
+the change over three months; the reading puts level and progress together."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+from conftest import RULES, SAMPLE
+
+from assessment.peers import fair_comparison
+from assessment.pipeline import grade_inputs, load_inputs
+
+FILES = sorted(p for p in SAMPLE.glob("indicators_*") if p.suffix in (".csv", ".xlsx"))
+
+
+@pytest.fixture(scope="module")
+def sample():
+    inputs = load_inputs(
+        [RULES / "community.yaml", RULES / "village.yaml"], SAMPLE / "units.csv", FILES
+    )
+    return inputs, grade_inputs(inputs)
+
+
+def test_peers_share_a_type_and_a_size_third_and_rank_by_score(sample):
+    inputs, graded = sample
+    values = inputs.data[inputs.data["period"] == "2026-10"]
+    for a in graded:
+        fair = fair_comparison(a, "2026-10", values)
+        assert set(fair["peer_group"].str.split("·").str[0]) == set(a.rules.applies_to)
+        for _, group in fair.groupby("peer_group"):
+            assert group["peer_size"].iloc[0] == group["score"].notna().sum()
+            best = group.loc[group["score"].idxmax()]
+            assert best["peer_rank"] == 1
+            assert group["peer_median"].iloc[0] == pytest.approx(group["score"].median())
+        sizes = fair.merge(values[["unit_code", "households"]], on="unit_code")
+        small = sizes[sizes["peer_group"].str.endswith("规模较小")]["households"].median()
+        large = sizes[sizes["peer_group"].str.endswith("规模较大")]["households"].median()
+        assert small < large
+
+
+def test_progress_is_the_change_over_three_months_and_the_reading_follows(sample):
+    inputs, graded = sample
+    a = graded[0]
+    fair = fair_comparison(a, "2026-10", inputs.data[inputs.data["period"] == "2026-10"])
+    before = pd.Series(a.periods["2026-07"].total, index=list(a.periods["2026-07"].codes))
+    now = fair.set_index("unit_code")
+    assert (now["progress"] - (now["score"] - before.reindex(now.index))).abs().max() < 1e-9
+    weak_rising = now[(now["score"] < now["peer_median"]) & (now["progress"] >= 2)]
+    assert len(weak_rising) and set(weak_rising["profile"]) == {"低于同类但进步快"}
+    early = fair_comparison(a, "2025-12", inputs.data[inputs.data["period"] == "2025-12"])
+    assert early["progress"].isna().all()  # no three months of history yet
+
+
+def test_a_peer_column_that_is_not_declared_is_refused():
+    from assessment.problems import ProblemsError
+    from assessment.rule_loader import parse_rules
+
+    text = (RULES / "community.yaml").read_text(encoding="utf-8")
+    text = text.replace("peers: [households, member_count]", "peers: [households, floor_area]")
+    with pytest.raises(ProblemsError) as info:
+        parse_rules(text, "community.yaml")
+    [problem] = info.value.problems
+    assert (problem.code, problem.path, problem.value) == (
+        "unknown_input",
+        "peers[1]",
+        "floor_area",
+    )
