@@ -214,3 +214,34 @@ with right:
                 )
             },
         )
+
+with st.expander("月度简报(Excel 与 PDF)"):
+    st.caption("按您的管辖范围生成:各等级单位数及变化、五色图、边界单位、预警名单、逾期督办。")
+    ready = st.session_state.get("briefing")
+    if st.button(f"生成 {period} 月度简报", key="make_briefing"):
+        from assessment.briefing import pdf, workbook
+
+        brief = svc.briefing(period)
+        files = {"xlsx": workbook(brief)}
+        try:
+            files["pdf"] = pdf(brief)
+        except RuntimeError as exc:
+            st.warning(str(exc))
+        st.session_state["briefing"] = ready = (period, files)
+    if ready and ready[0] == period:
+        files = ready[1]
+        b1, b2 = st.columns(2)
+        b1.download_button(
+            "下载 Excel",
+            files["xlsx"],
+            file_name=f"五色图月度简报_{period}.xlsx",
+            key="briefing_xlsx",
+        )
+        if "pdf" in files:
+            b2.download_button(
+                "下载 PDF",
+                files["pdf"],
+                file_name=f"五色图月度简报_{period}.pdf",
+                mime="application/pdf",
+                key="briefing_pdf",
+            )

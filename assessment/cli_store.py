@@ -106,6 +106,30 @@ def assess_cmd(
     )
 
 
+def report_cmd(
+    period: Annotated[str, typer.Option("--period", "-p", help="月份 YYYY-MM")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="输出目录")],
+    db: DbOpt = None,
+    user: UserOpt = "admin",
+) -> None:
+    """月度简报: Excel 工作簿和 A4 PDF(按 --as 账户的管辖范围)。"""
+    from .briefing import pdf, workbook
+
+    svc = _service(db, user)
+    if period not in svc.view().periods:
+        typer.echo(f"库中没有 {period} 的数据", err=True)
+        raise typer.Exit(1)
+    brief = svc.briefing(period)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / f"五色图月度简报_{period}.xlsx").write_bytes(workbook(brief))
+    try:
+        (out / f"五色图月度简报_{period}.pdf").write_bytes(pdf(brief))
+    except RuntimeError as exc:  # no CJK font on this machine: say so, keep the workbook
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(1) from None
+    typer.echo(f"{period} 月度简报 → {out}(.xlsx 与 .pdf)")
+
+
 @tasks_app.command("list")
 def tasks_list(
     status: Annotated[str | None, typer.Option(help="/".join(STATUSES))] = None, db: DbOpt = None
@@ -253,6 +277,7 @@ def _service(db: str | None, user: str):
 
 
 def register(app: typer.Typer) -> None:
+    app.command("report")(report_cmd)
     app.add_typer(db_app, name="db")
     app.add_typer(import_app, name="import")
     app.add_typer(tasks_app, name="tasks")

@@ -678,3 +678,10 @@ def test_the_unit_page_compares_a_unit_with_its_peers(app):
     page(app, "app/unit.py")
     note = next(i.value for i in app.info if "同类比较" in i.value)
     assert "社区·规模" in note and "名" in note and "近三个月" in note
+
+
+def test_the_monthly_briefing_is_made_on_the_overview(app):
+    app.button(key="make_briefing").click().run()
+    assert not app.exception
+    labels = [b.proto.label for b in app.get("download_button")]
+    assert "下载 Excel" in labels and "下载 PDF" in labels

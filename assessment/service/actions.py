@@ -173,6 +173,80 @@ class Service:
         units.attrs["deadline"] = report_deadline(period)
         return units.reset_index(drop=True)
 
+    def briefing(self, period: str):
+        """The monthly briefing of ``period`` for this user's scope (see ``briefing``)."""
+        from ..briefing import Briefing
+        from ..grades import GRADE_KEYS, MISSING_LABEL, display
+
+        view = self.view()
+        periods = view.periods
+        k = periods.index(period)
+        previous = periods[k - 1] if k > 0 else None
+        table = view.table(period)
+        before = view.table(previous) if previous else None
+        keys = [*GRADE_KEYS, ""]
+        grades = table["grade"].astype(str).replace("nan", "")
+        counts = pd.DataFrame(
+            {
+                "grade": keys,
+                "label": [display(g) if g else MISSING_LABEL for g in keys],
+                "now": [int((grades == g).sum()) for g in keys],
+            }
+        )
+        if before is not None:
+            was = before["grade"].astype(str).replace("nan", "")
+            counts["before"] = [int((was == g).sum()) for g in keys]
+            counts["change"] = [
+                f"{n - b:+d}" for n, b in zip(counts["now"], counts["before"], strict=True)
+            ]
+        else:
+            counts["before"], counts["change"] = float("nan"), ""
+        tasks = self.tasks()
+        summary = view.parent_summary(period, tasks)
+        summary["grade_label"] = summary["grade"].map(
+            lambda g: display(g) if g in GRADE_KEYS else ""
+        )
+        sure = view.stability(period).set_index("unit_code")
+        ahead = view.forecast(period)
+        ahead = ahead.set_index("unit_code") if len(ahead) else pd.DataFrame()
+        units = pd.DataFrame(
+            {
+                "unit_code": table["unit_code"],
+                "unit_name": table["unit_name"],
+                "street": table["parent_code"].map(view.names).fillna(table["parent_code"]),
+                "grade": grades,
+                "score": table["score"].astype(float),
+                "reasons": table["reasons"].fillna("").astype(str),
+            }
+        )
+        units["stability"] = units["unit_code"].map(sure["stability"]) if len(sure) else None
+        for col in ("predicted_score", "p_orange_or_red", "drivers", "worse"):
+            units[col] = units["unit_code"].map(ahead[col]) if len(ahead) else None
+        units = units.sort_values(["street", "unit_code"], ignore_index=True)
+        borderline = units[units["stability"].fillna(1.0) < 0.8]
+        warning = units[units["p_orange_or_red"].fillna(0) >= 0.5].sort_values(
+            "p_orange_or_red", ascending=False
+        )
+        open_tasks = tasks[tasks["status"] != "已销号"].assign(
+            unit_name=lambda t: t["unit_code"].map(view.names)
+        )
+        county = view.registry[view.registry["parent_code"] == ""]
+        where = county["unit_name"].iloc[0] if len(county) else "本辖区"
+        if self.user.scope.roots is not None:
+            where = "、".join(view.names.get(r, r) for r in sorted(self.user.scope.roots))
+        return Briefing(
+            title=f"{where}基层党组织“五色图”月度简报 {period}",
+            period=period,
+            previous=previous,
+            units=units,
+            counts=counts,
+            summary=summary,
+            borderline=borderline,
+            warning=warning,
+            overdue=open_tasks[open_tasks["overdue"]],
+            open_tasks=open_tasks,
+        )
+
     def upload_history(self) -> pd.DataFrame:
         self._require(Action.READ)
         return upload_history(self.db, self.user.scope)
