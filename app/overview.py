@@ -245,3 +245,31 @@ with st.expander("月度简报(Excel 与 PDF)"):
                 mime="application/pdf",
                 key="briefing_pdf",
             )
+
+with st.expander("名额检查(仅供参考,不改变任何等级)"):
+    st.caption(
+        "评定按固定分数线,不强制比例。若上级要求“红色不超过 x%”或“末位 y%”,"
+        "这里列出会受影响的单位,供研判。"
+    )
+    q1, q2 = st.columns(2)
+    red_cap = q1.number_input("红色不超过(%),0 为不检查", 0.0, 100.0, 0.0, 1.0, key="quota_red")
+    last = q2.number_input("末位比例(%),0 为不检查", 0.0, 50.0, 0.0, 1.0, key="quota_bottom")
+    if red_cap or last:
+        hit = d.quota(period, {"red": red_cap / 100} if red_cap else {}, last / 100 or None)
+        if hit.empty:
+            st.write("没有单位受影响。")
+        else:
+            st.dataframe(
+                pd.DataFrame(
+                    {
+                        "单位": hit["unit_name"],
+                        "等级": hit["grade"].map(display),
+                        "总分": hit["score"].round(1),
+                        "名额": hit["rule"],
+                        "影响": hit["effect"],
+                    }
+                ),
+                hide_index=True,
+                width="stretch",
+                key="quota_table",
+            )

@@ -144,6 +144,7 @@ def stability(
     ] = 0.25,
     band_shift: Annotated[float, typer.Option(help="分数线浮动 ± 分", min=0, max=20)] = 0.0,
     seed: Annotated[int, typer.Option(help="随机种子(同一种子结果可复现)")] = 0,
+    threshold: Annotated[float, typer.Option(help="低于此比例为边界单位", min=0, max=1)] = 0.8,
 ) -> None:
     """等级稳定性: 权重在 ±spread 内随机浮动时,每个单位保持原等级的比例;低于 0.8 为“边界单位”。"""
     import pandas as pd
@@ -164,6 +165,7 @@ def stability(
         if month in a.periods
     ]
     table = pd.concat(frames, ignore_index=True)
+    table["borderline"] = table["stability"] < threshold
     write_csv(table, out)
     shaky = int(table["borderline"].sum())
     typer.echo(f"{month}: {len(table)} 个单位,{draws} 次抽样,边界单位 {shaky} 个 → {out}")
@@ -248,6 +250,82 @@ def quota(
     typer.echo(f"{month}: 名额会影响 {len(table)} 个单位(仅供参考,等级不变)")
     for r in table.itertuples():
         typer.echo(f"  {r.unit_code} {r.unit_name} {r.grade} {r.score:.1f} · {r.rule} · {r.effect}")
+
+
+@app.command()
+def peers(
+    rules: RulesOpt,
+    units: Annotated[Path, typer.Option("--units", "-u", help="单位名册 CSV/XLSX")],
+    data: DataOpt,
+    out: Annotated[Path, typer.Option("--out", "-o", help="同类比较 CSV(UTF-8 BOM)")],
+    period: PeriodOpt = None,
+) -> None:
+    """同类比较: 每个单位在同类型、规模相近单位中的名次,近三个月进步,以及“水平与进步”判断。"""
+    import pandas as pd
+
+    from .peers import fair_comparison
+    from .pipeline import grade_inputs, load_inputs, write_csv
+
+    inputs = load_inputs(rules, units, data)
+    if not _report(inputs):
+        raise typer.Exit(1)
+    assessments = grade_inputs(inputs)
+    periods = list(assessments[0].periods)
+    _check_period(period, periods)
+    month = period or periods[-1]
+    values = inputs.data[inputs.data["period"] == month]
+    table = pd.concat(
+        [fair_comparison(a, month, values) for a in assessments if month in a.periods],
+        ignore_index=True,
+    )
+    write_csv(table, out)
+    typer.echo(f"{month}: {len(table)} 个单位 → {out}")
+    for profile, n in table["profile"].value_counts().items():
+        if profile:
+            typer.echo(f"  {profile}: {n}")
+
+
+@app.command()
+def rollup(
+    rules: RulesOpt,
+    units: Annotated[Path, typer.Option("--units", "-u", help="单位名册 CSV/XLSX")],
+    data: DataOpt,
+    out: Annotated[Path, typer.Option("--out", "-o", help="汇总 CSV(UTF-8 BOM)")],
+    period: PeriodOpt = None,
+    level: Annotated[str, typer.Option(help="street(街道/乡镇)或 county(区县)")] = "street",
+) -> None:
+    """按街道/乡镇或区县汇总: 各等级单位数、平均分、好转与变差的比例、汇总等级。"""
+    import datetime as dt
+
+    import pandas as pd
+
+    from .grades import GRADE_KEYS
+    from .pipeline import grade_inputs, graded_table, load_inputs, write_csv
+    from .rollup import rollup as roll
+    from .worklist import parent_summary
+
+    if level not in ("street", "county"):
+        typer.echo("--level 只能是 street 或 county", err=True)
+        raise typer.Exit(1)
+    inputs = load_inputs(rules, units, data)
+    if not _report(inputs):
+        raise typer.Exit(1)
+    assessments = grade_inputs(inputs)
+    periods = list(assessments[0].periods)
+    _check_period(period, periods)
+    month = period or periods[-1]
+    k = periods.index(month)
+    now = graded_table(assessments, [month])
+    before = graded_table(assessments, [periods[k - 1]]) if k > 0 else None
+    main = max(assessments, key=lambda a: len(a.units)).compiled
+    labels = [main.label(r) for r in range(len(GRADE_KEYS))]
+    parents = roll(now, inputs.registry, main.rules.rollup, list(main.min_scores), labels)
+    no_tasks = pd.DataFrame(columns=["unit_code", "due_date", "closed_at"])
+    table = parent_summary(
+        now, before, inputs.registry, parents, no_tasks, dt.date.today(), level
+    ).drop(columns=["tasks_due", "closed_on_time", "completion"])
+    write_csv(table, out)
+    typer.echo(f"{month}: {len(table)} 个{'区县' if level == 'county' else '街道/乡镇'} → {out}")
 
 
 @app.command()

@@ -685,3 +685,14 @@ def test_the_monthly_briefing_is_made_on_the_overview(app):
     assert not app.exception
     labels = [b.proto.label for b in app.get("download_button")]
     assert "下载 Excel" in labels and "下载 PDF" in labels
+
+
+def test_the_quota_check_lists_whom_a_share_would_affect_and_changes_nothing(app):
+    before = [m.value for m in app.metric]
+    app.number_input(key="quota_red").set_value(3.0).run()
+    assert not app.exception
+    hit = table_with(app, "影响")
+    table = load_district(app.db).table(load_district(app.db).periods[-1])
+    reds = int((table["grade"] == "red").sum())
+    assert len(hit) == reds - int(0.03 * len(table))
+    assert [m.value for m in app.metric] == before  # no grade moved

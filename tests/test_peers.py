@@ -65,3 +65,25 @@ def test_a_peer_column_that_is_not_declared_is_refused():
         "peers[1]",
         "floor_area",
     )
+
+
+def test_the_peers_and_rollup_commands(tmp_path):
+    from typer.testing import CliRunner
+
+    from assessment.cli import app
+
+    base = ["-r", str(RULES / "community.yaml"), "-r", str(RULES / "village.yaml")]
+    base += ["-u", str(SAMPLE / "units.csv")]
+    for f in FILES[-4:]:
+        base += ["-d", str(f)]
+    result = CliRunner().invoke(app, ["peers", *base, "-o", str(tmp_path / "p.csv")])
+    assert result.exit_code == 0, result.output
+    fair = pd.read_csv(tmp_path / "p.csv", dtype={"unit_code": str})
+    assert len(fair) == 170 and fair["progress"].notna().all()
+    result = CliRunner().invoke(
+        app, ["rollup", *base, "-o", str(tmp_path / "r.csv"), "--level", "county"]
+    )
+    assert result.exit_code == 0, result.output
+    county = pd.read_csv(tmp_path / "r.csv")
+    assert county["units"].tolist() == [170]
+    assert county[["green", "blue", "yellow", "orange", "red"]].sum(axis=1).tolist() == [170]

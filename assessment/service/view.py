@@ -15,6 +15,7 @@ from ..explain import UnitExplanation, explain
 from ..followups import cleared, suggest
 from ..forecast import backtest, forecast
 from ..peers import fair_comparison
+from ..quota import quota_check
 from ..registry import leaf_units
 from ..rule_loader import LoadedRules
 from ..sensitivity import compare_tables
@@ -147,6 +148,10 @@ class View:
             if period in d.by_version[s.version_id].periods
         ]
         return self.cut(pd.concat(frames, ignore_index=True)) if frames else pd.DataFrame()
+
+    def quota(self, period: str, max_share: dict[str, float], bottom: float | None):
+        """Whom a share would affect in the scope (nothing changes: see ``quota``)."""
+        return quota_check(self.table(period), max_share, bottom)
 
     def worklist(self, period: str) -> pd.DataFrame:
         """The red and orange units of ``period`` in the scope, with the change since the
