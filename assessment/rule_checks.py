@@ -79,7 +79,8 @@ def check_rule_data(data: object) -> list[Found]:
         found += _check_range(("inputs", i), inp.get("valid_range"))
     for i, veto in items(data, "vetoes"):
         found += _check_veto(("vetoes", i), veto, columns)
-    for i, col in enumerate(data.get("peers") or []):
+    peers = data.get("peers")
+    for i, col in enumerate(peers if isinstance(peers, list) else []):  # the model checks the type
         if isinstance(col, str) and col not in columns:
             found.append(
                 (

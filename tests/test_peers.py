@@ -87,3 +87,15 @@ def test_the_peers_and_rollup_commands(tmp_path):
     county = pd.read_csv(tmp_path / "r.csv")
     assert county["units"].tolist() == [170]
     assert county[["green", "blue", "yellow", "orange", "red"]].sum(axis=1).tolist() == [170]
+
+
+@pytest.mark.parametrize("value", ["5", "households", "{a: 1}", "[[1]]"])
+def test_peers_of_the_wrong_shape_are_problems_not_crashes(value):
+    from assessment.problems import ProblemsError
+    from assessment.rule_loader import parse_rules
+
+    text = (RULES / "community.yaml").read_text(encoding="utf-8")
+    text = text.replace("peers: [households, member_count]", f"peers: {value}")
+    with pytest.raises(ProblemsError) as info:
+        parse_rules(text, "community.yaml")
+    assert info.value.problems and all(p.path.startswith("peers") for p in info.value.problems)
