@@ -126,7 +126,7 @@ else:
     if len(units) > MAX_TILES:
         st.info(f"共 {len(units)} 个单位:请先选择一个上级单位,或切换到“街道/乡镇”层级。")
     else:
-        shaky = d.stability(period).set_index("unit_code")["borderline"]
+        shaky = d.stability(period, list(units["unit_code"])).set_index("unit_code")["borderline"]
         units = units.assign(
             parent_name=units["parent_code"].map(names),
             borderline=units["unit_code"].map(shaky).fillna(False).astype(bool),
@@ -158,7 +158,7 @@ with left:
                 "较上月": work["score_change"].round(1),
                 "变化": work["change"],
                 "稳定性": work["unit_code"].map(
-                    d.stability(period).set_index("unit_code")["stability"]
+                    d.stability(period, list(work["unit_code"])).set_index("unit_code")["stability"]
                 ),
                 "原因": work["reasons"].replace("", "总分低"),
             }

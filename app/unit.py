@@ -61,7 +61,7 @@ m1, m2, m3, m4 = st.columns(4)
 m1.metric("总分", "—" if math.isnan(e.score) else f"{e.score:.1f}")
 m2.metric("按分数应为", display(e.score_grade or ""))
 m3.metric("规则集版本", a.rules.version, help=a.rules.name)
-sure = d.stability(period).set_index("unit_code")
+sure = d.stability(period, [code]).set_index("unit_code")
 if code in sure.index and not math.isnan(sure.loc[code, "stability"]):
     share = float(sure.loc[code, "stability"])
     m4.metric(

@@ -33,12 +33,20 @@ def stability(
     spread: float = 0.25,
     band_shift: float = 0.0,
     seed: int = 0,
+    codes: list[str] | None = None,
 ) -> pd.DataFrame:
-    """Per unit of ``period``: its grade, the share of draws that keep it (``stability``) and
-    the share for each grade (``p_green`` … ``p_red``); NaN where the unit has no grade."""
+    """Per unit of ``period`` (of ``codes`` only, when given: a unit's result does not depend
+    on which others are computed with it): its grade, the share of draws that keep it
+    (``stability``) and the share for each grade (``p_green`` … ``p_red``); NaN where the unit
+    has no grade."""
     c, p = a.compiled, a.periods[period]
+    rows = (
+        np.arange(len(p.codes))
+        if codes is None
+        else np.flatnonzero(pd.Index(np.asarray(p.codes, dtype=object)).isin(codes))
+    )
     rng = np.random.default_rng(seed)
-    counts = np.zeros((len(p.codes), len(GRADE_KEYS)), dtype=np.int64)
+    counts = np.zeros((len(rows), len(GRADE_KEYS)), dtype=np.int64)
     done = 0
     while done < draws:
         n = min(CHUNK, draws - done)
@@ -48,17 +56,17 @@ def stability(
             c.min_scores[None, :] + rng.uniform(-band_shift, band_shift, (n, len(c.min_scores))),
             axis=1,
         )[:, ::-1]  # still from green down to orange
-        ranks = grade_under(a, p, ind_w, dim_w, edges)
+        ranks = grade_under(a, p, ind_w, dim_w, edges, rows)
         for r in range(len(GRADE_KEYS)):
             counts[:, r] += (ranks == r).sum(axis=1)
         done += n
     share = counts / draws
-    actual = p.rank.astype(np.int64)
+    actual = p.rank.astype(np.int64)[rows]
     graded = actual != MISSING
     keep = np.where(graded, share[np.arange(len(actual)), np.clip(actual, 0, None)], np.nan)
     out = pd.DataFrame(
         {
-            "unit_code": np.asarray(p.codes, dtype=object),
+            "unit_code": np.asarray(p.codes, dtype=object)[rows],
             "period": period,
             "grade": np.where(graded, np.array(GRADE_KEYS, dtype=object)[actual], ""),
             "stability": keep,
@@ -105,12 +113,19 @@ def weight_sensitivity(a: Assessment, period: str, spread: float = 0.25) -> pd.D
 
 
 def grade_under(
-    a: Assessment, p: PeriodScores, ind_w: np.ndarray, dim_w: np.ndarray, edges: np.ndarray
+    a: Assessment,
+    p: PeriodScores,
+    ind_w: np.ndarray,
+    dim_w: np.ndarray,
+    edges: np.ndarray,
+    rows: np.ndarray | None = None,
 ) -> np.ndarray:
-    """Ranks (units x draws) of ``p``'s units under each draw's indicator weights (draws x
-    indicators), dimension weights (draws x dimensions) and band edges (draws x 4)."""
+    """Ranks (units x draws) of ``p``'s units (those at ``rows``, default all) under each
+    draw's indicator weights (draws x indicators), dimension weights (draws x dimensions) and
+    band edges (draws x 4). The scores are fixed, so each unit is graded on its own row."""
     c = a.compiled
-    dims = _dimension_scores(c, p.scores, ind_w, dim_w)  # dimensions x units x draws
+    rows = np.arange(len(p.codes)) if rows is None else rows
+    dims = _dimension_scores(c, p.scores[rows], ind_w, dim_w)  # dimensions x units x draws
     top = np.flatnonzero(c.dim_parent < 0)
     total = _mean(dims[top], dim_w[:, top])
     with np.errstate(invalid="ignore"):
@@ -118,7 +133,7 @@ def grade_under(
     rank = np.where(np.isnan(total), MISSING, rank)
     graded = rank != MISSING
     for v, veto in enumerate(c.rules.vetoes):  # weights do not move what a veto looks at
-        hit = p.veto_hits[:, v][:, None] & graded
+        hit = p.veto_hits[rows, v][:, None] & graded
         rank = np.where(hit, np.maximum(rank, GRADE_KEYS.index(veto.cap)), rank)
     for d, dim in enumerate(c.dimensions):
         if dim.floor is not None:
@@ -127,7 +142,7 @@ def grade_under(
             rank = np.where(hit, np.maximum(rank, GRADE_KEYS.index(dim.floor.cap)), rank)
     for rule in c.rules.escalation:
         color = GRADE_KEYS.index(rule.color)
-        run = _run_before(a, p, color)[:, None]
+        run = _run_before(a, p, color)[rows][:, None]
         hit = graded & (rank >= color) & (run + 1 >= rule.months)
         rank = np.where(hit, np.maximum(rank, GRADE_KEYS.index(rule.to)), rank)
     return rank

@@ -111,3 +111,11 @@ def test_the_stability_command_writes_every_unit(tmp_path):
     rerun = [again if a == str(out) else a for a in args]
     assert CliRunner().invoke(app, [str(a) for a in rerun]).exit_code == 0
     pd.testing.assert_frame_equal(pd.read_csv(again, dtype={"unit_code": str}), table)  # seeded
+
+
+def test_a_units_stability_does_not_depend_on_which_units_are_computed_with_it(sample):
+    a = sample[0]
+    whole = stability(a, "2026-10", draws=300, seed=5).set_index("unit_code")
+    some = list(whole.index[::7])
+    part = stability(a, "2026-10", draws=300, seed=5, codes=some).set_index("unit_code")
+    pd.testing.assert_frame_equal(part, whole.loc[some])

@@ -83,21 +83,28 @@ class District:
     fingerprints: dict[str, str] = field(default_factory=dict, repr=False)
     stabilities: dict[str, pd.DataFrame] = field(default_factory=dict, repr=False)
 
-    def stability(self, period: str) -> pd.DataFrame:
-        """How sure each unit's grade of ``period`` is (1,000 weight draws, ±25%), computed
-        once per district and month."""
-        if period not in self.stabilities:
-            frames = [
-                stability(self.by_version[s.version_id], period)
-                for s in self.shown(period)
-                if period in self.by_version[s.version_id].periods
-            ]
+    def stability(self, period: str, codes: list[str] | None = None) -> pd.DataFrame:
+        """How sure each unit's grade of ``period`` is (1,000 weight draws, ±25%): of
+        ``codes`` (default all), computed once per district, month and unit and only for the
+        units asked for (a street's 50 units, not a province's 600k)."""
+        have = self.stabilities.get(period)
+        known = set() if have is None else set(have["unit_code"])
+        wanted = None if codes is None else set(codes)
+        missing = None if wanted is None else sorted(wanted - known)
+        if have is None or missing is None or missing:
+            frames = [] if have is None or missing is None else [have]
+            for s in self.shown(period):
+                a = self.by_version[s.version_id]
+                if period in a.periods:
+                    frames.append(stability(a, period, codes=missing))
+            frames = [f for f in frames if len(f)]
             self.stabilities[period] = (
-                pd.concat(frames, ignore_index=True)
+                pd.concat(frames, ignore_index=True).drop_duplicates("unit_code")
                 if frames
                 else pd.DataFrame(columns=["unit_code", "stability", "borderline"])
             )
-        return self.stabilities[period]
+        out = self.stabilities[period]
+        return out if wanted is None else out[out["unit_code"].isin(wanted)]
 
     def __post_init__(self) -> None:
         if self.assessments:  # none before there is data

@@ -94,10 +94,14 @@ class View:
             return None
         return explain(a, unit_code, period)
 
-    def stability(self, period: str) -> pd.DataFrame:
-        """Per unit in the scope: the share of weight draws that keep its grade, and whether it
-        is a 边界单位 (under 0.8)."""
-        return self.cut(self.district.stability(period))
+    def stability(self, period: str, codes: list[str] | None = None) -> pd.DataFrame:
+        """Per unit in the scope (of ``codes`` when given): the share of weight draws that keep
+        its grade, and whether it is a 边界单位 (under 0.8). Computed for those units only."""
+        if codes is None:
+            codes = list(self.leaves()["unit_code"]) if self.allowed is not None else None
+        elif self.allowed is not None:
+            codes = [c for c in codes if c in self.allowed]
+        return self.cut(self.district.stability(period, codes))
 
     def weight_sensitivity(self, rules_id: str, period: str) -> pd.DataFrame:
         """How many units change color when each weight of ``rules_id`` alone moves ±25%."""
