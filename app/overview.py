@@ -34,6 +34,8 @@ table = d.table(period)
 parents = d.parents(period)
 streets = parents[parents["unit_type"].isin(STREET_TYPES)].sort_values("unit_code")
 with c2:
+    if "level" not in st.session_state and len(table) > MAX_TILES:
+        st.session_state["level"] = "街道/乡镇"  # a city opens at its streets, then drills down
     level = st.radio("层级", ["村/社区", "街道/乡镇", "区县"], horizontal=True, key="level")
 with c3:
     options = ["全部", *streets["unit_code"]]

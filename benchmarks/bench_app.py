@@ -1,0 +1,158 @@
+"""A new session to the first tiles, in a real browser (headless Chromium), as a user waits:
+
+  (a) the 170-unit sample district, as the district administrator;
+  (b) one street of a city store, as that street's organizer;
+  (c) the whole city (about 11,000 村/社区), as the administrator: it opens at street level.
+
+Each case: a fresh `streamlit run` on its own SQLite store, then (best of three fresh browser
+contexts) the time from pressing 登录 to the first tile on screen. The first session of a
+server pays for grading the store once; the later ones share it, so both are printed.
+
+    python benchmarks/bench_app.py            # needs chromium (apt-get install chromium)
+    python benchmarks/bench_app.py --large    # (b) on a 100,000-unit store instead
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks"))
+PASSWORD = "bench-password-1"
+TILE = 'svg path[aria-label*="等级:"]'
+IDLE = "[data-testid=stApp][data-test-script-state=notRunning]"
+CHROMIUM_ARGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking")
+
+
+def city_store(url: str, counties: int) -> str:
+    """A city of ``counties`` 区县 with 12 months in a fresh store; returns a street's code."""
+    from bench_weights import city
+
+    from assessment.rule_loader import load_rules
+    from assessment.sample_district import make_months
+    from assessment.service import Principal, Service
+    from assessment.service.accounts import add_user
+    from assessment.store import open_database
+
+    rng = np.random.default_rng(11)
+    registry = city(rng, counties=counties)
+    months = make_months(registry, rng)
+    db = open_database(url)
+    admin = Service(db, Principal.operator("bench"))
+    admin.import_registry(registry.to_csv(index=False).encode(), "units.csv")
+    sets = [load_rules(ROOT / "rules" / f) for f in ("community.yaml", "village.yaml")]
+    for loaded in sets:
+        admin.save_rules(loaded, "bench")
+    for period, frame in sorted(months.items()):
+        out = admin.upload(frame.to_csv(index=False).encode(), f"{period}.csv", period)
+        assert out.status == "imported", out.problems[:3]
+    street = registry.loc[registry["unit_type"] == "街道", "unit_code"].iloc[0]
+    add_user(db, admin.user, "chief", "admin", None, PASSWORD)
+    add_user(db, admin.user, "street", "organizer", [street], PASSWORD)
+    db.dispose()
+    return street
+
+
+def sample_store(url: str) -> None:
+    from assessment.service import Principal
+    from assessment.service.accounts import add_user
+    from assessment.service.seed import seed_sample
+    from assessment.store import open_database
+
+    db = open_database(url)
+    seed_sample(db, accounts=False)
+    add_user(db, Principal.operator("bench"), "chief", "admin", None, PASSWORD)
+    db.dispose()
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def serve(url: str, port: int) -> subprocess.Popen:
+    env = {**os.environ, "FIVECOLOR_DB": url}
+    options = ["--server.address", "127.0.0.1", "--server.port", str(port)]
+    options += ["--server.headless", "true", "--browser.gatherUsageStats", "false"]
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", str(ROOT / "streamlit_app.py"), *options],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    for _ in range(240):
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=1)
+            return proc
+        except OSError:
+            time.sleep(0.25)
+    proc.kill()
+    raise RuntimeError("streamlit did not start")
+
+
+def first_tiles(browser, port: int, user: str) -> float:
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    page = context.new_page()
+    page.goto(f"http://127.0.0.1:{port}/")
+    page.wait_for_selector(IDLE, timeout=120_000)
+    page.get_by_label("用户名").fill(user)
+    page.get_by_label("密码").fill(PASSWORD)
+    start = time.perf_counter()
+    page.get_by_role("button", name="登录").click()
+    page.wait_for_selector(TILE, timeout=300_000)
+    took = time.perf_counter() - start
+    context.close()
+    return took
+
+
+def main(large: bool) -> None:
+    from playwright.sync_api import sync_playwright
+
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        cases = []
+        url = f"sqlite:///{folder / 'sample.db'}"
+        sample_store(url)
+        cases.append(("(a) sample district, administrator", url, "chief"))
+        url = f"sqlite:///{folder / 'city.db'}"
+        city_store(url, 39)
+        street_case = ("(b) one street of the 11k city, its organizer", url, "street")
+        if large:
+            big = f"sqlite:///{folder / 'big.db'}"
+            city_store(big, 360)
+            street_case = ("(b) one street of a 100k store, its organizer", big, "street")
+        cases.append(street_case)
+        cases.append(("(c) the 11k city at street level, administrator", url, "chief"))
+        with sync_playwright() as pw:
+            browser = pw.chromium.launch(
+                executable_path="/usr/bin/chromium",
+                args=[*CHROMIUM_ARGS],
+            )
+            print("new session -> first tiles on screen, seconds (goal: each under 1.5 s)")
+            for name, store, user in cases:
+                proc = serve(store, free_port())
+                try:
+                    port = int(proc.args[proc.args.index("--server.port") + 1])
+                    cold = first_tiles(browser, port, user)
+                    warm = min(first_tiles(browser, port, user) for _ in range(3))
+                finally:
+                    proc.terminate()
+                    proc.wait(10)
+                print(f"  {name:<52} first session {cold:6.2f}   later sessions {warm:6.2f}")
+            browser.close()
+
+
+if __name__ == "__main__":
+    main("--large" in sys.argv[1:])
