@@ -72,11 +72,9 @@ if parent != "全部":
     table = table[table["parent_code"] == parent]
 
 # Counts per color with the change from the month before; the colors can be clicked to filter.
-before = None
-if d.periods.index(period) > 0:
-    before = d.table(d.periods[d.periods.index(period) - 1])
-    if parent != "全部":
-        before = before[before["parent_code"] == parent]
+before = d.previous_table(period)
+if before is not None and parent != "全部":
+    before = before[before["parent_code"] == parent]
 keys = [g.key for g in GRADE_ORDER] + [""]
 counts = {k: int((table["grade"].replace("nan", "") == k).sum()) for k in keys}
 cols = st.columns(6)

@@ -42,6 +42,20 @@ def _report(inputs: Inputs, problems_out: Path | None = None) -> bool:
     return not errors
 
 
+def _graded(rules, units, data, period: str | None):
+    """Load and check the files (every problem printed; exit 1 on an error), grade every month,
+    and check that ``period`` is one of them: (inputs, assessments, periods)."""
+    from .pipeline import grade_inputs, load_inputs
+
+    inputs = load_inputs(rules, units, data)
+    if not _report(inputs):
+        raise typer.Exit(1)
+    assessments = grade_inputs(inputs)
+    periods = list(assessments[0].periods)
+    _check_period(period, periods)
+    return inputs, assessments, periods
+
+
 def _check_period(period: str | None, available: list[str]) -> None:
     if period is not None and period not in available:
         typer.echo(
@@ -79,14 +93,9 @@ def grade(
 ) -> None:
     """评定:多个月份按顺序评定(连续月份升级需要前几个月),写出结果。"""
     from .followups import suggest
-    from .pipeline import grade_inputs, graded_table, load_inputs, write_csv
+    from .pipeline import graded_table, write_csv
 
-    inputs = load_inputs(rules, units, data)
-    if not _report(inputs):
-        raise typer.Exit(1)
-    assessments = grade_inputs(inputs)
-    periods = list(assessments[0].periods)
-    _check_period(period, periods)
+    _inputs, assessments, periods = _graded(rules, units, data, period)
     chosen = [period] if period else periods
     table = graded_table(assessments, chosen)
     write_csv(table, out)
@@ -149,15 +158,10 @@ def stability(
     """等级稳定性: 权重在 ±spread 内随机浮动时,每个单位保持原等级的比例;低于 0.8 为“边界单位”。"""
     import pandas as pd
 
-    from .pipeline import grade_inputs, load_inputs, write_csv
+    from .pipeline import write_csv
     from .stability import stability as stability_of
 
-    inputs = load_inputs(rules, units, data)
-    if not _report(inputs):
-        raise typer.Exit(1)
-    assessments = grade_inputs(inputs)
-    periods = list(assessments[0].periods)
-    _check_period(period, periods)
+    _inputs, assessments, periods = _graded(rules, units, data, period)
     month = period or periods[-1]
     frames = [
         stability_of(a, month, draws, spread, band_shift, seed)
@@ -186,14 +190,9 @@ def forecast(
 
     from .forecast import backtest
     from .forecast import forecast as forecast_of
-    from .pipeline import grade_inputs, load_inputs, write_csv
+    from .pipeline import write_csv
 
-    inputs = load_inputs(rules, units, data)
-    if not _report(inputs):
-        raise typer.Exit(1)
-    assessments = grade_inputs(inputs)
-    periods = list(assessments[0].periods)
-    _check_period(period, periods)
+    _inputs, assessments, _periods = _graded(rules, units, data, period)
     table = pd.concat([forecast_of(a, period) for a in assessments], ignore_index=True)
     write_csv(table, out)
     risky = int((table["p_orange_or_red"] >= 0.5).sum())
@@ -222,7 +221,7 @@ def quota(
     out: Annotated[Path | None, typer.Option("--out", "-o", help="另存为 CSV")] = None,
 ) -> None:
     """名额检查(仅供参考,不改变任何等级): 按比例名额会影响哪些单位。"""
-    from .pipeline import grade_inputs, graded_table, load_inputs, write_csv
+    from .pipeline import graded_table, write_csv
     from .quota import quota_check
 
     shares = {}
@@ -233,12 +232,7 @@ def quota(
         except ValueError:
             typer.echo(f"“{item}”应写成 等级=比例,如 red=0.10", err=True)
             raise typer.Exit(1) from None
-    inputs = load_inputs(rules, units, data)
-    if not _report(inputs):
-        raise typer.Exit(1)
-    assessments = grade_inputs(inputs)
-    periods = list(assessments[0].periods)
-    _check_period(period, periods)
+    _inputs, assessments, periods = _graded(rules, units, data, period)
     month = period or periods[-1]
     try:
         table = quota_check(graded_table(assessments, [month]), shares, bottom)
@@ -264,14 +258,9 @@ def peers(
     import pandas as pd
 
     from .peers import fair_comparison
-    from .pipeline import grade_inputs, load_inputs, write_csv
+    from .pipeline import write_csv
 
-    inputs = load_inputs(rules, units, data)
-    if not _report(inputs):
-        raise typer.Exit(1)
-    assessments = grade_inputs(inputs)
-    periods = list(assessments[0].periods)
-    _check_period(period, periods)
+    inputs, assessments, periods = _graded(rules, units, data, period)
     month = period or periods[-1]
     values = inputs.data[inputs.data["period"] == month]
     table = pd.concat(
@@ -300,19 +289,14 @@ def rollup(
     import pandas as pd
 
     from .grades import GRADE_KEYS
-    from .pipeline import grade_inputs, graded_table, load_inputs, write_csv
+    from .pipeline import graded_table, write_csv
     from .rollup import rollup as roll
     from .worklist import parent_summary
 
     if level not in ("street", "county"):
         typer.echo("--level 只能是 street 或 county", err=True)
         raise typer.Exit(1)
-    inputs = load_inputs(rules, units, data)
-    if not _report(inputs):
-        raise typer.Exit(1)
-    assessments = grade_inputs(inputs)
-    periods = list(assessments[0].periods)
-    _check_period(period, periods)
+    inputs, assessments, periods = _graded(rules, units, data, period)
     month = period or periods[-1]
     k = periods.index(month)
     now = graded_table(assessments, [month])

@@ -15,7 +15,7 @@ from .compiled import CompiledRules
 from .engine import Assessment
 from .grades import GRADE_KEYS, MISSING_LABEL, Grade
 from .methods import METHOD_REGISTRY, score_indicator
-from .plans import Plan, improvement_plan
+from .plans import Plan, improvement_plan, safe_round
 from .reasons import lowerings
 from .scoring import MISSING, PeriodScores
 
@@ -321,12 +321,6 @@ def _num(x: float) -> str:
     return f"{x:.2f}".rstrip("0").rstrip(".")
 
 
-def _safe_round(x: float, lower_is_better: bool) -> float:
-    """Round a target to two decimals in the safe direction, so the shown value is enough."""
-    scaled = x * 100
-    return (np.floor(scaled + 1e-6) if lower_is_better else np.ceil(scaled - 1e-6)) / 100
-
-
 def _g(x: float, digits: int = 1) -> str:
     return "—" if x is None or np.isnan(x) else f"{x:.{digits}f}"
 
@@ -443,7 +437,7 @@ def render_explanation(e: UnitExplanation) -> str:
                 else ("≤" if cand.lower_is_better else "≥")
             )
             now = "空" if np.isnan(cand.raw_now) else _num(cand.raw_now)
-            needed = _num(_safe_round(cand.raw_needed, cand.lower_is_better))
+            needed = _num(safe_round(cand.raw_needed, cand.lower_is_better))
             lines.append(
                 f"  - {cand.name}: 由 {now} {verb} {cmp} {needed}"
                 f"(得分 {cand.score_now:.1f} → {cand.score_needed:.1f})"

@@ -18,7 +18,9 @@ grade as this month".
 
 from __future__ import annotations
 
-from math import erf, sqrt
+import warnings
+from contextlib import contextmanager
+from math import sqrt
 
 import numpy as np
 import pandas as pd
@@ -129,7 +131,16 @@ def _predict(scores: np.ndarray, t: np.ndarray, t_next: float) -> tuple[np.ndarr
 
 def _below(line: float, pred: np.ndarray, spread: np.ndarray) -> np.ndarray:
     z = (line - pred) / (spread * sqrt(2.0))
-    return np.where(np.isnan(pred), np.nan, 0.5 * (1.0 + np.vectorize(erf)(np.nan_to_num(z))))
+    return np.where(np.isnan(pred), np.nan, 0.5 * (1.0 + _erf(np.nan_to_num(z))))
+
+
+def _erf(x: np.ndarray) -> np.ndarray:
+    """The error function, vectorised (Abramowitz & Stegun 7.1.26: within 1.5e-7)."""
+    t = 1.0 / (1.0 + 0.3275911 * np.abs(x))
+    poly = t * (
+        0.254829592 + t * (-0.284496736 + t * (1.421413741 + t * (-1.453152027 + t * 1.061405429)))
+    )
+    return np.sign(x) * (1.0 - poly * np.exp(-(x**2)))
 
 
 def _drivers(a: Assessment, past: list[str], top: int = 3) -> list[str]:
@@ -146,15 +157,9 @@ def _drivers(a: Assessment, past: list[str], top: int = 3) -> list[str]:
     return out
 
 
-class _quiet:
+@contextmanager
+def _quiet():
     """numpy's 'All-NaN slice' warnings: a unit with no score yet is NaN, on purpose."""
-
-    def __enter__(self):
-        import warnings
-
-        self._w = warnings.catch_warnings()
-        self._w.__enter__()
+    with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
-
-    def __exit__(self, *exc):
-        self._w.__exit__(*exc)
+        yield

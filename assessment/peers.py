@@ -15,7 +15,7 @@ import pandas as pd
 
 from .engine import Assessment
 from .grades import GRADE_KEYS
-from .scoring import MISSING
+from .scoring import MISSING, shift_period
 
 SIZES = ("规模较小", "规模中等", "规模较大")
 MOVING = 2.0  # points over three months that count as improving or slipping
@@ -72,9 +72,7 @@ def _size_index(out: pd.DataFrame, values: pd.DataFrame, columns: list[str]) -> 
 
 
 def _months_before(a: Assessment, period: str, months: int) -> str | None:
-    year, month = map(int, period.split("-"))
-    k = year * 12 + month - 1 - months
-    target = f"{k // 12}-{k % 12 + 1:02d}"
+    target = shift_period(period, -months)
     return target if target in a.periods else None
 
 

@@ -20,7 +20,7 @@ from .compiled import CompiledRules
 from .engine import Assessment
 from .grades import GRADE_KEYS
 from .methods import METHOD_REGISTRY, score_indicator
-from .scoring import MISSING, OPS, PeriodScores, aggregate, grade_rank, month_index
+from .scoring import MISSING, OPS, PeriodScores, aggregate, grade_rank, runs_before
 
 RELATIVE = ("minmax", "percentile")
 MARGIN = 1e-6
@@ -166,7 +166,7 @@ class _Planner:
     def _set(self, j: int, value: float, why: str) -> None:
         ind = self.c.indicators[j]
         lower = ind.effective_direction == "lower"
-        value = _safe_round(value, lower)
+        value = safe_round(value, lower)
         if ind.valid_range is not None:
             value = float(np.clip(value, *ind.valid_range))
         better = value < self.raw[j] if lower else value > self.raw[j]
@@ -195,17 +195,7 @@ class _Planner:
         return np.flatnonzero(inside[c.ind_parent])
 
     def _run_before(self, color: int) -> int:
-        """Consecutive months right before this one graded ``color`` or worse (before raising
-        by escalation), as the engine counts them."""
-        months = sorted(self.a.periods)
-        k = months.index(self.p.period)
-        run, expect = 0, month_index(self.p.period) - 1
-        for before in reversed(months[:k]):
-            q = self.a.periods[before]
-            if month_index(before) != expect or int(q.capped_rank[self.i]) < color:
-                break
-            run, expect = run + 1, expect - 1
-        return run
+        return int(runs_before(self.a.periods, self.p.period, color)[self.i])
 
     def _grade(self) -> tuple[float, int]:
         """The changed row graded: total, then vetoes, floors and escalation."""
@@ -250,7 +240,8 @@ class _Planner:
         )
 
 
-def _safe_round(x: float, lower_is_better: bool) -> float:
+def safe_round(x: float, lower_is_better: bool) -> float:
+    """Round a target to two decimals in the safe direction, so the value shown is enough."""
     scaled = x * 100
     return float((np.floor(scaled + 1e-6) if lower_is_better else np.ceil(scaled - 1e-6)) / 100)
 

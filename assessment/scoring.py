@@ -252,8 +252,30 @@ def month_index(period: str) -> int:
 
 def next_period(period: str) -> str:
     """The month after ``period`` (YYYY-MM)."""
-    index = month_index(period) + 1
+    return shift_period(period, 1)
+
+
+def shift_period(period: str, months: int) -> str:
+    """``period`` moved by ``months`` (negative: back), as YYYY-MM."""
+    index = month_index(period) + months
     return f"{index // 12}-{index % 12 + 1:02d}"
+
+
+def runs_before(periods: Mapping[str, PeriodScores], period: str, color: int) -> np.ndarray:
+    """Per unit: consecutive calendar months right before ``period`` graded ``color`` or worse
+    before escalation (the capped rank), as ``apply_escalation`` counts them."""
+    months = sorted(periods)
+    p = periods[period]
+    run = np.zeros(len(p.codes), dtype=np.int64)
+    alive = np.ones(len(p.codes), dtype=bool)
+    expect = month_index(period) - 1
+    for before in reversed(months[: months.index(period)]):
+        if month_index(before) != expect:
+            break
+        alive &= periods[before].capped_rank.astype(np.int64) >= color
+        run += alive
+        expect -= 1
+    return run
 
 
 def apply_escalation(compiled: CompiledRules, periods: list[PeriodScores]) -> None:

@@ -20,7 +20,7 @@ import pandas as pd
 from .compiled import CompiledRules, children_of
 from .engine import Assessment
 from .grades import GRADE_KEYS
-from .scoring import MISSING, PeriodScores, month_index
+from .scoring import MISSING, PeriodScores, runs_before
 
 THRESHOLD = 0.8  # below this share of draws keeping the grade a unit is 边界单位
 CHUNK = 128  # draws graded together (memory: units x CHUNK per dimension)
@@ -142,7 +142,7 @@ def grade_under(
             rank = np.where(hit, np.maximum(rank, GRADE_KEYS.index(dim.floor.cap)), rank)
     for rule in c.rules.escalation:
         color = GRADE_KEYS.index(rule.color)
-        run = _run_before(a, p, color)[rows][:, None]
+        run = runs_before(a.periods, p.period, color)[rows][:, None]
         hit = graded & (rank >= color) & (run + 1 >= rule.months)
         rank = np.where(hit, np.maximum(rank, GRADE_KEYS.index(rule.to)), rank)
     return rank
@@ -184,20 +184,3 @@ def _mean(values: np.ndarray, weights: np.ndarray) -> np.ndarray:
     den = (present * w).sum(axis=0)
     with np.errstate(invalid="ignore", divide="ignore"):
         return np.where(den > 0, num / den, np.nan)
-
-
-def _run_before(a: Assessment, p: PeriodScores, color: int) -> np.ndarray:
-    """Per unit: consecutive months right before ``p`` graded ``color`` or worse (before
-    escalation), as the engine counts them."""
-    months = sorted(a.periods)
-    k = months.index(p.period)
-    run = np.zeros(len(p.codes), dtype=np.int64)
-    alive = np.ones(len(p.codes), dtype=bool)
-    expect = month_index(p.period) - 1
-    for before in reversed(months[:k]):
-        if month_index(before) != expect:
-            break
-        alive &= a.periods[before].capped_rank.astype(np.int64) >= color
-        run += alive
-        expect -= 1
-    return run

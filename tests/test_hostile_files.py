@@ -6,11 +6,9 @@ compared)."""
 
 from __future__ import annotations
 
-import io
-import zipfile
-
 import openpyxl
 import pytest
+from bad_uploads.make_files import xlsx_bytes
 from conftest import RULES, SAMPLE
 
 from assessment.headers import header_map, text_headers
@@ -27,30 +25,14 @@ def codes(raw) -> list[str]:
     return [p.code for p in raw.problems]
 
 
-def xlsx(rows: list[list], patch=None) -> bytes:
-    """A workbook of ``rows``; ``patch(name, xml) -> xml`` rewrites parts of the zip."""
-    book = openpyxl.Workbook()
-    for row in rows:
-        book.active.append(row)
-    buf = io.BytesIO()
-    book.save(buf)
-    if patch is None:
-        return buf.getvalue()
-    out = io.BytesIO()
-    with zipfile.ZipFile(buf) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
-        for item in src.infolist():
-            dst.writestr(item.filename, patch(item.filename, src.read(item.filename)))
-    return out.getvalue()
-
-
 def test_real_cells_past_the_column_limit_are_refused():
-    data = xlsx([["unit_code", *[f"c{k}" for k in range(20)]], ["1", *range(20)]])
+    data = xlsx_bytes([["unit_code", *[f"c{k}" for k in range(20)]], ["1", *range(20)]])
     raw = read_table(data, name="wide.xlsx", limits=Limits(max_columns=10))
     assert codes(raw) == ["too_many_cells"]
 
 
 def test_an_xlsx_that_inflates_past_the_limit_is_refused_before_it_is_inflated():
-    data = xlsx([["unit_code", "note"], *[[str(k), "a" * 30_000] for k in range(100)]])
+    data = xlsx_bytes([["unit_code", "note"], *[[str(k), "a" * 30_000] for k in range(100)]])
     assert len(data) < 100_000  # a small file ...
     raw = read_table(data, name="bomb.xlsx", limits=Limits(max_unzipped=1 << 20))
     assert codes(raw) == ["xlsx_too_large"]  # ... that would expand to megabytes

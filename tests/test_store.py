@@ -402,11 +402,9 @@ def test_the_current_values_snapshot_equals_the_history(db):
     )
 
 
-def test_migration_0002_backfills_the_snapshot_from_existing_history(tmp_path):
-    url = f"sqlite:///{tmp_path / 'old.db'}"
-    old = open_database(url, upgrade=False)
-    old.upgrade("0001")  # a database from before the snapshot existed
-    with old.engine.begin() as c:
+def old_history(db) -> None:
+    """Two uploads in the per-cell table of migrations 0001-0004."""
+    with db.engine.begin() as c:
         c.execute(
             text(
                 "INSERT INTO uploads (id, created_at, author, filename, sha256, period, status, rows, units, errors, warnings, problems) "
@@ -421,6 +419,13 @@ def test_migration_0002_backfills_the_snapshot_from_existing_history(tmp_path):
                 "(2, 'u2', '2026-10', 'a', NULL)"
             )
         )
+
+
+def test_migration_0002_backfills_the_snapshot_from_existing_history(tmp_path):
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    old = open_database(url, upgrade=False)
+    old.upgrade("0001")  # a database from before the snapshot existed
+    old_history(old)
     old.upgrade()
     with old.engine.connect() as c:
         rows = {
@@ -583,21 +588,7 @@ def test_migration_0005_carries_every_version_of_every_cell_over(tmp_path):
     url = f"sqlite:///{tmp_path / 'v4.db'}"
     old = open_database(url, upgrade=False)
     old.upgrade("0004")
-    with old.engine.begin() as c:
-        c.execute(
-            text(
-                "INSERT INTO uploads (id, created_at, author, filename, sha256, period, status, rows, units, errors, warnings, problems) "
-                "VALUES (1, '2026-10-01', 'a', 'a.csv', 'x', '2026-10', 'imported', 1, 1, 0, 0, '[]'),"
-                "       (2, '2026-10-02', 'a', 'b.csv', 'y', '2026-10', 'imported', 1, 1, 0, 0, '[]')"
-            )
-        )
-        c.execute(
-            text(
-                "INSERT INTO indicator_values (upload_id, unit_code, period, column_id, value) VALUES "
-                "(1, 'u1', '2026-10', 'a', 1.5), (1, 'u1', '2026-10', 'b', 2.0), "
-                "(2, 'u1', '2026-10', 'b', 3.0), (2, 'u2', '2026-10', 'a', NULL)"
-            )
-        )
+    old_history(old)
     old.upgrade()
     with old.engine.connect() as c:
         rows = {

@@ -183,7 +183,7 @@ class Service:
         k = periods.index(period)
         previous = periods[k - 1] if k > 0 else None
         table = view.table(period)
-        before = view.table(previous) if previous else None
+        before = view.previous_table(period)
         keys = [*GRADE_KEYS, ""]
         grades = table["grade"].astype(str).replace("nan", "")
         counts = pd.DataFrame(

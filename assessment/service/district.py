@@ -82,29 +82,35 @@ class District:
 
     fingerprints: dict[str, str] = field(default_factory=dict, repr=False)
     stabilities: dict[str, pd.DataFrame] = field(default_factory=dict, repr=False)
+    _shown: dict[str, list[Shown]] = field(default_factory=dict, repr=False)
+    _whole: set[str] = field(default_factory=set, repr=False)  # months with every unit's stability
 
     def stability(self, period: str, codes: list[str] | None = None) -> pd.DataFrame:
         """How sure each unit's grade of ``period`` is (1,000 weight draws, ±25%): of
         ``codes`` (default all), computed once per district, month and unit and only for the
         units asked for (a street's 50 units, not a province's 600k)."""
         have = self.stabilities.get(period)
-        known = set() if have is None else set(have["unit_code"])
-        wanted = None if codes is None else set(codes)
-        missing = None if wanted is None else sorted(wanted - known)
-        if have is None or missing is None or missing:
-            frames = [] if have is None or missing is None else [have]
+        if codes is None:  # every unit: once, then never again
+            need = [] if period in self._whole else None
+        else:
+            known = set() if have is None else set(have["unit_code"])
+            need = sorted(set(codes) - known)
+        if need is None or need:
+            frames = [] if have is None or need is None else [have]
             for s in self.shown(period):
                 a = self.by_version[s.version_id]
                 if period in a.periods:
-                    frames.append(stability(a, period, codes=missing))
+                    frames.append(stability(a, period, codes=need))
             frames = [f for f in frames if len(f)]
             self.stabilities[period] = (
                 pd.concat(frames, ignore_index=True).drop_duplicates("unit_code")
                 if frames
                 else pd.DataFrame(columns=["unit_code", "stability", "borderline"])
             )
+            if need is None:
+                self._whole.add(period)
         out = self.stabilities[period]
-        return out if wanted is None else out[out["unit_code"].isin(wanted)]
+        return out if codes is None else out[out["unit_code"].isin(set(codes))]
 
     def __post_init__(self) -> None:
         if self.assessments:  # none before there is data
@@ -136,7 +142,13 @@ class District:
 
     def shown(self, period: str) -> list[Shown]:
         """Per rule set, what ``period`` shows: its latest published assessment as published
-        (until that month is published again), else a trial with the version in force then."""
+        (until that month is published again), else a trial with the version in force then.
+        Decided once per district and month (every table, roll-up and page asks)."""
+        if period not in self._shown:
+            self._shown[period] = self._decide(period)
+        return self._shown[period]
+
+    def _decide(self, period: str) -> list[Shown]:
         out = []
         for loaded, active in zip(self.rules, self.versions, strict=True):
             rid, name = loaded.rules.id, loaded.rules.name

@@ -66,6 +66,11 @@ class View:
     def table(self, period: str) -> pd.DataFrame:
         return self.cut(self.district.table(period))
 
+    def previous_table(self, period: str) -> pd.DataFrame | None:
+        """The graded table of the month before ``period`` in the store (None for the first)."""
+        k = self.periods.index(period)
+        return self.table(self.periods[k - 1]) if k > 0 else None
+
     def parents(self, period: str) -> pd.DataFrame:
         parents = self.district.parents(period)
         return parents if parents.empty else self.cut(parents)
@@ -128,12 +133,9 @@ class View:
     def parent_summary(self, period: str, tasks: pd.DataFrame, level: str = "street"):
         """Per street (or county) in the scope: colors, mean score, improving and declining
         shares, follow-ups closed on time, and its own roll-up grade."""
-        periods = self.periods
-        k = periods.index(period)
-        before = self.table(periods[k - 1]) if k > 0 else None
         return parent_summary(
             self.table(period),
-            before,
+            self.previous_table(period),
             self.registry,
             self.parents(period),
             tasks,
@@ -160,10 +162,7 @@ class View:
     def worklist(self, period: str) -> pd.DataFrame:
         """The red and orange units of ``period`` in the scope, with the change since the
         month before."""
-        periods = self.periods
-        k = periods.index(period)
-        before = self.table(periods[k - 1]) if k > 0 else None
-        return worklist(self.table(period), before, self.names)
+        return worklist(self.table(period), self.previous_table(period), self.names)
 
     def unit_values(self, unit_code: str, period: str) -> dict[str, float]:
         """The unit's current stored values for ``period`` (column id -> number)."""

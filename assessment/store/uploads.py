@@ -26,6 +26,7 @@ from ..jumps import large_changes
 from ..problems import WARNING, Problem, errors_only
 from ..readers import read_table
 from ..rules import RuleSet
+from ..scoring import shift_period
 from ..textcols import positions, printable
 from .audit import log
 from .bulk import bulk_insert, json_objects
@@ -157,10 +158,10 @@ def _jumps(db, scope, frame: pd.DataFrame, rule_sets, filename: str) -> list[Pro
     names = {k: v.name or k for k, v in specs.items()}
     percent = {k for k, v in specs.items() if list(v.valid_range or []) == [0, 100]}
     out: list[Problem] = []
+    stored = set(periods_available(db, Scope.everything()))
     for month in sorted(set(frame["period"]) - {""}):
-        year, m = map(int, month.split("-"))
-        before = f"{year - (m == 1)}-{12 if m == 1 else m - 1:02d}"
-        if before not in periods_available(db, Scope.everything()):
+        before = shift_period(month, -1)
+        if before not in stored:
             continue
         rows = frame[frame["period"] == month]
         previous = current_values(db, scope, [before])
