@@ -10,6 +10,7 @@ import sys
 import threading
 import time
 
+import numpy as np
 import pandas as pd
 import pytest
 from conftest import ROOT, RULES, SAMPLE
@@ -17,7 +18,7 @@ from sqlalchemy import select, text
 
 from assessment.pipeline import grade_inputs, load_inputs
 from assessment.rule_loader import load_rules
-from assessment.store import Scope, open_database
+from assessment.store import Scope, month_frames, open_database
 from assessment.store import uploads as uploads_module
 from assessment.store.assessments import (
     PublishedIsFinal,
@@ -30,6 +31,7 @@ from assessment.store.registry import current_registry, import_registry
 from assessment.store.schema import AssessmentResult, AssessmentRun, Base
 from assessment.store.tasks import create_tasks, list_tasks, move_task, task_events
 from assessment.store.uploads import (
+    _month_frame,
     current_values,
     import_monthly,
     upload_history,
@@ -625,3 +627,44 @@ def test_the_command_line_knows_the_task_states_of_the_store():
     from assessment.store.tasks import STATUSES
 
     assert shown == STATUSES
+
+
+def test_a_kept_month_reads_as_the_snapshot_and_follows_every_upload(db):
+    """A month's first upload keeps it as Arrow; a later upload for it makes that copy stale
+    until the next read rebuilds it from the snapshot. Every read equals the snapshot's."""
+    seeded(db, "2026-09", "2026-10")
+
+    def from_snapshot(period: str) -> pd.DataFrame:
+        with db.sessions() as s:
+            return _month_frame(s, period)
+
+    def from_kept(period: str) -> pd.DataFrame | None:
+        with db.sessions() as s:
+            table = month_frames.kept(s, period)
+        return None if table is None else month_frames.as_frame(table)
+
+    for p in ("2026-09", "2026-10"):
+        pd.testing.assert_frame_equal(from_kept(p), from_snapshot(p))
+    frame = pd.read_csv(SAMPLE / "indicators_2026-10.csv", dtype=str, keep_default_na=False)
+    frame.loc[3, "dues_paid_rate"] = "0.30000000000000004"
+    frame.loc[4, "dues_paid_rate"] = ""
+    out = import_monthly(db, frame.to_csv(index=False).encode(), "fix.csv", "o", ALL, SETS)
+    assert out.status == "imported", out.problems
+    assert from_kept("2026-10") is None and from_kept("2026-09") is not None
+    read = current_values(db, ALL)  # rebuilds October from the snapshot, and keeps it
+    october = read[read["period"] == "2026-10"].reset_index(drop=True)
+    pd.testing.assert_frame_equal(october, from_snapshot("2026-10"))
+    pd.testing.assert_frame_equal(from_kept("2026-10"), from_snapshot("2026-10"))
+    at = october.set_index("unit_code")["dues_paid_rate"]
+    assert at[frame.loc[3, "unit_code"]] == 0.30000000000000004
+    assert np.isnan(at[frame.loc[4, "unit_code"]])
+
+
+def test_a_month_too_large_to_keep_is_read_from_the_snapshot(db, monkeypatch):
+    monkeypatch.setattr(month_frames, "MAX_KEPT_BYTES", 1_000)
+    seeded(db, "2026-10")
+    with db.sessions() as s:
+        assert month_frames.kept(s, "2026-10") is None
+        want = _month_frame(s, "2026-10")
+    got = current_values(db, ALL, ["2026-10"])
+    pd.testing.assert_frame_equal(got, want)

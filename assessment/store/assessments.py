@@ -8,7 +8,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 import pyarrow as pa
-from sqlalchemy import event, inspect, select
+from sqlalchemy import event, func, inspect, select
 from sqlalchemy.orm import Session
 
 from .. import __version__
@@ -19,7 +19,7 @@ from .audit import log
 from .bulk import bulk_insert, json_objects
 from .database import Database
 from .registry import allowed_codes, current_registry, keep_allowed
-from .schema import AssessmentResult, AssessmentRun, RuleSetVersion, now
+from .schema import AssessmentResult, AssessmentRun, RuleSetVersion, Upload, now
 from .scope import Scope
 from .uploads import current_values, data_fingerprint
 
@@ -114,7 +114,7 @@ def grade_from_store(
     if scope.roots is not None:
         raise ProblemsError([Problem("scope_denied", "只有全区范围的账户可以整体评定")])
     registry = current_registry(db, scope)
-    data = current_values(db, scope)
+    data = current_values(db, scope)  # at least as new as latest_upload (uploads only add)
     data = data[data["period"] <= period]
     if period not in set(data["period"]):
         raise ProblemsError([Problem("no_data", f"{period} 还没有导入任何数据")])
@@ -149,8 +149,11 @@ def run_assessment(
     """
     if scope.roots is not None:
         raise ProblemsError([Problem("scope_denied", "只有区县管理员可以发起评定")])
+    with db.sessions() as s:  # read before the data: the data are at least this new
+        latest = s.scalar(select(func.max(Upload.id)))
     graded = grade_from_store(db, scope, period, versions)
     fingerprint = data_fingerprint(graded[0][2]) if graded else ""
+    seen = (fingerprint, latest)
     ids = Assessed()
     ids.problems = []
     with db.transaction() as s:
@@ -166,11 +169,12 @@ def run_assessment(
                     )
                 )
                 continue
-            ids.append(_store_run(s, vid, period, fingerprint, table, result, author, publish))
+            ids.append(_store_run(s, vid, period, seen, table, result, author, publish))
     return ids
 
 
-def _store_run(s: Session, vid, period, fingerprint, table, result, author, publish) -> int:
+def _store_run(s: Session, vid, period, seen, table, result, author, publish) -> int:
+    fingerprint, latest = seen
     same = s.scalars(
         select(AssessmentRun)
         .where(
@@ -181,6 +185,8 @@ def _store_run(s: Session, vid, period, fingerprint, table, result, author, publ
         .order_by(AssessmentRun.id.desc())
     ).first()
     if same is not None and (same.status == "published" or not publish):
+        if latest is not None and (same.upload_id or 0) < latest:
+            same.upload_id = latest  # the same data: still current as of this upload
         return same.id
     for draft in s.scalars(
         select(AssessmentRun).where(
@@ -198,6 +204,7 @@ def _store_run(s: Session, vid, period, fingerprint, table, result, author, publ
         author=author,
         data_sha256=fingerprint,
         engine_version=__version__,
+        upload_id=latest,
     )
     s.add(run)
     s.flush()
@@ -269,6 +276,7 @@ def assessments(db: Database, period: str | None = None) -> pd.DataFrame:
                 "created_at": a.created_at,
                 "published_at": a.published_at,
                 "data_sha256": a.data_sha256,
+                "upload_id": a.upload_id,
             }
             for a, v in rows
         ]

@@ -101,6 +101,18 @@ class CurrentValues(Base):
     values: Mapped[str] = mapped_column(Text)  # JSON object: column id -> number or null
 
 
+class MonthFrame(Base):
+    """A month of current values as one Arrow IPC stream (unit_code, period, one float64
+    column per id, in unit_code order): the whole month read in milliseconds instead of parsed
+    from a JSON object per unit. A cache of ``current_values``, valid while ``upload_id`` is the
+    newest imported upload for the month; rebuilt from the snapshot when it is not."""
+
+    __tablename__ = "month_frames"
+    period: Mapped[str] = mapped_column(String(7), primary_key=True)
+    upload_id: Mapped[int] = mapped_column(Integer)
+    frame: Mapped[bytes] = mapped_column(LargeBinary)
+
+
 class RuleSetVersion(Base):
     __tablename__ = "rule_set_versions"
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -126,6 +138,8 @@ class AssessmentRun(Base):
     author: Mapped[str] = mapped_column(String(100))
     data_sha256: Mapped[str] = mapped_column(String(64))
     engine_version: Mapped[str] = mapped_column(String(32))
+    # The newest upload when the graded data were read (None before migration 0007).
+    upload_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
 
 
 class AssessmentResult(Base):

@@ -31,6 +31,7 @@ from ..textcols import positions, printable
 from .audit import log
 from .bulk import bulk_insert, json_objects
 from .database import Database
+from .month_frames import as_frame, keep, kept, month_table, newest_upload
 from .registry import allowed_codes, current_registry, keep_allowed, registry_version_id
 from .schema import CurrentValues, Upload, UploadRow
 from .scope import Scope
@@ -100,9 +101,15 @@ def import_monthly(
         s.flush()
         changes = pd.DataFrame()
         if not errors:
-            changes = _changes(s, frame)
+            periods = sorted(set(pd.unique(frame["period"])))
+            first = not _has_months(s, periods)
+            changes = _changes(s, frame) if not first else changes
             _insert_values(s, _rows(frame, upload.id))
             _merge_current(s, upload.id)
+            if first:  # the months are exactly this upload: keep them as Arrow at once
+                cols = [c for c in frame.columns if c not in KEY_COLUMNS]
+                for p in periods:
+                    keep(s, p, upload.id, month_table(frame[frame["period"] == p], cols))
         log(
             s,
             author,
@@ -246,10 +253,7 @@ def _changes(session: Session, frame: pd.DataFrame) -> pd.DataFrame:
     cell whose value differs (filled, emptied or changed), compared column by column."""
     columns = ["unit_code", "period", "column_id", "old", "new"]
     periods = sorted(set(pd.unique(frame["period"])))
-    stored = session.scalar(
-        select(func.count()).select_from(CurrentValues).where(CurrentValues.period.in_(periods))
-    )
-    if not stored:  # a month's first upload changes nothing already there
+    if not _has_months(session, periods):  # a month's first upload changes nothing already there
         return pd.DataFrame(columns=columns)
     before = _snapshot(session, periods, set(frame["unit_code"]))
     if before.empty:
@@ -282,6 +286,16 @@ def _changes(session: Session, frame: pd.DataFrame) -> pd.DataFrame:
     if not out:
         return pd.DataFrame(columns=columns)
     return pd.concat(out, ignore_index=True)[columns]
+
+
+def _has_months(session: Session, periods: list[str]) -> bool:
+    """Whether any value of these months is stored already."""
+    return (
+        session.scalar(
+            select(CurrentValues.period).where(CurrentValues.period.in_(periods)).limit(1)
+        )
+        is not None
+    )
 
 
 def _chunks(items: list, size: int = 5000):
@@ -322,39 +336,44 @@ def _parse_rows(rows) -> pd.DataFrame:
     return pd.concat([keys, values], axis=1)
 
 
-def _month_frame(session: Session, period: str) -> pd.DataFrame:
-    """One month of the snapshot as a wide table. The database joins the rows into JSON lines
-    (the unit code and month inside each object) and hands back one text: one fetch, no Python
-    object per row, then one C++ pass of Arrow's JSON reader at full double precision."""
-    quote = (
-        "to_json({})::text"
-        if session.connection().dialect.name == "postgresql"
-        else ("json_quote({})")
-    )
+def _month_frame(session: Session, period: str, codes: list[str] | None = None) -> pd.DataFrame:
+    """One month of the snapshot as a wide table (of ``codes`` only, when given)."""
+    table = _month_json(session, period, codes)
+    return pd.DataFrame(columns=["unit_code", "period"]) if table is None else as_frame(table)
+
+
+def _month_json(session: Session, period: str, codes: list[str] | None = None) -> pa.Table | None:
+    """One month of the snapshot as an Arrow table (of ``codes`` only, when given: looked up by
+    the primary key, so a street's 50 units cost 50 index probes in a store of 600k). The
+    database joins the rows into JSON lines (the unit code and month inside each object) and
+    hands back one text: one fetch, no Python object per row, then one C++ pass of Arrow's JSON
+    reader at full double precision."""
+    pg = session.connection().dialect.name == "postgresql"
+    quote = "to_json({})::text" if pg else "json_quote({})"
     line = (
         f"""'{{"unit_code":' || {quote.format("unit_code")} || ',"period":' || """
         f"""{quote.format("period")} || CASE WHEN "values" = '{{}}' THEN '}}' """
         """ELSE ',' || substr("values", 2) END"""
     )
-    if session.connection().dialect.name == "postgresql":
-        sql = f"SELECT string_agg({line}, E'\\n' ORDER BY unit_code) FROM current_values WHERE period = :p"
+    where, params = "period = :p", {"p": period}
+    if codes is not None:
+        where += (
+            " AND unit_code = ANY(:codes)"
+            if pg
+            else (" AND unit_code IN (SELECT value FROM json_each(:codes))")
+        )
+        params["codes"] = list(codes) if pg else json.dumps(list(codes))
+    if pg:
+        sql = f"SELECT string_agg({line}, E'\\n' ORDER BY unit_code) FROM current_values WHERE {where}"
     else:
         sql = (
             f"SELECT group_concat(line, char(10)) FROM (SELECT {line} AS line "
-            "FROM current_values WHERE period = :p ORDER BY unit_code)"
+            f"FROM current_values WHERE {where} ORDER BY unit_code)"
         )
-    text_ = session.execute(text(sql), {"p": period}).scalar()
+    text_ = session.execute(text(sql), params).scalar()
     if not text_:
-        return pd.DataFrame(columns=["unit_code", "period"])
-    table = pajson.read_json(io.BytesIO(text_.encode()))
-    del text_
-    out = {
-        "unit_code": table.column("unit_code").to_pandas(),
-        "period": table.column("period").to_pandas(),
-    }
-    for name in table.column_names[2:]:
-        out[name] = table.column(name).cast(pa.float64()).to_numpy(zero_copy_only=False)
-    return pd.DataFrame(out)
+        return None
+    return pajson.read_json(io.BytesIO(text_.encode()))
 
 
 def periods_available(db: Database, scope: Scope) -> list[str]:
@@ -369,26 +388,49 @@ def periods_available(db: Database, scope: Scope) -> list[str]:
 def current_values(
     db: Database, scope: Scope, periods: Sequence[str] | None = None
 ) -> pd.DataFrame:
-    """Wide table (unit_code, period, one column per id) of the current values in the scope."""
+    """Wide table (unit_code, period, one column per id) of the current values in the scope.
+    The whole store is read once per data state and kept; a scope is read alone (by key) unless
+    the whole store is already at hand."""
     periods = (
         tuple(periods) if periods is not None else tuple(periods_available(db, Scope.everything()))
     )
     with db.sessions() as s:
         latest_upload = s.scalar(select(func.max(Upload.id)))
-    return keep_allowed(_wide_values(db, latest_upload, periods), allowed_codes(db, scope)).copy()
+    allowed = allowed_codes(db, scope)
+    if allowed is None or (db.url, id(db.engine), latest_upload, periods) in _WIDE_CACHE:
+        return keep_allowed(_wide_values(db, latest_upload, periods), allowed).copy()
+    codes = sorted(allowed)
+    with db.sessions() as s:
+        months = [m for m in (_month_frame(s, p, codes) for p in sorted(periods)) if len(m)]
+    if not months:
+        return pd.DataFrame(columns=["unit_code", "period"])
+    return pd.concat(months, ignore_index=True)
 
 
 _WIDE_CACHE: dict[tuple, pd.DataFrame] = {}
 
 
 def _wide_values(db: Database, latest_upload: int | None, periods: tuple[str, ...]) -> pd.DataFrame:
-    """All current values of these months as one wide table, from the snapshot; memoised per
-    database state (uploads only ever add, so the latest upload id identifies the state)."""
+    """All current values of these months as one wide table, memoised per database state
+    (uploads only ever add, so the latest upload id identifies the state). Each month is read
+    from its kept Arrow copy when that is current, else from the snapshot, and then kept."""
     key = (db.url, id(db.engine), latest_upload, periods)
     if key not in _WIDE_CACHE:
+        months, rebuilt = [], []
         with db.sessions() as s:
-            months = [_month_frame(s, p) for p in sorted(periods)]
-        months = [m for m in months if len(m)]
+            for p in sorted(periods):
+                table = kept(s, p)
+                if table is None:
+                    newest = newest_upload(s, p)  # before the read: the data are at least this new
+                    table = _month_json(s, p)
+                    if table is not None and newest is not None:
+                        rebuilt.append((p, newest, table))
+                if table is not None and table.num_rows:
+                    months.append(as_frame(table))
+        if rebuilt:
+            with db.transaction() as s:
+                for p, newest, table in rebuilt:
+                    keep(s, p, newest, table)
         wide = (
             pd.concat(months, ignore_index=True)
             if months

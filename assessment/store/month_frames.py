@@ -1,0 +1,75 @@
+"""Whole months of current values kept as Arrow IPC (``month_frames``), so reading a month is
+one blob and one zero-parse Arrow read, not a JSON object per unit.
+
+A kept month is valid while no upload for it was imported after the one it records; otherwise
+it is rebuilt from the ``current_values`` snapshot (the record of truth) by whoever reads it
+next. A month's first upload keeps it at once: its values are then exactly the upload's."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pyarrow as pa
+from sqlalchemy import delete, func, or_, select
+from sqlalchemy.orm import Session
+
+from .schema import MonthFrame, Upload
+
+
+def month_table(frame: pd.DataFrame, columns: list[str]) -> pa.Table:
+    """unit_code, period and ``columns`` as float64, in unit_code order: the table a JSON read
+    of the snapshot gives for a month whose every unit-month came from ``frame``."""
+    frame = frame.sort_values("unit_code", kind="stable")
+    return pa.table(
+        {
+            "unit_code": pa.array(frame["unit_code"].astype(str).to_numpy()),
+            "period": pa.array(frame["period"].astype(str).to_numpy()),
+            **{c: pa.array(frame[c].to_numpy(dtype="float64")) for c in columns},
+        }
+    )
+
+
+def as_frame(table: pa.Table) -> pd.DataFrame:
+    """A month's Arrow table as the wide frame every reader gets, the value columns in name
+    order (one conversion for the JSON and the kept path, so both give the same frame)."""
+    out = {
+        "unit_code": table.column("unit_code").to_pandas(),
+        "period": table.column("period").to_pandas(),
+    }
+    for name in sorted(table.column_names[2:]):  # JSON reading moves late-typed columns last
+        out[name] = table.column(name).cast(pa.float64()).to_numpy(zero_copy_only=False)
+    return pd.DataFrame(out)
+
+
+def newest_upload(session: Session, period: str) -> int | None:
+    """The newest imported upload holding ``period`` (a file of several months names them all)."""
+    return session.scalar(
+        select(func.max(Upload.id)).where(
+            Upload.status == "imported",
+            or_(Upload.period.contains(period), Upload.period == ""),
+        )
+    )
+
+
+def kept(session: Session, period: str) -> pa.Table | None:
+    """The kept month, if it is still current."""
+    row = session.execute(
+        select(MonthFrame.upload_id, MonthFrame.frame).where(MonthFrame.period == period)
+    ).first()
+    if row is None or row.upload_id != newest_upload(session, period):
+        return None
+    return pa.ipc.open_stream(row.frame).read_all()
+
+
+MAX_KEPT_BYTES = 512 * 2**20  # a database blob must stay well under 1 GB (SQLite, PostgreSQL)
+
+
+def keep(session: Session, period: str, upload_id: int, table: pa.Table) -> None:
+    """Keep ``table`` as ``period`` as of ``upload_id`` (replacing what was kept). A month too
+    large for one blob is not kept: it is read from the snapshot each time."""
+    session.execute(delete(MonthFrame).where(MonthFrame.period == period))
+    if table.nbytes > MAX_KEPT_BYTES:
+        return
+    sink = pa.BufferOutputStream()
+    with pa.ipc.new_stream(sink, table.schema) as writer:
+        writer.write_table(table)
+    session.add(MonthFrame(period=period, upload_id=upload_id, frame=sink.getvalue().to_pybytes()))
