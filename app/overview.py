@@ -14,6 +14,8 @@ from assessment.grades import GRADE_KEYS, GRADE_ORDER, MISSING_LABEL, display
 from assessment.service import Action
 
 MAX_TILES = 600  # above this the unit level is shown one street at a time
+MAX_SEARCH_LIST = 2000  # above this the search box is typed into, not a list of every unit
+MAX_MATCHES = 50
 STREET_TYPES = ["街道", "镇", "乡"]
 
 svc = service()
@@ -53,19 +55,37 @@ def _open_found() -> None:
     """The unit picked in the search box opens; the box is emptied for the way back."""
     st.session_state["unit"] = st.session_state["unit_search"]
     st.session_state["unit_search"] = None
+    st.session_state["unit_words"] = ""
     st.session_state["open_unit"] = True
 
 
+leaves = d.leaves()
 with c4:
-    st.selectbox(
-        "查找单位",
-        list(d.leaves()["unit_code"]),
-        index=None,
-        placeholder="输入名称或代码…",
-        format_func=lambda c: f"{names.get(c, c)}({c})",
-        key="unit_search",
-        on_change=_open_found,
-    )
+    if len(leaves) > MAX_SEARCH_LIST:  # a city: type first, then pick among the matches
+        words = st.text_input("查找单位", placeholder="输入名称或代码…", key="unit_words")
+        hits = d.find_units(words, MAX_MATCHES)
+        if words:
+            st.selectbox(
+                f"匹配的单位({len(hits)} 个)"
+                if len(hits) < MAX_MATCHES
+                else "匹配的单位(前 50 个)",
+                list(hits["unit_code"]),
+                index=None,
+                placeholder="选择一个单位打开…" if len(hits) else "没有匹配的单位",
+                format_func=lambda c: f"{names.get(c, c)}({c})",
+                key="unit_search",
+                on_change=_open_found,
+            )
+    else:
+        st.selectbox(
+            "查找单位",
+            list(leaves["unit_code"]),
+            index=None,
+            placeholder="输入名称或代码…",
+            format_func=lambda c: f"{names.get(c, c)}({c})",
+            key="unit_search",
+            on_change=_open_found,
+        )
 if st.session_state.pop("open_unit", False):
     st.switch_page("app/unit.py")
 if parent != "全部":

@@ -59,8 +59,8 @@ if period is None or not any(a.rules.id == rules_id for a in d.district.assessme
 
 
 @st.cache_resource(max_entries=16, show_spinner="正在试算…")
-def regrade(sha256: str, fingerprint: str, _loaded: LoadedRules):
-    """Cached on (rule text hash, graded data)."""
+def regrade(sha256: str, fingerprint: str, part: str, _loaded: LoadedRules):
+    """Cached on (rule text hash, graded data, the part of the store graded)."""
     return d.regrade(_loaded)
 
 
@@ -116,7 +116,9 @@ def editor() -> None:
     after = (
         None
         if edits.empty
-        else regrade(changed_rules.sha256, d.district.fingerprint(period), changed_rules)
+        else regrade(
+            changed_rules.sha256, d.district.fingerprint(period), d.district.part, changed_rules
+        )
     )
     counts, changed, table_after = d.weight_impact(rules_id, period, after)
     with right:

@@ -17,10 +17,10 @@ from .grades import GRADE_KEYS, MISSING_LABEL, Grade
 from .methods import METHOD_REGISTRY, score_indicator
 from .plans import Plan, improvement_plan, safe_round
 from .reasons import lowerings
+from .rules import RELATIVE
 from .scoring import MISSING, PeriodScores
 
 TOLERANCE = 1e-9
-RELATIVE = ("minmax", "percentile")
 MARGIN = 1e-7  # aim a hair above the band edge so floating point cannot land just below it
 SHOWN_CANDIDATES = 5
 

@@ -20,9 +20,9 @@ from .compiled import CompiledRules
 from .engine import Assessment
 from .grades import GRADE_KEYS
 from .methods import METHOD_REGISTRY, score_indicator
+from .rules import RELATIVE
 from .scoring import MISSING, OPS, PeriodScores, aggregate, grade_rank, runs_before
 
-RELATIVE = ("minmax", "percentile")
 MARGIN = 1e-6
 
 

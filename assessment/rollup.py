@@ -30,14 +30,17 @@ def rollup(
     method: str,
     min_scores: list[float],
     labels: list[str],
+    depths: pd.Series | None = None,
 ) -> pd.DataFrame:
     """Every parent unit above the graded ones, graded from its children, bottom-up.
 
     ``graded`` has unit_code, score and grade (a key, "" for 数据不全). Returns the parents with
     unit_code, unit_name, unit_type, parent_code, score, grade, grade_label, and the number of
-    graded children per grade.
+    graded children per grade. ``depths`` (``unit_depths`` of the registry) saves walking the
+    tree again when the same registry is rolled up for many months.
     """
-    reg = registry.assign(depth=unit_depths(registry).to_numpy())
+    depths = unit_depths(registry) if depths is None else depths
+    reg = registry.assign(depth=depths.to_numpy())
     rank = {k: i for i, k in enumerate(GRADE_KEYS)}
     level = graded[["unit_code", "score", "grade"]].merge(
         reg[["unit_code", "parent_code", "depth"]], on="unit_code", how="left"

@@ -85,6 +85,8 @@ Scoring = Annotated[
     Linear | Bands | PassFail | Deduct | MinMax | Percentile, Field(discriminator="method")
 ]
 METHODS: tuple[str, ...] = ("linear", "bands", "pass_fail", "deduct", "minmax", "percentile")
+# Methods that score a unit against the other units graded with it (not against fixed values).
+RELATIVE: tuple[str, ...] = ("minmax", "percentile")
 
 
 # ---- the tree ----------------------------------------------------------------------------------
@@ -230,6 +232,12 @@ class RuleSet(Model):
 
     def indicators(self) -> list[Indicator]:
         return [i for d, _ in self.iter_dimensions() for i in (d.indicators or [])]
+
+    @property
+    def relative(self) -> bool:
+        """Whether a unit's grade depends on the other units graded with it (a relative
+        method): then no part of the population can be graded on its own."""
+        return any(i.scoring.method in RELATIVE for i in self.indicators())
 
 
 # Which model a YAML node is, by the last key that names a list or a field; used to list the

@@ -69,9 +69,9 @@ def parent_summary(
     mean score, the share improving and declining since last month (by more than half a
     point), the follow-ups closed on time among those due, and the parent's own grade and score
     (its roll-up)."""
-    up = dict(zip(registry["unit_code"], registry["parent_code"], strict=True))
     key = now["parent_code"].astype(str)
     if level == "county":
+        up = registry.set_index("unit_code")["parent_code"]
         key = key.map(up).fillna("")
     table = now.assign(group=key.to_numpy())
     counts = pd.crosstab(table["group"], table["grade"].astype(str)).reindex(
@@ -94,7 +94,7 @@ def parent_summary(
         out["improving"] = out["declining"] = float("nan")
     out["tasks_due"], out["closed_on_time"] = 0, 0
     if len(tasks):
-        group_of = dict(zip(table["unit_code"], table["group"], strict=True))
+        group_of = table.drop_duplicates("unit_code").set_index("unit_code")["group"]
         t = tasks.assign(group=tasks["unit_code"].map(group_of))
         t = t[t["group"].notna() & (pd.to_datetime(t["due_date"]).dt.date <= today)]
         closed_at = pd.to_datetime(t["closed_at"])
@@ -102,12 +102,13 @@ def parent_summary(
         out["tasks_due"] = t.groupby("group").size().reindex(out.index, fill_value=0)
         out["closed_on_time"] = on_time.groupby(t["group"]).sum().reindex(out.index, fill_value=0)
     out["completion"] = out["closed_on_time"] / out["tasks_due"].replace(0, float("nan"))
-    own = parents.set_index("unit_code") if len(parents) else pd.DataFrame()
-    out["name"] = [own["unit_name"].get(g, g) if len(own) else g for g in out.index]
-    out["grade"] = [str(own["grade"].get(g, "")) if len(own) else "" for g in out.index]
-    out["score"] = [
-        own["score"].get(g, float("nan")) if len(own) else float("nan") for g in out.index
-    ]
+    if len(parents):
+        own = parents.drop_duplicates("unit_code").set_index("unit_code").reindex(out.index)
+        out["name"] = own["unit_name"].fillna(pd.Series(out.index, index=out.index))
+        out["grade"] = own["grade"].astype(object).fillna("").astype(str)
+        out["score"] = own["score"].astype(float)
+    else:
+        out["name"], out["grade"], out["score"] = out.index, "", float("nan")
     return out.reset_index(names="unit_code").sort_values(
         ["red", "orange"], ascending=False, kind="stable", ignore_index=True
     )

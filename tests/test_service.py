@@ -8,16 +8,20 @@ import threading
 
 import pandas as pd
 import pytest
+import sqlalchemy as sa
 from conftest import RULES, SAMPLE
 from openpyxl import load_workbook
 
+from assessment.explain import explanation_json
 from assessment.problems import ProblemsError
 from assessment.rule_loader import load_rules, parse_rules
 from assessment.service import Denied, Principal, Service
+from assessment.service import district as district_module
 from assessment.service.accounts import add_user, sign_in
 from assessment.store import Scope
 from assessment.store.audit import audit_entries
 from assessment.store.registry import import_registry
+from assessment.store.schema import AssessmentRun
 from assessment.store.tasks import list_tasks, task_events
 
 ALL = Scope.everything()
@@ -91,10 +95,133 @@ def test_an_organizer_reads_only_their_street(district):
         view.unit_history(OTHER_UNIT)
     everyone = as_user(district, "chief").view()
     assert len(everyone.registry) > len(view.registry)
-    # Grades inside the scope are the district's grades (graded on the whole population).
+    # Grades inside the scope are the district's grades.
     full = everyone.table("2026-10").set_index("unit_code")
     cut = view.table("2026-10").set_index("unit_code")
     assert (full.loc[cut.index, "grade"] == cut["grade"]).all()
+
+
+def alone(monkeypatch) -> list:
+    """Forget the districts graded so far (the next view of a street reads it alone), and
+    record every read of stored values: the scopes asked for."""
+    monkeypatch.setattr(district_module, "_GRADED", {})
+    monkeypatch.setattr(district_module, "_PARTS", {})
+    reads = []
+    real = district_module.current_values
+
+    def recording(db, scope, *args, **kwargs):
+        reads.append(scope.roots)
+        return real(db, scope, *args, **kwargs)
+
+    monkeypatch.setattr(district_module, "current_values", recording)
+    return reads
+
+
+def sorted_by_unit(frame: pd.DataFrame) -> pd.DataFrame:
+    return frame.sort_values("unit_code", ignore_index=True)
+
+
+def test_a_street_is_read_and_graded_alone_with_the_grades_of_the_whole(district, monkeypatch):
+    reads = alone(monkeypatch)
+    street = as_user(district, "org01").view()
+    assert not street.district.whole and reads == [frozenset({MINE})]
+    assert all(mine(c) for c in street.district.data["unit_code"])  # nothing else was read
+    assert {c for c in street.district.registry["unit_code"] if not mine(c)} == {"500188000000"}
+    whole = as_user(district, "chief").view()
+    assert whole.district.whole
+    for period in whole.periods:
+        pd.testing.assert_frame_equal(
+            sorted_by_unit(street.table(period)),
+            sorted_by_unit(whole.table(period).pipe(street.cut)),
+        )
+        pd.testing.assert_frame_equal(
+            street.parents(period), whole.parents(period).pipe(street.cut)
+        )
+        pd.testing.assert_frame_equal(
+            street.worklist(period), whole.worklist(period).pipe(street.cut)
+        )
+        pd.testing.assert_frame_equal(
+            sorted_by_unit(street.stability(period)),
+            sorted_by_unit(whole.stability(period, list(street.leaves()["unit_code"]))),
+        )
+    assert explanation_json(street.explain(MY_UNIT, "2026-10")) == explanation_json(
+        whole.explain(MY_UNIT, "2026-10")
+    )
+    pd.testing.assert_frame_equal(
+        sorted_by_unit(street.forecast("2026-10")),
+        sorted_by_unit(street.cut(whole.forecast("2026-10"))),
+    )
+    # what compares a unit with all the others is computed on every unit
+    pd.testing.assert_frame_equal(street.backtest(), whole.backtest())
+    pd.testing.assert_frame_equal(
+        sorted_by_unit(street.fair("2026-10")), sorted_by_unit(street.cut(whole.fair("2026-10")))
+    )
+
+
+def test_a_street_read_alone_knows_whether_a_published_month_is_still_current(
+    district, monkeypatch
+):
+    reads = alone(monkeypatch)
+
+    def shown() -> tuple[set[str], bool]:
+        """October's status for the street's organizer, and whether the whole store was read."""
+        reads.clear()
+        status = {s.status for s in as_user(district, "org01").view().shown("2026-10")}
+        return status, None in reads
+
+    assert shown() == ({"published"}, False)
+    chief = as_user(district, "chief")
+    november = pd.read_csv(io.BytesIO(month("2026-10")), dtype=str, keep_default_na=False)
+    november["period"] = "2026-11"
+    out = chief.upload(november.to_csv(index=False).encode(), "11.csv", "2026-11")
+    assert out.status == "imported", out.problems
+    assert shown() == ({"published"}, False)  # a later month changes nothing
+    # a correction in another street's unit changes the district's October: stale for all
+    frame = pd.read_csv(io.BytesIO(month("2026-10")), dtype=str, keep_default_na=False)
+    frame = frame[frame["unit_code"] == OTHER_UNIT].assign(dues_paid_rate="12")
+    out = chief.upload(frame.to_csv(index=False).encode(), "fix.csv", "2026-10")
+    assert out.status == "imported", out.problems
+    assert shown() == ({"stale"}, True)  # the whole store was read to be sure
+    assert {s.status for s in chief.view().shown("2026-10")} == {"stale"}
+    # published again, it is current again, for the street as for the whole
+    chief.publish_month("2026-10")
+    assert shown() == ({"published"}, False)
+
+
+def test_a_grading_from_before_it_recorded_its_upload_is_checked_on_the_whole_store(
+    district, monkeypatch
+):
+    with district.transaction() as s:
+        s.execute(sa.update(AssessmentRun).values(upload_id=None))
+    reads = alone(monkeypatch)
+    assert {s.status for s in as_user(district, "org01").view().shown("2026-10")} == {"published"}
+    assert None in reads
+
+
+def test_with_a_relative_rule_set_a_street_is_cut_from_the_whole(district, monkeypatch):
+    text = (RULES / "community.yaml").read_text("utf-8")
+    relative = text.replace(
+        "scoring: {method: linear, worst: 80, best: 95}", "scoring: {method: percentile}", 1
+    )
+    assert relative != text
+    owner = as_user(district, "owner")
+    owner.publish_month("2026-10", owner.save_rules(parse_rules(relative), "按排名计分"))
+    reads = alone(monkeypatch)
+    view = as_user(district, "org01").view()
+    assert view.district.whole and reads == [None]
+    assert all(mine(c) for c in codes_of(view.table("2026-10")))
+
+
+def test_searching_units_finds_names_and_codes_within_the_scope_only(district):
+    street, whole = as_user(district, "org01").view(), as_user(district, "chief").view()
+    assert set(whole.find_units("500188002")["unit_code"]) == set(
+        whole.leaves().query("unit_code.str.startswith('500188002')")["unit_code"]
+    )
+    assert street.find_units("500188002").empty  # another street's codes: nothing
+    name = street.leaves()["unit_name"].iloc[0]
+    found = street.find_units(name[1:3])
+    assert name in set(found["unit_name"]) and all(mine(c) for c in found["unit_code"])
+    assert len(whole.find_units("5001", limit=7)) == 7 and whole.find_units("  ").empty
 
 
 def test_an_organizer_uploads_only_for_their_street_and_hears_nothing_of_others(district):

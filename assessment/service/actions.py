@@ -91,12 +91,14 @@ class Service:
         return allowed_codes(self.db, self.user.scope)
 
     def district(self) -> District:
-        return graded(self.db)
+        """The graded district for this user: their scope read and graded alone when it can
+        be (see ``graded``), else the whole."""
+        return graded(self.db, self.user.scope)
 
     def view(self) -> View:
         """The graded district as this user may see it (graded once per data version)."""
         self._require(Action.READ)
-        return View(self.district(), self.allowed)
+        return View(self.district(), self.allowed, everyone=lambda: graded(self.db))
 
     def publication(self, period: str) -> list[dict]:
         self._require(Action.READ)
@@ -296,7 +298,7 @@ class Service:
             vid = shown.version_id
             if picked is not None and picked.rules.id == shown.rules_id:
                 vid = version_id
-            a = d.by_version.get(vid) or d.regrade(load_rule_version(self.db, vid))
+            a = d.by_version.get(vid) or self.view().regrade(load_rule_version(self.db, vid))
             if period not in a.periods:
                 continue
             before = keep_allowed(now[now["rules_id"] == shown.rules_id], self.allowed)

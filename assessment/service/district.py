@@ -1,8 +1,11 @@
 """The graded district: stored data and the active rule-set versions, graded by the engine once
 per data version for every session (``graded``), and the part of it one user may see (``View``).
 
-Units are graded against the whole registry (a relative method such as ``percentile`` ranks a
-unit among all units of its rule set, whoever looks), then cut to the viewer's scope.
+A unit's grade depends only on its own values unless a rule set uses a relative method (such as
+``percentile``, which ranks a unit among all units of its rule set). So a user whose scope is a
+part of the store (a street's 50 units in a province's 600k) gets that part read and graded
+alone, with the same grades as the whole; with a relative method, or when the whole is already
+graded, everyone's view is cut from the whole.
 """
 
 from __future__ import annotations
@@ -16,12 +19,12 @@ from sqlalchemy import func, select
 
 from ..engine import Assessment, assess
 from ..grades import GRADE_KEYS
-from ..rollup import rollup
+from ..rollup import rollup, unit_depths
 from ..rule_loader import LoadedRules
 from ..stability import stability
 from ..store import Database, Scope
 from ..store.assessments import assessments, load_rule_version, results, rule_versions
-from ..store.registry import current_registry
+from ..store.registry import current_registry, keep_allowed
 from ..store.schema import AssessmentRun, RegistryVersion, RuleSetVersion, Upload
 from ..store.uploads import current_values, data_fingerprint
 
@@ -80,9 +83,12 @@ class District:
     runs: pd.DataFrame = field(default_factory=pd.DataFrame)  # the published assessments
     stored: dict[int, pd.DataFrame] = field(default_factory=dict, repr=False)  # run -> results
 
+    roots: frozenset[str] | None = None  # a scope read and graded alone; None: every unit
     fingerprints: dict[str, str] = field(default_factory=dict, repr=False)
     stabilities: dict[str, pd.DataFrame] = field(default_factory=dict, repr=False)
     _shown: dict[str, list[Shown]] = field(default_factory=dict, repr=False)
+    _tables: dict[str, pd.DataFrame] = field(default_factory=dict, repr=False)
+    _parents: dict[str, pd.DataFrame] = field(default_factory=dict, repr=False)
     _whole: set[str] = field(default_factory=set, repr=False)  # months with every unit's stability
 
     def stability(self, period: str, codes: list[str] | None = None) -> pd.DataFrame:
@@ -116,6 +122,16 @@ class District:
         if self.assessments:  # none before there is data
             for vid, a in zip(self.versions, self.assessments, strict=True):
                 self.by_version.setdefault(vid, a)
+
+    @property
+    def whole(self) -> bool:
+        """Graded for every unit of the store (not a scope read alone)."""
+        return self.roots is None
+
+    @property
+    def part(self) -> str:
+        """Which part of the store this is, for cache keys: "" for the whole."""
+        return "" if self.roots is None else ",".join(sorted(self.roots))
 
     def fingerprint(self, period: str) -> str:
         """sha256 of the data graded for ``period`` (that month and the ones before), computed
@@ -179,12 +195,22 @@ class District:
         return None
 
     def table(self, period: str) -> pd.DataFrame:
+        """Every unit's graded row of ``period`` as the month shows it, built once per district
+        (every page, roll-up and worklist of every session asks; callers get a copy-on-write
+        copy, so the shared frame never changes)."""
+        if period not in self._tables:
+            self._tables[period] = self._table(period)
+        return self._tables[period].copy(deep=False)
+
+    def _table(self, period: str) -> pd.DataFrame:
         frames = []
         for shown in self.shown(period):
             a = self.by_version.get(shown.version_id)
             if a is None or period not in a.periods:
                 continue
             t = a.table([period])
+            if t.empty:  # no unit of this rule set here (a scope of villages only)
+                continue
             if shown.status == "stale" and shown.run_id in self.stored:
                 t = _as_published(t, self.stored[shown.run_id])
             frames.append(
@@ -224,8 +250,19 @@ class District:
             return next(a for a in self.assessments if a.rules.id == rid)
         return self.assessment_for(rid, period)
 
+    @cached_property
+    def depths(self) -> pd.Series:
+        """Each registry unit's depth in the tree (for roll-ups), computed once."""
+        return unit_depths(self.registry)
+
     def parents(self, period: str) -> pd.DataFrame:
-        """街道/乡镇 and 区县 graded by the rule set that grades most units (its rollup, its bands)."""
+        """街道/乡镇 and 区县 graded by the rule set that grades most units (its rollup, its bands),
+        once per district and month."""
+        if period not in self._parents:
+            self._parents[period] = self._roll_up(period)
+        return self._parents[period].copy(deep=False)
+
+    def _roll_up(self, period: str) -> pd.DataFrame:
         shown = [self.by_version[s.version_id] for s in self.shown(period)]
         shown = [a for a in shown if period in a.periods]
         if not shown:
@@ -233,7 +270,12 @@ class District:
         main = max(shown, key=lambda a: len(a.units)).compiled
         labels = [main.label(r) for r in range(len(GRADE_KEYS))]
         return rollup(
-            self.table(period), self.registry, main.rules.rollup, list(main.min_scores), labels
+            self.table(period),
+            self.registry,
+            main.rules.rollup,
+            list(main.min_scores),
+            labels,
+            depths=self.depths,
         )
 
 
@@ -262,27 +304,73 @@ def _as_published(table: pd.DataFrame, stored: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def load_district(db: Database, versions: list[int] | None = None) -> District:
+def load_district(
+    db: Database, versions: list[int] | None = None, scope: Scope | None = None
+) -> District:
     """Grade every stored month with the given (default: active) rule-set versions, and with
-    every version a month was published with."""
-    registry = current_registry(db, Scope.everything())
+    every version a month was published with: of every unit, or of ``scope`` alone (the
+    caller makes sure no rule set is relative, see ``graded``)."""
+    scope = scope or Scope.everything()
+    everyone = current_registry(db, Scope.everything())
+    registry = everyone if scope.roots is None else _with_ancestors(everyone, scope)
     versions = versions if versions is not None else active_versions(db)
     rules = [load_rule_version(db, v) for v in versions]
-    data = current_values(db, Scope.everything())
+    data = current_values(db, scope)
     graded = [assess(r, data, registry) for r in rules] if len(data) else []
     runs = assessments(db)
     if len(runs):
         runs = runs[runs["status"] == "published"].sort_values("id").reset_index(drop=True)
-    district = District(registry, rules, versions, graded, data, runs=runs)
+    district = District(registry, rules, versions, graded, data, runs=runs, roots=scope.roots)
     if not len(data):
         return district
+    if scope.roots is not None and len(runs):  # published months: current for the whole store?
+        district.fingerprints.update(_whole_fingerprints(db, runs))
     for vid in sorted(set(runs["rule_set_version_id"]) - set(versions)) if len(runs) else []:
         district.by_version[int(vid)] = assess(load_rule_version(db, int(vid)), data, registry)
     for period in district.periods:
         for shown in district.shown(period):
             if shown.status == "stale":
-                district.stored[shown.run_id] = results(db, Scope.everything(), shown.run_id)
+                district.stored[shown.run_id] = results(db, scope, shown.run_id)
     return district
+
+
+def _whole_fingerprints(db: Database, runs: pd.DataFrame) -> dict[str, str]:
+    """Per published month, the fingerprint of the whole store's data for it now, without
+    reading the whole store when nothing changed: if no upload for that month or one before it
+    came after the newest upload a published grading of it had read, the data are those it
+    graded, so the fingerprint is its own. Otherwise (or for gradings from before that was
+    recorded) the whole store is read, once, and hashed, as for the whole district."""
+    with db.sessions() as s:
+        uploads = s.execute(
+            select(Upload.id, Upload.period).where(Upload.status == "imported")
+        ).all()
+    out, data = {}, None
+    for period, group in runs.groupby("period"):
+        read = group["upload_id"].dropna()
+        if len(read):
+            newest = group.loc[read.idxmax()]
+            since = int(newest["upload_id"])
+            if not any(uid > since and (not p or p <= period) for uid, p in uploads):
+                out[str(period)] = str(newest["data_sha256"])
+                continue
+        if data is None:
+            data = current_values(db, Scope.everything())
+        month = data[data["period"] <= period]
+        out[str(period)] = data_fingerprint(month) if len(month) else ""
+    return out
+
+
+def _with_ancestors(registry: pd.DataFrame, scope: Scope) -> pd.DataFrame:
+    """The registry rows of the scope and of every unit above it (a roll-up walks up to the
+    root; the view cuts the ancestors away again)."""
+    inside = scope.codes(registry)
+    parent = registry.set_index("unit_code")["parent_code"]
+    above: set[str] = set()
+    for code in scope.roots or ():
+        while code in parent.index and parent[code] and parent[code] not in above:
+            code = parent[code]
+            above.add(code)
+    return keep_allowed(registry, inside | above)
 
 
 def publication_status(db: Database, district: District, period: str) -> list[dict]:
@@ -304,13 +392,45 @@ _GRADED: dict[tuple, District] = {}
 _LOCK = threading.Lock()
 
 
-def graded(db: Database) -> District:
+_PARTS: dict[tuple, District] = {}
+MAX_PARTS = 64  # scoped districts kept per process (each a street or county: small)
+
+
+def graded(db: Database, scope: Scope | None = None) -> District:
     """The district graded for the database's current data version, shared by every session
-    and page of this process: a month is graded once per data version, not once per user."""
-    key = (db.url, id(db.engine), data_version(db))
+    and page of this process: a month is graded once per data version, not once per user.
+
+    With a ``scope``, a part that can be graded alone (no relative rule set) is read and graded
+    by itself, unless the whole is already graded: a street's organizer in a province waits for
+    their own units, not the province's. The caller cuts either to the scope (``View``)."""
+    version = data_version(db)
+    key = (db.url, id(db.engine), version)
     with _LOCK:
-        if key not in _GRADED:
-            if len(_GRADED) >= 4:
-                _GRADED.pop(next(iter(_GRADED)))
-            _GRADED[key] = load_district(db)
-        return _GRADED[key]
+        if key in _GRADED or scope is None or scope.roots is None:
+            return _whole(db, key)
+        part = (*key, scope.roots)
+        if part not in _PARTS:
+            if any(r.rules.relative for r in _rules_in_force(db)):
+                return _whole(db, key)
+            if len(_PARTS) >= MAX_PARTS:
+                _PARTS.pop(next(iter(_PARTS)))
+            _PARTS[part] = load_district(db, scope=scope)
+        return _PARTS[part]
+
+
+def _whole(db: Database, key: tuple) -> District:
+    if key not in _GRADED:
+        if len(_GRADED) >= 4:
+            _GRADED.pop(next(iter(_GRADED)))
+        _GRADED[key] = load_district(db)
+    return _GRADED[key]
+
+
+def _rules_in_force(db: Database) -> list[LoadedRules]:
+    """Every rule-set version the district may grade with: the active ones and every one a
+    month was published with."""
+    runs = assessments(db)
+    published = (
+        set(runs.loc[runs["status"] == "published", "rule_set_version_id"]) if len(runs) else set()
+    )
+    return [load_rule_version(db, int(v)) for v in sorted(set(active_versions(db)) | published)]

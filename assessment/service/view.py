@@ -5,6 +5,7 @@ every unit looked up only inside it. Pages get a ``View`` from the service, neve
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -26,10 +27,26 @@ from .district import District
 from .roles import denied
 
 
+def joined(frames: list[pd.DataFrame]) -> pd.DataFrame:
+    """The rows of every rule set's frame (a rule set with no unit here adds none and does not
+    turn the column types into ``object``)."""
+    frames = [f for f in frames if len(f)]
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+
+
 @dataclass
 class View:
     district: District
     allowed: set[str] | None  # None: every unit
+    # The whole district, for what compares a unit with all units of its rule set (fair
+    # comparison, the forecast's backtest, a relative method) when ``district`` is a scope
+    # graded alone; read only when asked.
+    everyone: Callable[[], District] | None = None
+
+    def population(self, relative: bool = True) -> District:
+        """The district to compare among: the whole (``relative``), or this one if whole."""
+        d = self.district
+        return d if d.whole or not relative or self.everyone is None else self.everyone()
 
     def cut(self, frame: pd.DataFrame) -> pd.DataFrame:
         """The rows of ``frame`` (by unit_code) inside the scope: the one scope filter."""
@@ -46,6 +63,16 @@ class View:
 
     def leaves(self) -> pd.DataFrame:
         return leaf_units(self.registry)
+
+    def find_units(self, words: str, limit: int = 50) -> pd.DataFrame:
+        """Up to ``limit`` graded units (村/社区) in the scope whose name contains ``words`` or
+        whose code starts with it, in code order."""
+        words = (words or "").strip()
+        leaves = self.leaves()
+        if not words:
+            return leaves.iloc[:0]
+        hit = leaves["unit_name"].str.contains(words, regex=False)
+        return leaves[hit | leaves["unit_code"].str.startswith(words)].head(limit)
 
     @property
     def rules(self) -> list[LoadedRules]:
@@ -123,11 +150,11 @@ class View:
             for s in self.district.shown(upto)
             if upto in self.district.by_version[s.version_id].periods
         ]
-        return self.cut(pd.concat(frames, ignore_index=True)) if frames else pd.DataFrame()
+        return self.cut(joined(frames))
 
     def backtest(self) -> pd.DataFrame:
         """Per rule set: precision and recall of the forecast and of "same grade as now"."""
-        rows = [{"rules": a.rules.name, **backtest(a)} for a in self.district.assessments]
+        rows = [{"rules": a.rules.name, **backtest(a)} for a in self.population().assessments]
         return pd.DataFrame(rows)
 
     def parent_summary(self, period: str, tasks: pd.DataFrame, level: str = "street"):
@@ -146,14 +173,14 @@ class View:
     def fair(self, period: str) -> pd.DataFrame:
         """Each unit in the scope against its peers (same type, similar size: the rule set's
         ``peers`` columns), ranked among all of them, with its three-month progress."""
-        d = self.district
+        d = self.population()
         values = d.data[d.data["period"] == period] if len(d.data) else d.data
         frames = [
             fair_comparison(d.by_version[s.version_id], period, values)
             for s in d.shown(period)
             if period in d.by_version[s.version_id].periods
         ]
-        return self.cut(pd.concat(frames, ignore_index=True)) if frames else pd.DataFrame()
+        return self.cut(joined(frames))
 
     def quota(self, period: str, max_share: dict[str, float], bottom: float | None):
         """Whom a share would affect in the scope (nothing changes: see ``quota``)."""
@@ -191,7 +218,7 @@ class View:
     def all_suggestions(self, period: str) -> pd.DataFrame:
         shown = [self.district.by_version[s.version_id] for s in self.district.shown(period)]
         frames = [suggest(a, period) for a in shown if period in a.periods]
-        return self.cut(pd.concat(frames, ignore_index=True)) if frames else pd.DataFrame()
+        return self.cut(joined(frames))
 
     def cleared(self, unit_code: str, period: str, source: str) -> bool | None:
         a = self.assessment_of(unit_code, period)
@@ -210,8 +237,9 @@ class View:
         return counts, moved, b
 
     def regrade(self, loaded: LoadedRules) -> Assessment:
-        """The stored data under another rule set (whole population, for relative methods)."""
-        return self.district.regrade(loaded)
+        """The stored data under another rule set: of the scope alone, or of every unit when
+        the rule set is relative (a unit is then scored against all the others)."""
+        return self.population(loaded.rules.relative).regrade(loaded)
 
     def empty_reason(self) -> str:
         """What is missing before there is anything to show, and how to add it."""
