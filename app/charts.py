@@ -87,6 +87,25 @@ def tile_grid(
     return (rect + text + title).properties(width=columns * tile, height=n_rows * 46, usermeta=SVG)
 
 
+def color_key() -> alt.Chart:
+    """The five colors and 数据不全 as a row of labelled tiles: the key to every map. Shown on
+    the sign-in page, it also has the browser load the chart engine while the user types."""
+    keys = pd.DataFrame({"grade_text": TEXTS, "x": range(len(TEXTS))})
+    base = alt.Chart(keys).encode(x=alt.X("x:O", axis=None), y=alt.value(18))
+    rect = base.mark_rect(width=104, height=34, cornerRadius=4).encode(
+        color=alt.Color("grade_text:N", scale=GRADE_SCALE, legend=None)
+    )
+    text = base.mark_text(fontSize=13, fontWeight="bold").encode(
+        text="grade_text:N",
+        color=alt.condition(
+            alt.FieldOneOfPredicate(field="grade_text", oneOf=list(TEXT_ON)),
+            alt.value("white"),
+            alt.value("#222"),
+        ),
+    )
+    return (rect + text).properties(width=len(TEXTS) * 112, height=36, usermeta=SVG)
+
+
 def score_trend(history: pd.DataFrame, min_scores: list[float]) -> alt.Chart:
     """A unit's score over the months, on the grade bands."""
     edges = [100.0, *min_scores, 0.0]

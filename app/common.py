@@ -11,6 +11,7 @@ import re
 
 import streamlit as st
 
+from app.charts import color_key
 from assessment.grades import display, legend
 from assessment.service import (
     Action,
@@ -116,6 +117,8 @@ def login_page() -> None:
         name = st.text_input("用户名", key="login_name")
         password = st.text_input("密码", type="password", key="login_password")
         submitted = st.form_submit_button("登录", type="primary")
+    st.caption("五色图按综合得分和否决项把每个村/社区评为五档:")
+    st.altair_chart(color_key(), key="color_key")
     if submitted:
         try:
             _signed_in(sign_in(db, name, password))
