@@ -31,7 +31,7 @@ from assessment.sensitivity import compare, with_changes  # noqa: E402
 def city(rng: np.random.Generator, counties: int = 39, streets: int = 26) -> pd.DataFrame:
     rows = [("500000000000", "示例市", "市", "")]
     for c in range(counties):
-        county = f"5001{c:02d}000000"
+        county = f"50{c // 100 + 1:02d}{c % 100:02d}000000"  # 100 counties per 2-digit block
         rows.append((county, f"区县{c}", "区县", "500000000000"))
         for s in range(streets):
             town = s >= streets // 2

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import signal
@@ -28,12 +29,13 @@ from assessment.store.assessments import (
     save_rule_set,
 )
 from assessment.store.registry import current_registry, import_registry
-from assessment.store.schema import AssessmentResult, AssessmentRun, Base
+from assessment.store.schema import AssessmentResult, AssessmentRun, Base, CurrentValues
 from assessment.store.tasks import create_tasks, list_tasks, move_task, task_events
 from assessment.store.uploads import (
     _month_frame,
     current_values,
     import_monthly,
+    periods_available,
     upload_history,
     value_history,
 )
@@ -668,3 +670,24 @@ def test_a_month_too_large_to_keep_is_read_from_the_snapshot(db, monkeypatch):
         want = _month_frame(s, "2026-10")
     got = current_values(db, ALL, ["2026-10"])
     pd.testing.assert_frame_equal(got, want)
+
+
+def test_the_stored_months_are_those_with_values(db):
+    seeded(db, "2026-09", "2026-10")
+    both = pd.concat(
+        [
+            pd.read_csv(io.BytesIO(month(p)), dtype=str, keep_default_na=False)
+            for p in ("2026-07", "2026-08")
+        ]
+    )
+    out = import_monthly(db, both.to_csv(index=False).encode(), "two.csv", "o", ALL, SETS)
+    assert out.status == "imported", out.problems
+
+    def distinct() -> list[str]:
+        with db.sessions() as s:
+            return sorted(s.scalars(select(CurrentValues.period).distinct()))
+
+    assert periods_available(db, ALL) == distinct() == ["2026-07", "2026-08", "2026-09", "2026-10"]
+    with db.transaction() as s:  # an upload that did not record its months
+        s.execute(text("UPDATE uploads SET period = '' WHERE filename = 'two.csv'"))
+    assert periods_available(db, ALL) == distinct()

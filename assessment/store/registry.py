@@ -169,7 +169,16 @@ def allowed_codes(db: Database, scope: Scope) -> set[str] | None:
     registry read, and records of units since retired or merged stay visible to it."""
     if scope.roots is None:
         return None
-    return scope.codes(current_registry(db, Scope.everything()))
+    version = registry_version_id(db)
+    key = (db.url, id(db.engine), version, scope.roots)
+    if key not in _ALLOWED:
+        if len(_ALLOWED) >= 256:
+            _ALLOWED.pop(next(iter(_ALLOWED)))
+        _ALLOWED[key] = frozenset(scope.codes(current_registry(db, Scope.everything(), version)))
+    return set(_ALLOWED[key])
+
+
+_ALLOWED: dict[tuple, frozenset[str]] = {}  # per registry version and scope: versions never change
 
 
 def keep_allowed(frame: pd.DataFrame, allowed: set[str] | None) -> pd.DataFrame:

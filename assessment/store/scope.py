@@ -7,6 +7,8 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from ..textcols import member
+
 
 @dataclass(frozen=True)
 class Scope:
@@ -21,17 +23,17 @@ class Scope:
         return cls(frozenset(roots))
 
     def codes(self, registry: pd.DataFrame) -> set[str]:
-        """Every unit code inside the scope (the roots and all their descendants)."""
-        all_codes = set(registry["unit_code"])
+        """Every unit code inside the scope (the roots and all their descendants): one
+        vectorised pass over the registry per level of the tree, not a Python loop per unit."""
         if self.roots is None:
-            return all_codes
-        children: dict[str, list[str]] = {}
-        for code, parent in zip(registry["unit_code"], registry["parent_code"], strict=True):
-            children.setdefault(parent, []).append(code)
-        inside, stack = set(), [r for r in self.roots if r in all_codes]
-        while stack:
-            code = stack.pop()
-            if code not in inside:
-                inside.add(code)
-                stack.extend(children.get(code, []))
+            return set(registry["unit_code"])
+        if not self.roots:
+            return set()
+        codes, parents = registry["unit_code"], registry["parent_code"]
+        frontier = set(codes[member(codes, sorted(self.roots))])
+        inside = set(frontier)
+        while frontier:
+            below = set(codes[member(parents, sorted(frontier))]) - inside
+            inside |= below
+            frontier = below
         return inside
