@@ -61,9 +61,24 @@ class Database:
 
         cfg = Config()
         cfg.set_main_option("script_location", str(MIGRATIONS))
-        with self.engine.begin() as connection:
-            cfg.attributes["connection"] = connection
-            command.upgrade(cfg, revision)
+        with self.engine.connect() as connection:
+            # SQLite rebuilds a table to change a column: with foreign keys on, dropping the old
+            # table would fail. They are off for the migration (only possible outside a
+            # transaction) and checked whole before it commits.
+            raw = connection.connection.driver_connection if _sqlite(connection) else None
+            if raw is not None:
+                raw.execute("PRAGMA foreign_keys=OFF")
+            try:
+                with connection.begin():
+                    cfg.attributes["connection"] = connection
+                    command.upgrade(cfg, revision)
+                    if raw is not None:
+                        broken = connection.exec_driver_sql("PRAGMA foreign_key_check").all()
+                        if broken:
+                            raise RuntimeError(f"migration left broken references: {broken[:5]}")
+            finally:
+                if raw is not None:
+                    raw.execute("PRAGMA foreign_keys=ON")
 
     def revision(self) -> str | None:
         try:
@@ -76,6 +91,10 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+def _sqlite(connection) -> bool:
+    return connection.dialect.name == "sqlite"
 
 
 def open_database(url: str | None = None, upgrade: bool = True) -> Database:

@@ -66,7 +66,7 @@ class Upload(Base):
     author: Mapped[str] = mapped_column(String(100))
     filename: Mapped[str] = mapped_column(String(255))
     sha256: Mapped[str] = mapped_column(String(64), index=True)
-    period: Mapped[str] = mapped_column(String(7), default="")
+    period: Mapped[str] = mapped_column(Text, default="")  # every month of the file, comma-joined
     status: Mapped[str] = mapped_column(String(16))  # imported | rejected
     rows: Mapped[int] = mapped_column(Integer, default=0)
     units: Mapped[int] = mapped_column(Integer, default=0)
