@@ -29,7 +29,7 @@ from assessment.store.assessments import (
     save_rule_set,
 )
 from assessment.store.registry import current_registry, import_registry
-from assessment.store.schema import AssessmentResult, AssessmentRun, Base, CurrentValues
+from assessment.store.schema import AssessmentRun, Base, CurrentValues
 from assessment.store.tasks import create_tasks, list_tasks, move_task, task_events
 from assessment.store.uploads import (
     _month_frame,
@@ -146,9 +146,7 @@ def test_a_published_assessment_never_changes(db):
     published = run_assessment(db, ALL, "2026-10", versions, "admin", publish=True)
     before = {i: results(db, ALL, i) for i in published}
     with pytest.raises(PublishedIsFinal), db.transaction() as s:
-        s.scalars(
-            select(AssessmentResult).where(AssessmentResult.assessment_id == published[0])
-        ).first().score = 1.0
+        s.get(AssessmentRun, published[0]).results = b"anything else"
     with pytest.raises(PublishedIsFinal), db.transaction() as s:
         s.delete(s.get(AssessmentRun, published[0]))
     # New data for the month: grading again makes drafts beside the published ones.
@@ -691,3 +689,62 @@ def test_the_stored_months_are_those_with_values(db):
     with db.transaction() as s:  # an upload that did not record its months
         s.execute(text("UPDATE uploads SET period = '' WHERE filename = 'two.csv'"))
     assert periods_available(db, ALL) == distinct()
+
+
+def test_migration_0009_carries_every_result_over(tmp_path):
+    url = f"sqlite:///{tmp_path / 'v8.db'}"
+    old = open_database(url, upgrade=False)
+    old.upgrade("0008")
+    with old.engine.begin() as c:
+        c.execute(
+            text(
+                "INSERT INTO rule_set_versions (id, rules_id, version, name, text, sha256, author,"
+                " note, created_at, published) VALUES (1, 'r', '1', 'r', '', 'x', 'a', '',"
+                " '2026-10-01', 1)"
+            )
+        )
+        c.execute(
+            text(
+                "INSERT INTO assessments (id, rule_set_version_id, period, status, created_at,"
+                " author, data_sha256, engine_version) VALUES"
+                " (1, 1, '2026-10', 'published', '2026-10-01', 'a', 'x', '0'),"
+                " (2, 1, '2026-09', 'draft', '2026-10-01', 'a', 'x', '0')"
+            )
+        )
+        c.execute(
+            text(
+                "INSERT INTO assessment_results (assessment_id, unit_code, score, grade,"
+                " grade_label, score_grade, reasons, vetoes, dimensions) VALUES"
+                " (1, 'u2', 71.25, 'yellow', '合格', 'blue', '一票否决“x” → 至多合格', 'x',"
+                ' \'{"org": 80.5, "service": 60.0}\'),'
+                " (1, 'u1', NULL, '', '数据不全', '', '数据不全:本月未上报', '',"
+                ' \'{"org": null, "service": null}\')'
+            )
+        )
+    old.upgrade()
+    got = results(old, ALL, 1)
+    assert list(got.columns) == [
+        "unit_code",
+        "score",
+        "grade",
+        "grade_label",
+        "score_grade",
+        "reasons",
+        "vetoes",
+        "score.org",
+        "score.service",
+    ]
+    assert list(got["unit_code"]) == ["u1", "u2"]
+    assert np.isnan(got.loc[0, "score"]) and np.isnan(got.loc[0, "score.org"])
+    assert got.loc[1, ["score", "grade", "score.org", "score.service"]].tolist() == [
+        71.25,
+        "yellow",
+        80.5,
+        60.0,
+    ]
+    assert (
+        got.loc[1, "reasons"] == "一票否决“x” → 至多合格"
+        and got.loc[0, "grade_label"] == "数据不全"
+    )
+    assert results(old, ALL, 2).empty  # an assessment without results stays without
+    old.dispose()

@@ -67,3 +67,29 @@ def bulk_insert(session: Session, table: str, rows: pa.Table) -> None:
     raw.cursor().executemany(
         f"INSERT INTO {table} ({names}) VALUES ({marks})", zip(*columns, strict=True)
     )
+
+
+def fetch_row(session: Session, sql: str, params: tuple) -> tuple | None:
+    """One row of ``sql`` (``?`` placeholders) in the session's transaction, a blob as bytes in
+    the driver's binary format: psycopg otherwise sends a bytea as hex text, twice its size,
+    and decodes it (a 144 MB month took 1.1 s to fetch that way)."""
+    connection = session.connection()
+    raw = connection.connection.driver_connection
+    if connection.dialect.name == "postgresql":
+        with raw.cursor(binary=True) as cursor:
+            cursor.execute(sql.replace("?", "%s"), params)
+            return cursor.fetchone()
+    cursor = raw.cursor()
+    try:
+        cursor.execute(sql, params)
+        return cursor.fetchone()
+    finally:
+        cursor.close()
+
+
+def ipc_bytes(table: pa.Table) -> bytes:
+    """``table`` as one Arrow IPC stream (a blob that reads back whole without parsing)."""
+    sink = pa.BufferOutputStream()
+    with pa.ipc.new_stream(sink, table.schema) as writer:
+        writer.write_table(table)
+    return sink.getvalue().to_pybytes()

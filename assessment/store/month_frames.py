@@ -12,6 +12,7 @@ import pyarrow as pa
 from sqlalchemy import delete, func, or_, select
 from sqlalchemy.orm import Session
 
+from .bulk import fetch_row, ipc_bytes
 from .schema import MonthFrame, Upload
 
 
@@ -52,12 +53,12 @@ def newest_upload(session: Session, period: str) -> int | None:
 
 def kept(session: Session, period: str) -> pa.Table | None:
     """The kept month, if it is still current."""
-    row = session.execute(
-        select(MonthFrame.upload_id, MonthFrame.frame).where(MonthFrame.period == period)
-    ).first()
-    if row is None or row.upload_id != newest_upload(session, period):
+    row = fetch_row(
+        session, "SELECT upload_id, frame FROM month_frames WHERE period = ?", (period,)
+    )
+    if row is None or row[0] != newest_upload(session, period):
         return None
-    return pa.ipc.open_stream(row.frame).read_all()
+    return pa.ipc.open_stream(row[1]).read_all()
 
 
 MAX_KEPT_BYTES = 512 * 2**20  # a database blob must stay well under 1 GB (SQLite, PostgreSQL)
@@ -69,7 +70,4 @@ def keep(session: Session, period: str, upload_id: int, table: pa.Table) -> None
     session.execute(delete(MonthFrame).where(MonthFrame.period == period))
     if table.nbytes > MAX_KEPT_BYTES:
         return
-    sink = pa.BufferOutputStream()
-    with pa.ipc.new_stream(sink, table.schema) as writer:
-        writer.write_table(table)
-    session.add(MonthFrame(period=period, upload_id=upload_id, frame=sink.getvalue().to_pybytes()))
+    session.add(MonthFrame(period=period, upload_id=upload_id, frame=ipc_bytes(table)))

@@ -14,6 +14,7 @@ from ..readers import read_table
 from ..registry import ingest_registry, registry_text_headers
 from ..textcols import member
 from .audit import log
+from .bulk import fetch_row, ipc_bytes
 from .database import Database
 from .schema import RegistryVersion, Unit
 from .scope import Scope
@@ -130,7 +131,8 @@ def _registry_version(db: Database, version_id: int) -> pd.DataFrame:
     key = (db.url, id(db.engine), version_id)
     if key not in _VERSIONS:
         with db.sessions() as s:
-            blob = s.scalar(select(RegistryVersion.frame).where(RegistryVersion.id == version_id))
+            row = fetch_row(s, "SELECT frame FROM registry_versions WHERE id = ?", (version_id,))
+        blob = None if row is None else row[0]
         if blob is not None:
             _VERSIONS[key] = pa.ipc.open_stream(blob).read_all().to_pandas()
             return _VERSIONS[key]
@@ -157,11 +159,7 @@ def _registry_version(db: Database, version_id: int) -> pd.DataFrame:
 def _ipc(frame: pd.DataFrame) -> bytes:
     """The active units, sorted by code, as one Arrow IPC stream."""
     ordered = frame[COLUMNS].sort_values("unit_code", ignore_index=True)
-    table = pa.Table.from_pandas(ordered, preserve_index=False)
-    sink = pa.BufferOutputStream()
-    with pa.ipc.new_stream(sink, table.schema) as writer:
-        writer.write_table(table)
-    return sink.getvalue().to_pybytes()
+    return ipc_bytes(pa.Table.from_pandas(ordered, preserve_index=False))
 
 
 def allowed_codes(db: Database, scope: Scope) -> set[str] | None:

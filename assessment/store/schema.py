@@ -9,7 +9,6 @@ from sqlalchemy import (
     Boolean,
     Date,
     DateTime,
-    Float,
     ForeignKey,
     Index,
     Integer,
@@ -140,21 +139,9 @@ class AssessmentRun(Base):
     engine_version: Mapped[str] = mapped_column(String(32))
     # The newest upload when the graded data were read (None before migration 0007).
     upload_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
-
-
-class AssessmentResult(Base):
-    __tablename__ = "assessment_results"
-    __table_args__ = (UniqueConstraint("assessment_id", "unit_code"),)
-    id: Mapped[int] = mapped_column(primary_key=True)
-    assessment_id: Mapped[int] = mapped_column(ForeignKey("assessments.id"), index=True)
-    unit_code: Mapped[str] = mapped_column(String(32))
-    score: Mapped[float | None] = mapped_column(Float)
-    grade: Mapped[str] = mapped_column(String(8))
-    grade_label: Mapped[str] = mapped_column(String(16))
-    score_grade: Mapped[str] = mapped_column(String(8))
-    reasons: Mapped[str] = mapped_column(Text, default="")
-    vetoes: Mapped[str] = mapped_column(Text, default="")
-    dimensions: Mapped[dict] = mapped_column(JSON, default=dict)
+    # Every unit's result as one Arrow IPC stream (unit_code order): unit_code, score, grade,
+    # grade_label, score_grade, reasons, vetoes and one ``score.<dimension>`` column each.
+    results: Mapped[bytes | None] = mapped_column(LargeBinary, deferred=True)  # read on demand
 
 
 class FollowUpTask(Base):
