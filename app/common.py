@@ -25,13 +25,17 @@ from assessment.service import (
 )
 from assessment.service.accounts import Policy, idle_expired, refresh
 from assessment.service.demo import demo_logins, has_accounts, open_app_database
+from assessment.service.district import warm_up
 
 
 @st.cache_resource(show_spinner="正在打开数据库…")
 def database() -> Database:
     """The database named by FIVECOLOR_DB (default ./data/fivecolor.db, loaded with the demo
-    district and its demo accounts on first start)."""
-    return open_app_database()
+    district and its demo accounts on first start). The store is graded in the background
+    meanwhile, so the first sign-in finds the map ready."""
+    db = open_app_database()
+    warm_up(db)
+    return db
 
 
 # -- who is signed in ------------------------------------------------------------------------

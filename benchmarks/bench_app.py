@@ -5,8 +5,10 @@
   (c) the whole city (about 11,000 村/社区), as the administrator: it opens at street level.
 
 Each case: a fresh `streamlit run` on its own SQLite store, then (best of three fresh browser
-contexts) the time from pressing 登录 to the first tile on screen. The first session of a
-server pays for grading the store once; the later ones share it, so both are printed.
+contexts) the time from pressing 登录 to the first tile on screen. A server grades the store
+in the background while the sign-in page is shown; so the first session is timed twice, each on
+a server just started: signing in at once, and after two seconds on the page (a person typing).
+Later sessions share the graded store.
 
     python benchmarks/bench_app.py            # needs chromium (apt-get install chromium)
     python benchmarks/bench_app.py --large    # (b) on a 100,000-unit store instead
@@ -31,6 +33,7 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 PASSWORD = "bench-password-1"
 TILE = 'svg path[aria-label*="等级:"]'
 IDLE = "[data-testid=stApp][data-test-script-state=notRunning]"
+TYPING = 2.0  # seconds a person spends on the sign-in page (the server grades meanwhile)
 CHROMIUM_ARGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking")
 
 
@@ -102,11 +105,14 @@ def serve(url: str, port: int) -> subprocess.Popen:
     raise RuntimeError("streamlit did not start")
 
 
-def first_tiles(browser, port: int, user: str) -> float:
+def first_tiles(browser, port: int, user: str, typing: float = 0.0) -> float:
+    """Seconds from pressing 登录 to the first tile, after ``typing`` seconds on the sign-in
+    page (0: the credentials are in at once)."""
     context = browser.new_context(viewport={"width": 1400, "height": 1000})
     page = context.new_page()
     page.goto(f"http://127.0.0.1:{port}/")
     page.wait_for_selector(IDLE, timeout=120_000)
+    time.sleep(typing)
     page.get_by_label("用户名").fill(user)
     page.get_by_label("密码").fill(PASSWORD)
     start = time.perf_counter()
@@ -141,16 +147,20 @@ def main(large: bool) -> None:
                 args=[*CHROMIUM_ARGS],
             )
             print("new session -> first tiles on screen, seconds (goal: each under 1.5 s)")
+            print(f"  {'':<52} {'first session':>14} {'first, 2 s typing':>18} {'later':>6}")
             for name, store, user in cases:
-                proc = serve(store, free_port())
-                try:
-                    port = int(proc.args[proc.args.index("--server.port") + 1])
-                    cold = first_tiles(browser, port, user)
-                    warm = min(first_tiles(browser, port, user) for _ in range(3))
-                finally:
-                    proc.terminate()
-                    proc.wait(10)
-                print(f"  {name:<52} first session {cold:6.2f}   later sessions {warm:6.2f}")
+                firsts = []
+                for typing in (0.0, TYPING):  # each on a server just started
+                    proc = serve(store, free_port())
+                    try:
+                        port = int(proc.args[proc.args.index("--server.port") + 1])
+                        firsts.append(first_tiles(browser, port, user, typing))
+                        if typing:
+                            warm = min(first_tiles(browser, port, user) for _ in range(3))
+                    finally:
+                        proc.terminate()
+                        proc.wait(10)
+                print(f"  {name:<52} {firsts[0]:14.2f} {firsts[1]:18.2f} {warm:6.2f}")
             browser.close()
 
 

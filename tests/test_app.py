@@ -42,6 +42,7 @@ def sign_in(at: AppTest, name: str, password: str = DEMO_PASSWORD) -> AppTest:
 
 def start(url: str, monkeypatch) -> AppTest:
     monkeypatch.setenv("FIVECOLOR_DB", url)
+    monkeypatch.setenv("FIVECOLOR_WARM_UP", "0")  # no background grading racing each test
     st.cache_resource.clear()  # the database handle is cached per process
     at = AppTest.from_file(APP, default_timeout=120)
     at.run()

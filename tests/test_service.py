@@ -212,6 +212,27 @@ def test_with_a_relative_rule_set_a_street_is_cut_from_the_whole(district, monke
     assert all(mine(c) for c in codes_of(view.table("2026-10")))
 
 
+def test_a_server_grades_the_store_while_the_sign_in_page_is_shown(district, monkeypatch):
+    alone(monkeypatch)
+    monkeypatch.delenv("FIVECOLOR_WARM_UP", raising=False)
+    district_module.warm_up(district).join(120)
+
+    def never(*args, **kwargs):
+        raise AssertionError("the first sign-in should find the map ready")
+
+    monkeypatch.setattr(district_module, "load_district", never)
+    monkeypatch.setattr(district_module, "stability", never)
+    view = as_user(district, "chief").view()
+    latest = view.periods[-1]
+    assert len(view.table(latest)) and len(view.parents(latest))
+    assert len(view.stability(latest)) == len(view.table(latest))
+    monkeypatch.setenv("FIVECOLOR_WARM_UP", "0")
+    assert district_module.warm_up(district) is None
+    monkeypatch.delenv("FIVECOLOR_WARM_UP")
+    monkeypatch.setattr(district_module, "WARM_LIMIT", 10)  # a province: graded when asked
+    assert district_module.warm_up(district) is None
+
+
 def test_searching_units_finds_names_and_codes_within_the_scope_only(district):
     street, whole = as_user(district, "org01").view(), as_user(district, "chief").view()
     assert set(whole.find_units("500188002")["unit_code"]) == set(

@@ -10,6 +10,8 @@ graded, everyone's view is cut from the whole.
 
 from __future__ import annotations
 
+import logging
+import os
 import threading
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -393,6 +395,7 @@ _LOCK = threading.Lock()
 
 
 _PARTS: dict[tuple, District] = {}
+_PARTS_LOCK = threading.Lock()
 MAX_PARTS = 64  # scoped districts kept per process (each a street or county: small)
 
 
@@ -405,25 +408,38 @@ def graded(db: Database, scope: Scope | None = None) -> District:
     their own units, not the province's. The caller cuts either to the scope (``View``)."""
     version = data_version(db)
     key = (db.url, id(db.engine), version)
-    with _LOCK:
-        if key in _GRADED or scope is None or scope.roots is None:
-            return _whole(db, key)
-        part = (*key, scope.roots)
-        if part not in _PARTS:
-            if any(r.rules.relative for r in _rules_in_force(db)):
-                return _whole(db, key)
+    if key in _GRADED or scope is None or scope.roots is None:
+        return _whole(db, key)
+    part = (*key, scope.roots)
+    with _PARTS_LOCK:  # not the whole's lock: a street need not wait while the city is graded
+        if part not in _PARTS and not _relative(db, key):
             if len(_PARTS) >= MAX_PARTS:
                 _PARTS.pop(next(iter(_PARTS)))
             _PARTS[part] = load_district(db, scope=scope)
-        return _PARTS[part]
+        found = _PARTS.get(part)
+    return found if found is not None else _whole(db, key)  # relative: cut from the whole
 
 
 def _whole(db: Database, key: tuple) -> District:
-    if key not in _GRADED:
-        if len(_GRADED) >= 4:
-            _GRADED.pop(next(iter(_GRADED)))
-        _GRADED[key] = load_district(db)
-    return _GRADED[key]
+    with _LOCK:
+        if key not in _GRADED:
+            if len(_GRADED) >= 4:
+                _GRADED.pop(next(iter(_GRADED)))
+            _GRADED[key] = load_district(db)
+        return _GRADED[key]
+
+
+_RELATIVE: dict[tuple, bool] = {}
+
+
+def _relative(db: Database, key: tuple) -> bool:
+    """Whether a rule set the district may grade with is relative (decided once per data
+    version: it parses every rule set in force)."""
+    if key not in _RELATIVE:
+        if len(_RELATIVE) >= 64:
+            _RELATIVE.clear()
+        _RELATIVE[key] = any(r.rules.relative for r in _rules_in_force(db))
+    return _RELATIVE[key]
 
 
 def _rules_in_force(db: Database) -> list[LoadedRules]:
@@ -434,3 +450,33 @@ def _rules_in_force(db: Database) -> list[LoadedRules]:
         set(runs.loc[runs["status"] == "published", "rule_set_version_id"]) if len(runs) else set()
     )
     return [load_rule_version(db, int(v)) for v in sorted(set(active_versions(db)) | published)]
+
+
+WARM_LIMIT = 100_000  # units: above this a server waits to be asked (organizers read their own)
+WARM_TILES = 600  # the map draws units one by one up to this many (then it opens at streets)
+
+
+def warm_up(db: Database) -> threading.Thread | None:
+    """Grade the whole store in the background while the sign-in page is shown, with the
+    latest month's table, roll-up and (for a map drawn unit by unit) its stability, so the
+    first user to sign in finds the map ready. Off with ``FIVECOLOR_WARM_UP=0`` and for stores
+    over ``WARM_LIMIT`` units, where each user's own scope is graded when asked."""
+    if os.environ.get("FIVECOLOR_WARM_UP", "1") == "0":
+        return None
+    if len(current_registry(db, Scope.everything())) > WARM_LIMIT:
+        return None
+
+    def run() -> None:
+        try:
+            district = graded(db)
+            if district.periods:
+                latest = district.periods[-1]
+                district.parents(latest)
+                if len(district.table(latest)) <= WARM_TILES:
+                    district.stability(latest)
+        except Exception:  # the first request will meet (and report) the same problem
+            logging.getLogger(__name__).exception("warm-up of the graded district failed")
+
+    thread = threading.Thread(target=run, name="fivecolor-warm-up", daemon=True)
+    thread.start()
+    return thread
