@@ -188,6 +188,20 @@ def test_a_street_read_alone_knows_whether_a_published_month_is_still_current(
     assert shown() == ({"published"}, False)
 
 
+def test_a_file_of_several_months_that_changes_a_published_one_makes_it_stale_for_a_street(
+    district, monkeypatch
+):
+    alone(monkeypatch)
+    october = pd.read_csv(io.BytesIO(month("2026-10")), dtype=str, keep_default_na=False)
+    changed = october[october["unit_code"] == OTHER_UNIT].assign(dues_paid_rate="12")
+    november = october.assign(period="2026-11")
+    both = pd.concat([changed, november]).to_csv(index=False).encode()
+    out = as_user(district, "chief").upload(both, "10-11.csv", None)
+    assert out.status == "imported", out.problems
+    statuses = {s.status for s in as_user(district, "org01").view().shown("2026-10")}
+    assert statuses == {"stale"}
+
+
 def test_a_grading_from_before_it_recorded_its_upload_is_checked_on_the_whole_store(
     district, monkeypatch
 ):

@@ -26,6 +26,7 @@ from ..rule_loader import LoadedRules
 from ..stability import stability
 from ..store import Database, Scope
 from ..store.assessments import assessments, load_rule_version, results, rule_versions
+from ..store.month_frames import imported_months
 from ..store.registry import current_registry, keep_allowed
 from ..store.schema import AssessmentRun, RegistryVersion, RuleSetVersion, Upload
 from ..store.uploads import current_values, data_fingerprint
@@ -343,16 +344,15 @@ def _whole_fingerprints(db: Database, runs: pd.DataFrame) -> dict[str, str]:
     graded, so the fingerprint is its own. Otherwise (or for gradings from before that was
     recorded) the whole store is read, once, and hashed, as for the whole district."""
     with db.sessions() as s:
-        uploads = s.execute(
-            select(Upload.id, Upload.period).where(Upload.status == "imported")
-        ).all()
+        uploads = imported_months(s)
     out, data = {}, None
     for period, group in runs.groupby("period"):
         read = group["upload_id"].dropna()
         if len(read):
             newest = group.loc[read.idxmax()]
             since = int(newest["upload_id"])
-            if not any(uid > since and (not p or p <= period) for uid, p in uploads):
+            later = [months for uid, months in uploads if uid > since]
+            if not any(not months or min(months) <= period for months in later):
                 out[str(period)] = str(newest["data_sha256"])
                 continue
         if data is None:

@@ -51,12 +51,21 @@ def newest_upload(session: Session, period: str) -> int | None:
     )
 
 
-def kept(session: Session, period: str) -> pa.Table | None:
-    """The kept month, if it is still current."""
+def imported_months(session: Session) -> list[tuple[int, tuple[str, ...]]]:
+    """Every imported upload with the months it holds (a file of several months names them
+    all; ``()`` for an upload that did not record them)."""
+    rows = session.execute(select(Upload.id, Upload.period).where(Upload.status == "imported"))
+    return [(uid, tuple(m for m in (months or "").split(",") if m)) for uid, months in rows]
+
+
+def kept(session: Session, period: str, newest: int | None = None) -> pa.Table | None:
+    """The kept month, if it is still current (``newest``: the month's newest upload, when the
+    caller has looked it up already)."""
     row = fetch_row(
         session, "SELECT upload_id, frame FROM month_frames WHERE period = ?", (period,)
     )
-    if row is None or row[0] != newest_upload(session, period):
+    newest = newest_upload(session, period) if newest is None else newest
+    if row is None or row[0] != newest:
         return None
     return pa.ipc.open_stream(row[1]).read_all()
 

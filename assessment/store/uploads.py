@@ -31,7 +31,7 @@ from ..textcols import positions, printable
 from .audit import log
 from .bulk import bulk_insert, json_objects
 from .database import Database
-from .month_frames import as_frame, keep, kept, month_table, newest_upload
+from .month_frames import as_frame, imported_months, keep, kept, month_table, newest_upload
 from .registry import allowed_codes, current_registry, keep_allowed, registry_version_id
 from .schema import CurrentValues, Upload, UploadRow
 from .scope import Scope
@@ -379,13 +379,10 @@ def _month_json(session: Session, period: str, codes: list[str] | None = None) -
 def _stored_periods(session: Session) -> list[str]:
     """The months with current values: those named by imported uploads (a few rows), each
     confirmed by one index probe, not a DISTINCT over every unit-month (7 million at 600k)."""
-    named: set[str] = set()
-    for months in session.scalars(
-        select(Upload.period).where(Upload.status == "imported").distinct()
-    ):
-        if not months:  # an upload that did not record its months: ask the values themselves
-            return sorted(session.scalars(select(CurrentValues.period).distinct()))
-        named.update(months.split(","))
+    uploads = imported_months(session)
+    if any(not months for _, months in uploads):  # an upload that did not record its months
+        return sorted(session.scalars(select(CurrentValues.period).distinct()))
+    named = {m for _, months in uploads for m in months}
     has = select(CurrentValues.period).limit(1)
     return sorted(p for p in named if session.scalar(has.where(CurrentValues.period == p)))
 
@@ -433,9 +430,9 @@ def _wide_values(db: Database, latest_upload: int | None, periods: tuple[str, ..
         months, rebuilt = [], []
         with db.sessions() as s:
             for p in sorted(periods):
-                table = kept(s, p)
+                newest = newest_upload(s, p)  # before the read: the data are at least this new
+                table = kept(s, p, newest)
                 if table is None:
-                    newest = newest_upload(s, p)  # before the read: the data are at least this new
                     table = _month_json(s, p)
                     if table is not None and newest is not None:
                         rebuilt.append((p, newest, table))
