@@ -13,6 +13,12 @@ TEXTS = [text for _, text, _ in legend()]
 COLORS = [hex_ for _, _, hex_ in legend()]
 GRADE_SCALE = alt.Scale(domain=TEXTS, range=COLORS)
 TEXT_ON = {"绿·好": "white", "蓝·较好": "white", "红·差": "white"}
+# a label on a colored tile: white on the dark colors, near-black on the light ones
+LABEL_COLOR = alt.condition(
+    alt.FieldOneOfPredicate(field="grade_text", oneOf=list(TEXT_ON)),
+    alt.value("white"),
+    alt.value("#222"),
+)
 
 
 def _grade_text(keys: pd.Series) -> pd.Series:
@@ -73,11 +79,7 @@ def tile_grid(
         lineBreak="\n", fontSize=11, fontWeight="bold", limit=tile - 8, ellipsis="…"
     ).encode(
         text="label:N",
-        color=alt.condition(
-            alt.FieldOneOfPredicate(field="grade_text", oneOf=list(TEXT_ON)),
-            alt.value("white"),
-            alt.value("#222"),
-        ),
+        color=LABEL_COLOR,
     )
     title = (
         alt.Chart(titles)
@@ -97,11 +99,7 @@ def color_key() -> alt.Chart:
     )
     text = base.mark_text(fontSize=13, fontWeight="bold").encode(
         text="grade_text:N",
-        color=alt.condition(
-            alt.FieldOneOfPredicate(field="grade_text", oneOf=list(TEXT_ON)),
-            alt.value("white"),
-            alt.value("#222"),
-        ),
+        color=LABEL_COLOR,
     )
     return (rect + text).properties(width=len(TEXTS) * 112, height=36, usermeta=SVG)
 

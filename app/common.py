@@ -204,6 +204,14 @@ def legend_bar() -> None:
     st.markdown(" ".join(badge(k, "0.85rem") for k, _, _ in legend()), unsafe_allow_html=True)
 
 
+def open_picked_unit(event: object, name: str) -> None:
+    """Open the unit page for the unit picked in a chart's selection ``name``, if any."""
+    picked = selected(event, name)
+    if picked:
+        st.session_state["unit"] = picked[0]["unit_code"]
+        st.switch_page("app/unit.py")
+
+
 def selected(event: object, name: str) -> list[dict]:
     """The points picked in a chart's selection ``name`` (empty when nothing is picked)."""
     if not event:

@@ -7,7 +7,7 @@ import pandas as pd
 import streamlit as st
 
 from app.charts import tile_grid
-from app.common import legend_bar, period_picker, selected, service, sidebar
+from app.common import legend_bar, open_picked_unit, period_picker, selected, service, sidebar
 from app.publishing import month_banner, publish_panel
 from assessment.exports import csv_bytes
 from assessment.grades import GRADE_KEYS, GRADE_ORDER, MISSING_LABEL, display
@@ -154,11 +154,7 @@ else:
         if units["borderline"].any():
             st.caption("带“边界”字样的单位:权重稍有变化就可能换颜色,定级前请复核。")
         st.caption("点击一个单位查看详情:为什么是这个颜色、失分最多的指标、如何提升。")
-        event = st.altair_chart(tile_grid(units), on_select="rerun", key="grid")
-        picked = selected(event, "pick")
-        if picked:
-            st.session_state["unit"] = picked[0]["unit_code"]
-            st.switch_page("app/unit.py")
+        open_picked_unit(st.altair_chart(tile_grid(units), on_select="rerun", key="grid"), "pick")
 
 left, right = st.columns([3, 2])
 with left:

@@ -6,7 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from app.charts import grade_heatmap, level_progress, transition_heatmap
-from app.common import selected, service, sidebar
+from app.common import open_picked_unit, service, sidebar
 from assessment.grades import display
 from assessment.trends import transitions, worsening
 
@@ -38,10 +38,7 @@ else:
     event = st.altair_chart(
         grade_heatmap(shown.sort_values("unit_code")), on_select="rerun", key="trend_map"
     )
-    picked = selected(event, "unit_pick")
-    if picked:
-        st.session_state["unit"] = picked[0]["unit_code"]
-        st.switch_page("app/unit.py")
+    open_picked_unit(event, "unit_pick")
 
 left, right = st.columns([1, 1])
 with left:

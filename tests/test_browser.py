@@ -185,12 +185,17 @@ def test_the_overview_renders_every_tile_with_its_label(page, shots):
     page.screenshot(path=str(shots / "overview.png"))
 
 
+def click_mark(page, selector: str) -> None:
+    """Click the middle of a chart mark, as a person would (Vega listens on the canvas)."""
+    mark = page.wait_for_selector(selector, timeout=30_000)
+    mark.scroll_into_view_if_needed()
+    box = mark.bounding_box()
+    page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+
+
 def test_clicking_a_tile_opens_that_unit(page, shots):
     open_page(page, "")
-    tile = page.wait_for_selector('svg path[aria-label*="单位: 丹枫桥社区;"]', timeout=30_000)
-    tile.scroll_into_view_if_needed()
-    box = tile.bounding_box()
-    page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    click_mark(page, 'svg path[aria-label*="单位: 丹枫桥社区;"]')
     page.wait_for_url(re.compile(r"/unit$"), timeout=30_000)
     settle(page)
     assert page.locator("h1").first.inner_text() == "单位详情"
@@ -200,10 +205,7 @@ def test_clicking_a_tile_opens_that_unit(page, shots):
 
 def test_clicking_a_month_on_the_trends_map_opens_that_unit(page, shots):
     open_page(page, "trends")
-    cell = page.wait_for_selector('svg path[aria-label*="单位: 丹枫桥社区;"]', timeout=30_000)
-    cell.scroll_into_view_if_needed()
-    box = cell.bounding_box()
-    page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    click_mark(page, 'svg path[aria-label*="单位: 丹枫桥社区;"]')
     page.wait_for_url(re.compile(r"/unit$"), timeout=30_000)
     settle(page)
     assert page.locator("h3", has_text="丹枫桥社区").count() == 1
