@@ -13,6 +13,7 @@ import time
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pytest
 from conftest import ROOT, RULES, SAMPLE
 from sqlalchemy import select, text
@@ -29,10 +30,10 @@ from assessment.store.assessments import (
     save_rule_set,
 )
 from assessment.store.registry import current_registry, import_registry
-from assessment.store.schema import AssessmentRun, Base, CurrentValues
+from assessment.store.schema import AssessmentRun, Base, UploadPart
 from assessment.store.tasks import create_tasks, list_tasks, move_task, task_events
+from assessment.store.upload_parts import fold, upload_tables
 from assessment.store.uploads import (
-    _month_frame,
     current_values,
     import_monthly,
     periods_available,
@@ -82,8 +83,8 @@ def test_an_upload_is_all_or_nothing_when_a_fault_strikes_mid_import(db, monkeyp
     before = snapshot(db)
     real = uploads_module._insert_values
 
-    def half_then_fail(session, rows):
-        real(session, rows[: len(rows) // 2])  # half the values are written...
+    def half_then_fail(session, upload_id, frame):
+        real(session, upload_id, frame.iloc[: len(frame) // 2])  # half the values are written...
         raise OSError("disk unplugged")  # ...then the import dies
 
     monkeypatch.setattr(uploads_module, "_insert_values", half_then_fail)
@@ -209,8 +210,8 @@ from assessment.rule_loader import load_rules
 from assessment.store import Scope, open_database
 from assessment.store import uploads
 real = uploads._insert_values
-def stall(session, rows):
-    real(session, rows[: len(rows) // 2])
+def stall(session, upload_id, frame):
+    real(session, upload_id, frame.iloc[: len(frame) // 2])
     pathlib.Path(sys.argv[2]).write_text("inside the transaction")
     time.sleep(120)
 uploads._insert_values = stall
@@ -356,22 +357,21 @@ def test_registry_versions_retire_and_merge_units_and_keep_history(db):
 
 
 def expected_from_history(db) -> pd.DataFrame:
-    """The current values recomputed from the full history: the latest upload per cell."""
-    from assessment.store.schema import UploadRow
-
-    with db.sessions() as s:
-        rows = s.execute(
-            select(UploadRow.upload_id, UploadRow.unit_code, UploadRow.period, UploadRow.values)
-        ).all()
-    long = pd.DataFrame(
+    """The current values recomputed from the full history, read straight from the stored
+    parts: the latest upload per cell."""
+    with db.engine.connect() as c:
+        parts = c.execute(text("SELECT upload_id, frame FROM upload_parts")).all()
+    long = pd.concat(
         [
-            (uid, code, period, col, value)
-            for uid, code, period, values in rows
-            for col, value in json.loads(values).items()
-        ],
-        columns=["upload_id", "unit_code", "period", "column_id", "value"],
+            pa.ipc.open_stream(bytes(blob))
+            .read_all()
+            .to_pandas()
+            .melt(["unit_code", "period"], var_name="column_id")
+            .assign(upload_id=uid)
+            for uid, blob in parts
+        ]
     )
-    long = long.sort_values("upload_id").drop_duplicates(
+    long = long.sort_values("upload_id", kind="stable").drop_duplicates(
         ["unit_code", "period", "column_id"], keep="last"
     )
     wide = long.pivot(index=["unit_code", "period"], columns="column_id", values="value")
@@ -428,7 +428,7 @@ def test_migration_0002_backfills_the_snapshot_from_existing_history(tmp_path):
     old = open_database(url, upgrade=False)
     old.upgrade("0001")  # a database from before the snapshot existed
     old_history(old)
-    old.upgrade()
+    old.upgrade("0002")
     with old.engine.connect() as c:
         rows = {
             (u, p): (k, json.loads(v))
@@ -591,7 +591,7 @@ def test_migration_0005_carries_every_version_of_every_cell_over(tmp_path):
     old = open_database(url, upgrade=False)
     old.upgrade("0004")
     old_history(old)
-    old.upgrade()
+    old.upgrade("0005")
     with old.engine.connect() as c:
         rows = {
             (u, p, k): json.loads(v)
@@ -606,6 +606,30 @@ def test_migration_0005_carries_every_version_of_every_cell_over(tmp_path):
         ("u2", "2026-10", 2): {"a": None},
     }
     assert "indicator_values" not in tables
+
+
+def test_migration_0011_carries_every_version_and_the_current_values_over(tmp_path):
+    """From the oldest layout to the parts: upload 2 carried column b for u1 and column a for
+    u2 only, so u1's a stays 1.5 (a column a row did not carry is still not carried)."""
+    url = f"sqlite:///{tmp_path / 'v1.db'}"
+    old = open_database(url, upgrade=False)
+    old.upgrade("0001")
+    old_history(old)
+    old.upgrade()
+    got = as_wide(current_values(old, ALL))
+    assert got.loc[("u1", "2026-10")].to_dict() == {"a": 1.5, "b": 3.0}
+    assert got.loc[("u2", "2026-10")].isna().all()
+    versions = value_history(old, ALL, "u1", "2026-10")
+    rows = versions[["upload_id", "column_id", "value"]].itertuples(index=False, name=None)
+    assert list(rows) == [
+        (2, "b", 3.0),
+        (1, "a", 1.5),
+        (1, "b", 2.0),
+    ]
+    with old.engine.connect() as c:
+        tables = {r[0] for r in c.execute(text("SELECT name FROM sqlite_master"))}
+    assert {"upload_rows", "current_values"}.isdisjoint(tables)
+    old.dispose()
 
 
 def test_a_registry_version_reads_the_same_from_its_arrow_copy_and_its_rows(db):
@@ -629,45 +653,53 @@ def test_the_command_line_knows_the_task_states_of_the_store():
     assert shown == STATUSES
 
 
-def test_a_kept_month_reads_as_the_snapshot_and_follows_every_upload(db):
-    """A month's first upload keeps it as Arrow; a later upload for it makes that copy stale
-    until the next read rebuilds it from the snapshot. Every read equals the snapshot's."""
+def folded(db, period: str) -> pd.DataFrame:
+    """A month folded from its uploads' parts, without the kept copy."""
+    with db.sessions() as s:
+        return month_frames.as_frame(fold(t for _, t in upload_tables(s, period)))
+
+
+def kept_month(db, period: str) -> pd.DataFrame | None:
+    with db.sessions() as s:
+        table = month_frames.kept(s, period)
+    return None if table is None else month_frames.as_frame(table)
+
+
+def test_a_month_of_several_uploads_is_kept_as_its_fold_and_follows_every_upload(db):
+    """A month of one upload is read from its parts; once a later upload corrects it, the next
+    read folds it and keeps the result, which the upload after that makes stale again."""
     seeded(db, "2026-09", "2026-10")
-
-    def from_snapshot(period: str) -> pd.DataFrame:
-        with db.sessions() as s:
-            return _month_frame(s, period)
-
-    def from_kept(period: str) -> pd.DataFrame | None:
-        with db.sessions() as s:
-            table = month_frames.kept(s, period)
-        return None if table is None else month_frames.as_frame(table)
-
-    for p in ("2026-09", "2026-10"):
-        pd.testing.assert_frame_equal(from_kept(p), from_snapshot(p))
+    assert kept_month(db, "2026-09") is None and kept_month(db, "2026-10") is None
     frame = pd.read_csv(SAMPLE / "indicators_2026-10.csv", dtype=str, keep_default_na=False)
     frame.loc[3, "dues_paid_rate"] = "0.30000000000000004"
     frame.loc[4, "dues_paid_rate"] = ""
     out = import_monthly(db, frame.to_csv(index=False).encode(), "fix.csv", "o", ALL, SETS)
     assert out.status == "imported", out.problems
-    assert from_kept("2026-10") is None and from_kept("2026-09") is not None
-    read = current_values(db, ALL)  # rebuilds October from the snapshot, and keeps it
+    read = current_values(db, ALL)  # folds October from two uploads, and keeps it
     october = read[read["period"] == "2026-10"].reset_index(drop=True)
-    pd.testing.assert_frame_equal(october, from_snapshot("2026-10"))
-    pd.testing.assert_frame_equal(from_kept("2026-10"), from_snapshot("2026-10"))
+    pd.testing.assert_frame_equal(october, folded(db, "2026-10"))
+    pd.testing.assert_frame_equal(kept_month(db, "2026-10"), october)
+    assert kept_month(db, "2026-09") is None  # one upload: nothing to keep
     at = october.set_index("unit_code")["dues_paid_rate"]
     assert at[frame.loc[3, "unit_code"]] == 0.30000000000000004
     assert np.isnan(at[frame.loc[4, "unit_code"]])
+    frame.loc[3, "dues_paid_rate"] = "55"
+    out = import_monthly(db, frame.to_csv(index=False).encode(), "fix2.csv", "o", ALL, SETS)
+    assert kept_month(db, "2026-10") is None  # stale
+    again = current_values(db, ALL, ["2026-10"]).set_index("unit_code")["dues_paid_rate"]
+    assert again[frame.loc[3, "unit_code"]] == 55
 
 
-def test_a_month_too_large_to_keep_is_read_from_the_snapshot(db, monkeypatch):
+def test_a_month_too_large_to_keep_is_folded_on_every_read(db, monkeypatch):
     monkeypatch.setattr(month_frames, "MAX_KEPT_BYTES", 1_000)
     seeded(db, "2026-10")
-    with db.sessions() as s:
-        assert month_frames.kept(s, "2026-10") is None
-        want = _month_frame(s, "2026-10")
+    frame = pd.read_csv(SAMPLE / "indicators_2026-10.csv", dtype=str, keep_default_na=False)
+    frame.loc[3, "dues_paid_rate"] = "12"
+    import_monthly(db, frame.to_csv(index=False).encode(), "fix.csv", "o", ALL, SETS)
     got = current_values(db, ALL, ["2026-10"])
-    pd.testing.assert_frame_equal(got, want)
+    assert kept_month(db, "2026-10") is None
+    pd.testing.assert_frame_equal(got, folded(db, "2026-10"))
+    assert got.set_index("unit_code").loc[frame.loc[3, "unit_code"], "dues_paid_rate"] == 12
 
 
 def test_the_stored_months_are_those_with_values(db):
@@ -683,7 +715,7 @@ def test_the_stored_months_are_those_with_values(db):
 
     def distinct() -> list[str]:
         with db.sessions() as s:
-            return sorted(s.scalars(select(CurrentValues.period).distinct()))
+            return sorted(s.scalars(select(UploadPart.period).distinct()))
 
     assert periods_available(db, ALL) == distinct() == ["2026-07", "2026-08", "2026-09", "2026-10"]
     with db.transaction() as s:  # an upload that did not record its months

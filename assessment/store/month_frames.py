@@ -1,9 +1,8 @@
-"""Whole months of current values kept as Arrow IPC (``month_frames``), so reading a month is
-one blob and one zero-parse Arrow read, not a JSON object per unit.
+"""Whole months of current values kept as Arrow IPC (``month_frames``), so a month corrected
+by later uploads is one blob to read, not its uploads' parts folded again on every read.
 
 A kept month is valid while no upload for it was imported after the one it records; otherwise
-it is rebuilt from the ``current_values`` snapshot (the record of truth) by whoever reads it
-next. A month's first upload keeps it at once: its values are then exactly the upload's."""
+it is folded again from the uploads' parts (the record of truth) by whoever reads it next."""
 
 from __future__ import annotations
 
@@ -16,22 +15,9 @@ from .bulk import fetch_row, ipc_bytes
 from .schema import MonthFrame, Upload
 
 
-def month_table(frame: pd.DataFrame, columns: list[str]) -> pa.Table:
-    """unit_code, period and ``columns`` as float64, in unit_code order: the table a JSON read
-    of the snapshot gives for a month whose every unit-month came from ``frame``."""
-    frame = frame.sort_values("unit_code", kind="stable")
-    return pa.table(
-        {
-            "unit_code": pa.array(frame["unit_code"].astype(str).to_numpy()),
-            "period": pa.array(frame["period"].astype(str).to_numpy()),
-            **{c: pa.array(frame[c].to_numpy(dtype="float64")) for c in columns},
-        }
-    )
-
-
 def as_frame(table: pa.Table) -> pd.DataFrame:
     """A month's Arrow table as the wide frame every reader gets, the value columns in name
-    order (one conversion for the JSON and the kept path, so both give the same frame)."""
+    order (one conversion for the folded and the kept path, so both give the same frame)."""
     out = {
         "unit_code": table.column("unit_code").to_pandas(),
         "period": table.column("period").to_pandas(),
@@ -75,7 +61,7 @@ MAX_KEPT_BYTES = 512 * 2**20  # a database blob must stay well under 1 GB (SQLit
 
 def keep(session: Session, period: str, upload_id: int, table: pa.Table) -> None:
     """Keep ``table`` as ``period`` as of ``upload_id`` (replacing what was kept). A month too
-    large for one blob is not kept: it is read from the snapshot each time."""
+    large for one blob is not kept: it is folded from its parts each time."""
     session.execute(delete(MonthFrame).where(MonthFrame.period == period))
     if table.nbytes > MAX_KEPT_BYTES:
         return

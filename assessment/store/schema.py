@@ -76,35 +76,29 @@ class Upload(Base):
     registry_version_id: Mapped[int | None] = mapped_column(ForeignKey("registry_versions.id"))
 
 
-class UploadRow(Base):
-    """Every version of a unit-month: one row per unit and month of each upload, its values as
-    one JSON object (column id -> number or null). Written columnar (COPY on PostgreSQL, one
-    executemany on SQLite); never updated, so every version stays retrievable."""
+class UploadPart(Base):
+    """Every version of every unit-month: an upload's rows of one month in unit-code order, cut
+    into parts of a few thousand rows, each one Arrow IPC stream (unit_code, period, one
+    float64 column per id the file carried, an empty cell null) with its first and last code.
+    Written once, never updated: every version stays retrievable, and the current values are
+    the month's uploads folded in order (``upload_parts.fold``)."""
 
-    __tablename__ = "upload_rows"
-    __table_args__ = (Index("ix_upload_rows_unit_period", "unit_code", "period"),)
-    upload_id: Mapped[int] = mapped_column(ForeignKey("uploads.id"), primary_key=True)
-    unit_code: Mapped[str] = mapped_column(String(32), primary_key=True)
+    __tablename__ = "upload_parts"
+    __table_args__ = (Index("ix_upload_parts_upload", "upload_id"),)
     period: Mapped[str] = mapped_column(String(7), primary_key=True)
-    values: Mapped[str] = mapped_column(Text)
-
-
-class CurrentValues(Base):
-    """The current values of each unit-month, one row, merged set-wise in SQL from each upload's
-    ``upload_rows`` in the same transaction: reads need not replay the whole history."""
-
-    __tablename__ = "current_values"
-    unit_code: Mapped[str] = mapped_column(String(32), primary_key=True)
-    period: Mapped[str] = mapped_column(String(7), primary_key=True, index=True)
-    upload_id: Mapped[int] = mapped_column(ForeignKey("uploads.id"))
-    values: Mapped[str] = mapped_column(Text)  # JSON object: column id -> number or null
+    upload_id: Mapped[int] = mapped_column(ForeignKey("uploads.id"), primary_key=True)
+    part: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    first_code: Mapped[str] = mapped_column(String(32))
+    last_code: Mapped[str] = mapped_column(String(32))
+    rows: Mapped[int] = mapped_column(Integer)
+    frame: Mapped[bytes] = mapped_column(LargeBinary)
 
 
 class MonthFrame(Base):
     """A month of current values as one Arrow IPC stream (unit_code, period, one float64
-    column per id, in unit_code order): the whole month read in milliseconds instead of parsed
-    from a JSON object per unit. A cache of ``current_values``, valid while ``upload_id`` is the
-    newest imported upload for the month; rebuilt from the snapshot when it is not."""
+    column per id, in unit_code order) once it took more than one upload: read in one blob
+    instead of folded from its uploads' parts. A cache, valid while ``upload_id`` is the
+    newest imported upload for the month; folded again when it is not."""
 
     __tablename__ = "month_frames"
     period: Mapped[str] = mapped_column(String(7), primary_key=True)

@@ -1,23 +1,20 @@
 """Monthly uploads: validated in full, imported in one transaction or not at all.
 
-Values are kept per upload, so a re-upload never overwrites: the current value of a unit's
-indicator for a month is the one from the latest upload that carried it, and every earlier
-version stays retrievable (``value_history``) with the changes listed at import.
+Values are kept per upload (``upload_parts``), so a re-upload never overwrites: the current
+value of a unit's indicator for a month is the one from the latest upload that carried it, and
+every earlier version stays retrievable (``value_history``) with the changes listed at import.
 """
 
 from __future__ import annotations
 
 import hashlib
-import io
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
-import pyarrow.json as pajson
-from sqlalchemy import func, select, text, tuple_
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from ..headers import KEY_COLUMNS, header_map, text_headers
@@ -29,12 +26,19 @@ from ..rules import RuleSet
 from ..scoring import shift_period
 from ..textcols import positions, printable
 from .audit import log
-from .bulk import bulk_insert, json_objects
 from .database import Database
-from .month_frames import as_frame, imported_months, keep, kept, month_table, newest_upload
+from .month_frames import as_frame, keep, kept, newest_upload
 from .registry import allowed_codes, current_registry, keep_allowed, registry_version_id
-from .schema import CurrentValues, Upload, UploadRow
+from .schema import Upload, UploadPart
 from .scope import Scope
+from .upload_parts import (
+    fold,
+    has_months,
+    stored_periods,
+    upload_months,
+    upload_tables,
+    write_upload,
+)
 
 
 @dataclass
@@ -101,15 +105,8 @@ def import_monthly(
         s.flush()
         changes = pd.DataFrame()
         if not errors:
-            periods = sorted(set(pd.unique(frame["period"])))
-            first = not _has_months(s, periods)
-            changes = _changes(s, frame) if not first else changes
-            _insert_values(s, _rows(frame, upload.id))
-            _merge_current(s, upload.id)
-            if first:  # the months are exactly this upload: keep them as Arrow at once
-                cols = [c for c in frame.columns if c not in KEY_COLUMNS]
-                for p in periods:
-                    keep(s, p, upload.id, month_table(frame[frame["period"] == p], cols))
+            changes = _changes(s, frame)
+            _insert_values(s, upload.id, frame)
         log(
             s,
             author,
@@ -176,45 +173,9 @@ def _jumps(db, scope, frame: pd.DataFrame, rule_sets, filename: str) -> list[Pro
     return out
 
 
-def _rows(frame: pd.DataFrame, upload_id: int) -> pa.Table:
-    """The upload as ``upload_rows``: one JSON object per unit-month (see ``bulk.json_objects``:
-    every stored number reads back exactly; an empty cell is ``null``)."""
-    cols = [c for c in frame.columns if c not in KEY_COLUMNS]
-    values = json_objects({c: frame[c].to_numpy(dtype=np.float64) for c in cols}, len(frame))
-    return pa.table(
-        {
-            "upload_id": pa.array(np.full(len(frame), upload_id, dtype=np.int64)),
-            "unit_code": pa.array(frame["unit_code"].astype(str).to_numpy()),
-            "period": pa.array(frame["period"].astype(str).to_numpy()),
-            "values": values,
-        }
-    )
-
-
-def _insert_values(session: Session, rows: pa.Table) -> None:
+def _insert_values(session: Session, upload_id: int, frame: pd.DataFrame) -> None:
     """A separate function so tests can inject a fault mid-import."""
-    bulk_insert(session, "upload_rows", rows)
-
-
-def _merge_current(session: Session, upload_id: int) -> None:
-    """Merge the upload's rows into the current-values snapshot, set-wise in SQL: a new
-    unit-month is inserted, an existing one gets the upload's cells on top of its own (an empty
-    cell empties it)."""
-    merge = (
-        '(current_values."values"::jsonb || excluded."values"::jsonb)::text'
-        if session.connection().dialect.name == "postgresql"
-        else 'json_patch(current_values."values", excluded."values")'
-    )
-    session.execute(
-        text(
-            'INSERT INTO current_values (unit_code, period, upload_id, "values") '
-            'SELECT unit_code, period, upload_id, "values" FROM upload_rows '
-            "WHERE upload_id = :upload "
-            "ON CONFLICT (unit_code, period) DO UPDATE SET "
-            f'"values" = {merge}, upload_id = excluded.upload_id'
-        ),
-        {"upload": upload_id},
-    )
+    write_upload(session, upload_id, frame)
 
 
 def _period_of(frame: pd.DataFrame | None, period: str | None) -> str:
@@ -234,18 +195,22 @@ def _same_file(db: Database, sha: str) -> int | None:
         )
         if upload_id is None:
             return None
-        carried = select(UploadRow.unit_code, UploadRow.period).where(
-            UploadRow.upload_id == upload_id
-        )
-        newer = s.scalar(
-            select(func.count())
-            .select_from(UploadRow)
-            .where(
-                UploadRow.upload_id > upload_id,
-                tuple_(UploadRow.unit_code, UploadRow.period).in_(carried),
-            )
-        )
-    return upload_id if not newer else None
+        for period in upload_months(s, upload_id):
+            later = s.scalars(
+                select(UploadPart.upload_id)
+                .where(UploadPart.period == period, UploadPart.upload_id > upload_id)
+                .distinct()
+            ).all()
+            if not later:
+                continue
+            carried = [
+                code
+                for _, table in upload_tables(s, period, uploads=[upload_id])
+                for code in table.column("unit_code").to_pylist()
+            ]
+            if any(upload_tables(s, period, carried, later)):
+                return None
+    return upload_id
 
 
 def _changes(session: Session, frame: pd.DataFrame) -> pd.DataFrame:
@@ -253,9 +218,14 @@ def _changes(session: Session, frame: pd.DataFrame) -> pd.DataFrame:
     cell whose value differs (filled, emptied or changed), compared column by column."""
     columns = ["unit_code", "period", "column_id", "old", "new"]
     periods = sorted(set(pd.unique(frame["period"])))
-    if not _has_months(session, periods):  # a month's first upload changes nothing already there
+    if not has_months(session, periods):  # a month's first upload changes nothing already there
         return pd.DataFrame(columns=columns)
-    before = _snapshot(session, periods, set(frame["unit_code"]))
+    codes = None if len(frame) > 20_000 else set(frame["unit_code"])  # most of a month: whole
+    months = [_month(session, p, codes) for p in periods]
+    months = [m for m in months if m is not None]
+    if not months:
+        return pd.DataFrame(columns=columns)
+    before = as_frame(pa.concat_tables(months, promote_options="default"))
     if before.empty:
         return pd.DataFrame(columns=columns)
     keys = frame["unit_code"].astype(str) + "\x1f" + frame["period"].astype(str)
@@ -288,120 +258,35 @@ def _changes(session: Session, frame: pd.DataFrame) -> pd.DataFrame:
     return pd.concat(out, ignore_index=True)[columns]
 
 
-def _has_months(session: Session, periods: list[str]) -> bool:
-    """Whether any value of these months is stored already."""
-    return (
-        session.scalar(
-            select(CurrentValues.period).where(CurrentValues.period.in_(periods)).limit(1)
-        )
-        is not None
-    )
-
-
-def _chunks(items: list, size: int = 5000):
-    for k in range(0, len(items), size):
-        yield items[k : k + size]
-
-
-def _snapshot(session: Session, periods: list[str], codes: set[str] | None) -> pd.DataFrame:
-    """The current values of these months (of ``codes`` only, when few) as a wide table."""
-    query = select(CurrentValues.unit_code, CurrentValues.period, CurrentValues.values).where(
-        CurrentValues.period.in_(periods)
-    )
-    if codes is None or len(codes) > 20_000:  # most of a month: read it whole, filter after
-        rows = session.execute(query).all()
-    else:
-        rows = [
-            r
-            for chunk in _chunks(sorted(codes))
-            for r in session.execute(query.where(CurrentValues.unit_code.in_(chunk)))
-        ]
-    return _parse_rows(rows)
-
-
-def _parse_rows(rows) -> pd.DataFrame:
-    """(unit_code, period, JSON object) rows as a wide table: one C++ pass of Arrow's JSON
-    reader, full double precision."""
-    if not rows:
-        return pd.DataFrame(columns=["unit_code", "period"])
-    codes, months, payloads = zip(*rows, strict=True)
-    table = pajson.read_json(io.BytesIO("\n".join(payloads).encode()))
-    values = pd.DataFrame(
-        {
-            name: table.column(name).cast(pa.float64()).to_numpy(zero_copy_only=False)
-            for name in table.column_names
-        }
-    )
-    keys = pd.DataFrame({"unit_code": list(codes), "period": list(months)})
-    return pd.concat([keys, values], axis=1)
-
-
-def _month_frame(session: Session, period: str, codes: list[str] | None = None) -> pd.DataFrame:
-    """One month of the snapshot as a wide table (of ``codes`` only, when given)."""
-    table = _month_json(session, period, codes)
-    return pd.DataFrame(columns=["unit_code", "period"]) if table is None else as_frame(table)
-
-
-def _month_json(session: Session, period: str, codes: list[str] | None = None) -> pa.Table | None:
-    """One month of the snapshot as an Arrow table (of ``codes`` only, when given: looked up by
-    the primary key, so a street's 50 units cost 50 index probes in a store of 600k). The
-    database joins the rows into JSON lines (the unit code and month inside each object) and
-    hands back one text: one fetch, no Python object per row, then one C++ pass of Arrow's JSON
-    reader at full double precision."""
-    pg = session.connection().dialect.name == "postgresql"
-    quote = "to_json({})::text" if pg else "json_quote({})"
-    line = (
-        f"""'{{"unit_code":' || {quote.format("unit_code")} || ',"period":' || """
-        f"""{quote.format("period")} || CASE WHEN "values" = '{{}}' THEN '}}' """
-        """ELSE ',' || substr("values", 2) END"""
-    )
-    where, params = "period = :p", {"p": period}
-    if codes is not None:
-        where += (
-            " AND unit_code = ANY(:codes)"
-            if pg
-            else (" AND unit_code IN (SELECT value FROM json_each(:codes))")
-        )
-        params["codes"] = list(codes) if pg else json.dumps(list(codes))
-    if pg:
-        sql = f"SELECT string_agg({line}, E'\\n' ORDER BY unit_code) FROM current_values WHERE {where}"
-    else:
-        sql = (
-            f"SELECT group_concat(line, char(10)) FROM (SELECT {line} AS line "
-            f"FROM current_values WHERE {where} ORDER BY unit_code)"
-        )
-    text_ = session.execute(text(sql), params).scalar()
-    if not text_:
-        return None
-    return pajson.read_json(io.BytesIO(text_.encode()))
-
-
-def _stored_periods(session: Session) -> list[str]:
-    """The months with current values: those named by imported uploads (a few rows), each
-    confirmed by one index probe, not a DISTINCT over every unit-month (7 million at 600k)."""
-    uploads = imported_months(session)
-    if any(not months for _, months in uploads):  # an upload that did not record its months
-        return sorted(session.scalars(select(CurrentValues.period).distinct()))
-    named = {m for _, months in uploads for m in months}
-    has = select(CurrentValues.period).limit(1)
-    return sorted(p for p in named if session.scalar(has.where(CurrentValues.period == p)))
+def _month(session: Session, period: str, codes=None, newest: int | None = None):
+    """One month of current values as an Arrow table (of ``codes`` only, when given: only the
+    parts holding them are read), or None: the kept month when it is current, else the month's
+    uploads folded."""
+    if codes is None:
+        table = kept(session, period, newest)
+        if table is not None:
+            return table
+    return fold(table for _, table in upload_tables(session, period, codes))
 
 
 def periods_available(db: Database, scope: Scope) -> list[str]:
+    """The months with values, of units in the scope: for a part of the store, the months in
+    which some upload carried one of its units (only the parts that may hold them are read)."""
     allowed = allowed_codes(db, scope)
     with db.sessions() as s:
+        stored = stored_periods(s)
         if allowed is None:
-            return _stored_periods(s)
-        rows = s.execute(select(CurrentValues.period, CurrentValues.unit_code)).all()
-    return sorted({p for p, c in rows if c in allowed})
+            return stored
+        codes = sorted(allowed)
+        return [p for p in stored if next(upload_tables(s, p, codes), None) is not None]
 
 
 def current_values(
     db: Database, scope: Scope, periods: Sequence[str] | None = None
 ) -> pd.DataFrame:
     """Wide table (unit_code, period, one column per id) of the current values in the scope.
-    The whole store is read once per data state and kept; a scope is read alone (by key) unless
-    the whole store is already at hand."""
+    The whole store is read once per data state and kept; a scope is read alone (only the
+    parts that hold its units) unless the whole store is already at hand."""
     periods = (
         tuple(periods) if periods is not None else tuple(periods_available(db, Scope.everything()))
     )
@@ -412,7 +297,8 @@ def current_values(
         return keep_allowed(_wide_values(db, latest_upload, periods), allowed).copy()
     codes = sorted(allowed)
     with db.sessions() as s:
-        months = [m for m in (_month_frame(s, p, codes) for p in sorted(periods)) if len(m)]
+        tables = [_month(s, p, codes) for p in sorted(periods)]
+    months = [as_frame(t) for t in tables if t is not None and t.num_rows]
     if not months:
         return pd.DataFrame(columns=["unit_code", "period"])
     return pd.concat(months, ignore_index=True)
@@ -424,23 +310,25 @@ _WIDE_CACHE: dict[tuple, pd.DataFrame] = {}
 def _wide_values(db: Database, latest_upload: int | None, periods: tuple[str, ...]) -> pd.DataFrame:
     """All current values of these months as one wide table, memoised per database state
     (uploads only ever add, so the latest upload id identifies the state). Each month is read
-    from its kept Arrow copy when that is current, else from the snapshot, and then kept."""
+    from its kept Arrow copy when that is current, else folded from its uploads' parts; a month
+    folded from several uploads is then kept."""
     key = (db.url, id(db.engine), latest_upload, periods)
     if key not in _WIDE_CACHE:
-        months, rebuilt = [], []
+        months, folded = [], []
         with db.sessions() as s:
             for p in sorted(periods):
                 newest = newest_upload(s, p)  # before the read: the data are at least this new
                 table = kept(s, p, newest)
                 if table is None:
-                    table = _month_json(s, p)
-                    if table is not None and newest is not None:
-                        rebuilt.append((p, newest, table))
+                    uploads = [t for _, t in upload_tables(s, p)]
+                    table = fold(uploads)
+                    if len(uploads) > 1 and newest is not None:
+                        folded.append((p, newest, table))
                 if table is not None and table.num_rows:
                     months.append(as_frame(table))
-        if rebuilt:
+        if folded:
             with db.transaction() as s:
-                for p, newest, table in rebuilt:
+                for p, newest, table in folded:
                     keep(s, p, newest, table)
         wide = (
             pd.concat(months, ignore_index=True)
@@ -460,16 +348,19 @@ def value_history(db: Database, scope: Scope, unit_code: str, period: str) -> pd
     if allowed is not None and unit_code not in allowed:
         return pd.DataFrame(columns=columns)
     with db.sessions() as s:
-        rows = s.execute(
-            select(Upload.id, Upload.created_at, Upload.author, Upload.filename, UploadRow.values)
-            .join(Upload, Upload.id == UploadRow.upload_id)
-            .where(UploadRow.unit_code == unit_code, UploadRow.period == period)
-            .order_by(Upload.id.desc())
-        ).all()
+        versions = list(upload_tables(s, period, [unit_code]))
+        meta = {
+            uid: (at, who, name)
+            for uid, at, who, name in s.execute(
+                select(Upload.id, Upload.created_at, Upload.author, Upload.filename).where(
+                    Upload.id.in_([uid for uid, _ in versions])
+                )
+            )
+        }
     out = [
-        (uid, at, who, name, col, value)
-        for uid, at, who, name, values in rows
-        for col, value in sorted(json.loads(values).items())
+        (uid, *meta[uid], col, table.column(col)[0].as_py())
+        for uid, table in reversed(versions)
+        for col in sorted(table.column_names[2:])
     ]
     return pd.DataFrame(out, columns=columns)
 
