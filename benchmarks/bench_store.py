@@ -5,13 +5,13 @@ its peak RSS:
 
   import floor   one process reads the CSV with pyarrow and inserts the wide table into a SQLite
                  file in one executemany (PostgreSQL: COPY of the CSV into a plain table)
-  import         `fivecolor import data` (checks, history row per unit-month, snapshot merge)
+  import         `fivecolor import data` (every check, the upload stored as Arrow parts)
   grade          `fivecolor grade` on the same CSV (no store)
   assess         `fivecolor assess` of the month from the store
   --help         `fivecolor --help`
 
-Targets (issue #11): import <= 3x its floor and < 1 GB at 100k on SQLite; assess <= 2x grade;
---help < 0.25 s.
+Targets (issue #11): import <= 3x its floor (100k on SQLite, < 1 GB; 600k on PostgreSQL,
+< 2 GB); assess <= 2x grade; --help < 0.25 s.
 
     python benchmarks/bench_store.py                 # 100k units on SQLite
     python benchmarks/bench_store.py 10000 100000    # sizes

@@ -3,6 +3,8 @@ binary format."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
+
 import pyarrow as pa
 from sqlalchemy.orm import Session
 
@@ -21,6 +23,22 @@ def fetch_rows(session: Session, sql: str, params: tuple) -> list[tuple]:
     try:
         cursor.execute(sql, params)
         return cursor.fetchall()
+    finally:
+        cursor.close()
+
+
+def insert_rows(session: Session, table: str, columns: Sequence[str], rows: Iterable[tuple]):
+    """Insert ``rows`` (tuples in ``columns`` order; a blob as bytes or a buffer) in the
+    session's transaction with the driver's executemany, which consumes them as they come:
+    psycopg pipelines the rows, so the database stores one while the next is built."""
+    connection = session.connection()
+    raw = connection.connection.driver_connection
+    names = ", ".join(f'"{c}"' for c in columns)
+    pg = connection.dialect.name == "postgresql"
+    marks = ", ".join(("%s" if pg else "?") for _ in columns)
+    cursor = raw.cursor()
+    try:
+        cursor.executemany(f"INSERT INTO {table} ({names}) VALUES ({marks})", rows)
     finally:
         cursor.close()
 

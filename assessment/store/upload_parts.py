@@ -20,12 +20,12 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
-from sqlalchemy import insert, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ..headers import KEY_COLUMNS
 from ..textcols import to_arrow
-from .bulk import fetch_rows, ipc_bytes
+from .bulk import fetch_rows, insert_rows, ipc_bytes
 from .schema import UploadPart
 
 PART_ROWS = 2048  # about 0.5 MB at 30 indicators: a street's units cost one or two parts
@@ -49,27 +49,24 @@ def month_table(frame: pd.DataFrame, columns: Sequence[str]) -> pa.Table:
 
 def write_upload(session: Session, upload_id: int, frame: pd.DataFrame) -> None:
     """Store ``frame`` (unit_code, period, value columns) as the parts of ``upload_id``."""
+    insert_rows(session, "upload_parts", PART_COLUMNS, _parts(upload_id, frame))
+
+
+PART_COLUMNS = ("period", "upload_id", "part", "first_code", "last_code", "rows", "frame")
+
+
+def _parts(upload_id: int, frame: pd.DataFrame) -> Iterator[tuple]:
+    """The rows of ``upload_parts`` for ``frame``, built one at a time."""
     columns = [c for c in frame.columns if c not in KEY_COLUMNS]
-    periods = frame["period"].to_numpy(dtype=object)
-    rows = []
-    for period in sorted(set(periods)):
-        month = month_table(frame[periods == period], columns)
+    periods = sorted(set(pd.unique(frame["period"])))
+    for period in periods:
+        rows = frame if len(periods) == 1 else frame[frame["period"] == period]
+        month = month_table(rows, columns)
         for part, start in enumerate(range(0, month.num_rows, PART_ROWS)):
             piece = month.slice(start, PART_ROWS)
             codes = piece.column("unit_code")
-            rows.append(
-                {
-                    "period": str(period),
-                    "upload_id": upload_id,
-                    "part": part,
-                    "first_code": codes[0].as_py(),
-                    "last_code": codes[-1].as_py(),
-                    "rows": piece.num_rows,
-                    "frame": ipc_bytes(piece),
-                }
-            )
-    if rows:
-        session.execute(insert(UploadPart), rows)
+            first, last = codes[0].as_py(), codes[-1].as_py()
+            yield (str(period), upload_id, part, first, last, piece.num_rows, ipc_bytes(piece))
 
 
 def stored_periods(session: Session) -> list[str]:

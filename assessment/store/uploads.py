@@ -94,7 +94,7 @@ def import_monthly(
             period=_period_of(frame, period),
             status="rejected" if errors else "imported",
             rows=0 if frame is None else len(frame),
-            units=0 if frame is None else frame["unit_code"].nunique(),
+            units=0 if frame is None else len(pd.unique(frame["unit_code"])),
             errors=len(errors),
             warnings=len(problems) - len(errors),
             problems=[p.as_dict() for p in problems],
@@ -163,7 +163,7 @@ def _jumps(db, scope, frame: pd.DataFrame, rule_sets, filename: str) -> list[Pro
     percent = {k for k, v in specs.items() if list(v.valid_range or []) == [0, 100]}
     out: list[Problem] = []
     stored = set(periods_available(db, Scope.everything()))
-    for month in sorted(set(frame["period"]) - {""}):
+    for month in sorted(set(pd.unique(frame["period"])) - {""}):
         before = shift_period(month, -1)
         if before not in stored:
             continue
