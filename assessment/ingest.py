@@ -21,6 +21,7 @@ import pyarrow as pa
 
 from .headers import KEY_COLUMNS, PERSONAL_DATA, header_map, normalise
 from .numbers import is_yes_no, to_numbers, why_not_a_number
+from .parallel import for_each
 from .problems import ERROR, WARNING, Problem, ProblemCollector, errors_only
 from .readers import RawTable
 from .registry import leaf_mask
@@ -304,10 +305,17 @@ def _read_numbers(up: _Upload) -> None:
     ids = [c for c in up.where if c not in KEY_COLUMNS]
     up.matrix = np.empty((up.table.num_rows, len(ids)), order="F")
     headers = up.by_id
+    read: list = [None] * len(ids)
+
+    def convert(j: int) -> None:  # each column into its own slice of the matrix
+        spec = known[ids[j]]
+        read[j] = to_numbers(up.column(ids[j]), up.matrix[:, j], is_yes_no(spec), not_applicable)
+
+    for_each(len(ids), convert, up.table.num_rows)
     for j, col_id in enumerate(ids):
         spec, header = known[col_id], headers[col_id]
         yes_no = is_yes_no(spec)
-        numbers, bad = to_numbers(up.column(col_id), up.matrix[:, j], yes_no, not_applicable)
+        numbers, bad = read[j]
         shown = up.problems.first("not_a_number", bad)  # the first hundred classified
         for r, v in zip(up.rows[shown], up.cells(col_id, shown), strict=True):
             code, message = why_not_a_number(v, yes_no)

@@ -8,9 +8,7 @@ the result is the same bit for bit whatever the input's row order.
 from __future__ import annotations
 
 import operator
-import os
-from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -19,6 +17,7 @@ import numpy as np
 from .compiled import CompiledRules, children_of
 from .grades import GRADE_KEYS
 from .methods import score_indicator
+from .parallel import for_each
 from .rules import Indicator
 from .textcols import member
 
@@ -31,7 +30,6 @@ OPS = {
     "!=": operator.ne,
 }
 MISSING = -1  # grade rank of a unit with no total (数据不全)
-PARALLEL_ROWS = 50_000  # shorter columns are scored faster on one core than handed to threads
 
 
 @dataclass
@@ -135,17 +133,6 @@ def applicability(compiled: CompiledRules, unit_types: object) -> np.ndarray:
         if ind.applies_to is not None:
             out[:, j] = member(unit_types, ind.applies_to)
     return out
-
-
-def for_each(count: int, work: Callable[[int], None], rows: int) -> None:
-    """``work(0) .. work(count - 1)`` (each writes its own columns), on every core when the
-    columns are long enough to be worth a thread: numpy releases the GIL."""
-    if rows < PARALLEL_ROWS or count < 2 or (os.cpu_count() or 1) < 2:
-        for j in range(count):
-            work(j)
-        return
-    with ThreadPoolExecutor(min(count, os.cpu_count() or 1)) as pool:
-        list(pool.map(work, range(count)))  # list(): re-raises a worker's exception
 
 
 def score_period(

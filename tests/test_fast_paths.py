@@ -20,7 +20,7 @@ from conftest import RULES, SAMPLE
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from assessment import pipeline, readers, scoring
+from assessment import parallel, pipeline, readers
 from assessment.numbers import to_numbers
 from assessment.pipeline import grade_inputs, graded_table, load_inputs, write_csv
 from assessment.readers import read_table
@@ -37,10 +37,10 @@ def sample_assessments():
     return grade_inputs(inputs)
 
 
-def test_scoring_on_threads_gives_the_one_core_result_bit_for_bit(monkeypatch):
-    monkeypatch.setattr(scoring, "PARALLEL_ROWS", 10**9)
+def test_reading_and_scoring_on_threads_give_the_one_core_result_bit_for_bit(monkeypatch):
+    monkeypatch.setattr(parallel, "PARALLEL_ROWS", 10**9)
     serial = sample_assessments()
-    monkeypatch.setattr(scoring, "PARALLEL_ROWS", 0)
+    monkeypatch.setattr(parallel, "PARALLEL_ROWS", 0)
     threaded = sample_assessments()
     fields = ["raw", "scores", "dim_scores", "total", "rank", "veto_hits", "floor_hits"]
     for one, other in zip(serial, threaded, strict=True):
@@ -56,7 +56,7 @@ def test_a_worker_error_is_raised_not_swallowed():
             raise RuntimeError("column 3")
 
     with pytest.raises(RuntimeError, match="column 3"):
-        scoring.for_each(8, work, rows=10**9)
+        parallel.for_each(8, work, rows=0)
 
 
 def test_csv_rendered_in_slices_is_byte_identical(monkeypatch, tmp_path):

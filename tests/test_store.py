@@ -608,6 +608,29 @@ def test_migration_0005_carries_every_version_of_every_cell_over(tmp_path):
     assert "indicator_values" not in tables
 
 
+def test_arrow_blobs_are_stored_uncompressed_on_postgresql(db):
+    """PostgreSQL's attempt to compress an Arrow blob cost four times the write, for nothing."""
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("a PostgreSQL storage setting")
+    with db.engine.connect() as c:
+        storage = dict(
+            c.execute(
+                text(
+                    "SELECT attrelid::regclass::text || '.' || attname, attstorage "
+                    "FROM pg_attribute WHERE atttypid = 'bytea'::regtype AND attnum > 0 "
+                    "AND attrelid::regclass::text IN "
+                    "('upload_parts', 'month_frames', 'assessments', 'registry_versions')"
+                )
+            ).all()
+        )
+    assert storage == {
+        "upload_parts.frame": "e",
+        "month_frames.frame": "e",
+        "assessments.results": "e",
+        "registry_versions.frame": "e",
+    }
+
+
 def test_migration_0011_carries_every_version_and_the_current_values_over(tmp_path):
     """From the oldest layout to the parts: upload 2 carried column b for u1 and column a for
     u2 only, so u1's a stays 1.5 (a column a row did not carry is still not carried)."""

@@ -113,7 +113,7 @@ def grade_from_store(
     registry = current_registry(db, scope)
     data = current_values(db, scope)  # at least as new as latest_upload (uploads only add)
     data = data[data["period"] <= period]
-    if period not in set(data["period"]):
+    if not (data["period"] == period).any():
         raise ProblemsError([Problem("no_data", f"{period} 还没有导入任何数据")])
     out = []
     for vid in versions:
