@@ -608,6 +608,15 @@ def test_migration_0005_carries_every_version_of_every_cell_over(tmp_path):
     assert "indicator_values" not in tables
 
 
+def test_a_caller_writing_to_the_values_it_read_changes_nothing_for_the_next(db):
+    seeded(db, "2026-10")
+    first = current_values(db, ALL)
+    want = first.copy()
+    first["dues_paid_rate"] = -1.0
+    first.loc[0, "households"] = -2.0
+    pd.testing.assert_frame_equal(current_values(db, ALL), want)
+
+
 def test_arrow_blobs_are_stored_uncompressed_on_postgresql(db):
     """PostgreSQL's attempt to compress an Arrow blob cost four times the write, for nothing."""
     if db.engine.dialect.name != "postgresql":

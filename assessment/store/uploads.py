@@ -294,7 +294,9 @@ def current_values(
         latest_upload = s.scalar(select(func.max(Upload.id)))
     allowed = allowed_codes(db, scope)
     if allowed is None or (db.url, id(db.engine), latest_upload, periods) in _WIDE_CACHE:
-        return keep_allowed(_wide_values(db, latest_upload, periods), allowed).copy()
+        # a new frame over the kept one's columns: pandas copies a column only when a caller
+        # writes to it (copy-on-write), so the kept table never changes and is not copied
+        return keep_allowed(_wide_values(db, latest_upload, periods), allowed).copy(deep=False)
     codes = sorted(allowed)
     with db.sessions() as s:
         tables = [_month(s, p, codes) for p in sorted(periods)]
