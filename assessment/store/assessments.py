@@ -3,6 +3,7 @@ again (new data, or a new rule-set version) creates a draft beside it."""
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 
 import pandas as pd
@@ -75,7 +76,14 @@ def load_rule_version(db: Database, version_id: int) -> LoadedRules:
         v = s.get(RuleSetVersion, version_id)
         if v is None:
             raise KeyError(f"rule-set version {version_id} not found")
-        return parse_rules(v.text, source=f"{v.rules_id}@{v.version}#{v.id}")
+        return _parsed(v.text, f"{v.rules_id}@{v.version}#{v.id}")
+
+
+@functools.lru_cache(maxsize=64)
+def _parsed(text: str, source: str) -> LoadedRules:
+    """A stored rule-set text parsed once per process (a version never changes, and the
+    parsed rules are frozen): each graded district used to parse every YAML again."""
+    return parse_rules(text, source=source)
 
 
 def rule_versions(db: Database, rules_id: str | None = None) -> pd.DataFrame:
