@@ -17,6 +17,7 @@ import pyarrow as pa
 import pytest
 from conftest import ROOT, RULES, SAMPLE
 from sqlalchemy import select, text
+from store_fixtures import PG_URL, fresh_pg_url
 
 from assessment.pipeline import grade_inputs, load_inputs
 from assessment.rule_loader import load_rules
@@ -617,12 +618,24 @@ def test_a_caller_writing_to_the_values_it_read_changes_nothing_for_the_next(db)
     pd.testing.assert_frame_equal(current_values(db, ALL), want)
 
 
-def test_arrow_blobs_are_stored_uncompressed_on_postgresql(db):
+@pytest.mark.skipif(not PG_URL, reason="no PostgreSQL server configured")
+def test_arrow_blobs_are_stored_uncompressed_on_postgresql():
     """PostgreSQL's attempt to compress an Arrow blob cost four times the write, for nothing."""
-    if db.engine.dialect.name != "postgresql":
-        pytest.skip("a PostgreSQL storage setting")
+    with fresh_pg_url() as url:
+        db = open_database(url)
+        storage = _bytea_storage(db)
+        db.dispose()
+    assert storage == {
+        "upload_parts.frame": "e",
+        "month_frames.frame": "e",
+        "assessments.results": "e",
+        "registry_versions.frame": "e",
+    }
+
+
+def _bytea_storage(db) -> dict[str, str]:
     with db.engine.connect() as c:
-        storage = dict(
+        return dict(
             c.execute(
                 text(
                     "SELECT attrelid::regclass::text || '.' || attname, attstorage "
@@ -632,12 +645,6 @@ def test_arrow_blobs_are_stored_uncompressed_on_postgresql(db):
                 )
             ).all()
         )
-    assert storage == {
-        "upload_parts.frame": "e",
-        "month_frames.frame": "e",
-        "assessments.results": "e",
-        "registry_versions.frame": "e",
-    }
 
 
 def test_migration_0011_carries_every_version_and_the_current_values_over(tmp_path):
