@@ -26,9 +26,9 @@ from ..rule_loader import LoadedRules
 from ..stability import stability
 from ..store import Database, Scope
 from ..store.assessments import assessments, load_rule_version, results, rule_versions
-from ..store.month_frames import imported_months
 from ..store.registry import current_registry, keep_allowed
 from ..store.schema import AssessmentRun, RegistryVersion, RuleSetVersion, Upload
+from ..store.upload_parts import imported_months
 from ..store.uploads import current_values, data_fingerprint
 
 
@@ -352,7 +352,7 @@ def _whole_fingerprints(db: Database, runs: pd.DataFrame) -> dict[str, str]:
             newest = group.loc[read.idxmax()]
             since = int(newest["upload_id"])
             later = [months for uid, months in uploads if uid > since]
-            if not any(not months or min(months) <= period for months in later):
+            if not any(min(months) <= period for months in later):
                 out[str(period)] = str(newest["data_sha256"])
                 continue
         if data is None:

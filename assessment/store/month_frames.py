@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import pandas as pd
 import pyarrow as pa
-from sqlalchemy import delete, func, or_, select
+from sqlalchemy import delete
 from sqlalchemy.orm import Session
 
 from .bulk import fetch_row, ipc_bytes
-from .schema import MonthFrame, Upload
+from .schema import MonthFrame
+from .upload_parts import newest_upload
 
 
 def as_frame(table: pa.Table) -> pd.DataFrame:
@@ -22,26 +23,9 @@ def as_frame(table: pa.Table) -> pd.DataFrame:
         "unit_code": table.column("unit_code").to_pandas(),
         "period": table.column("period").to_pandas(),
     }
-    for name in sorted(table.column_names[2:]):  # JSON reading moves late-typed columns last
+    for name in sorted(table.column_names[2:]):  # a fold appends the columns it adds
         out[name] = table.column(name).cast(pa.float64()).to_numpy(zero_copy_only=False)
     return pd.DataFrame(out)
-
-
-def newest_upload(session: Session, period: str) -> int | None:
-    """The newest imported upload holding ``period`` (a file of several months names them all)."""
-    return session.scalar(
-        select(func.max(Upload.id)).where(
-            Upload.status == "imported",
-            or_(Upload.period.contains(period), Upload.period == ""),
-        )
-    )
-
-
-def imported_months(session: Session) -> list[tuple[int, tuple[str, ...]]]:
-    """Every imported upload with the months it holds (a file of several months names them
-    all; ``()`` for an upload that did not record them)."""
-    rows = session.execute(select(Upload.id, Upload.period).where(Upload.status == "imported"))
-    return [(uid, tuple(m for m in (months or "").split(",") if m)) for uid, months in rows]
 
 
 def kept(session: Session, period: str, newest: int | None = None) -> pa.Table | None:

@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from ..headers import KEY_COLUMNS
@@ -79,6 +79,20 @@ def has_months(session: Session, periods: Sequence[str]) -> bool:
     return session.scalar(query) is not None
 
 
+def newest_upload(session: Session, period: str) -> int | None:
+    """The newest upload that carried values of ``period``."""
+    return session.scalar(select(func.max(UploadPart.upload_id)).where(UploadPart.period == period))
+
+
+def imported_months(session: Session) -> list[tuple[int, tuple[str, ...]]]:
+    """Every upload with values, and the months it carried."""
+    rows = session.execute(select(UploadPart.upload_id, UploadPart.period).distinct()).all()
+    months: dict[int, list[str]] = {}
+    for upload_id, period in rows:
+        months.setdefault(upload_id, []).append(period)
+    return [(uid, tuple(sorted(ps))) for uid, ps in sorted(months.items())]
+
+
 def upload_months(session: Session, upload_id: int) -> list[str]:
     query = select(UploadPart.period).where(UploadPart.upload_id == upload_id).distinct()
     return sorted(session.scalars(query))
@@ -103,6 +117,7 @@ def upload_tables(
         columns=["upload_id", "part", "first", "last"],
     )
     wanted = None if codes is None else np.unique(np.asarray(list(codes), dtype=str))
+    wanted_set = None if wanted is None else pa.array(wanted)
     for upload_id, parts in bounds.groupby("upload_id", sort=True):
         numbers = parts["part"].to_numpy()
         if wanted is not None:
@@ -111,7 +126,7 @@ def upload_tables(
                 continue
         for table in _read_parts(session, period, int(upload_id), numbers.tolist()):
             if wanted is not None:
-                table = table.filter(pc.is_in(table.column("unit_code"), pa.array(wanted)))
+                table = table.filter(pc.is_in(table.column("unit_code"), wanted_set))
             if table.num_rows:
                 yield int(upload_id), table
 

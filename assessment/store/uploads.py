@@ -27,13 +27,14 @@ from ..scoring import shift_period
 from ..textcols import positions, printable
 from .audit import log
 from .database import Database
-from .month_frames import as_frame, keep, kept, newest_upload
+from .month_frames import as_frame, keep, kept
 from .registry import allowed_codes, current_registry, keep_allowed, registry_version_id
 from .schema import Upload, UploadPart
 from .scope import Scope
 from .upload_parts import (
     fold,
     has_months,
+    newest_upload,
     stored_periods,
     upload_months,
     upload_tables,
@@ -258,12 +259,12 @@ def _changes(session: Session, frame: pd.DataFrame) -> pd.DataFrame:
     return pd.concat(out, ignore_index=True)[columns]
 
 
-def _month(session: Session, period: str, codes=None, newest: int | None = None):
+def _month(session: Session, period: str, codes=None):
     """One month of current values as an Arrow table (of ``codes`` only, when given: only the
     parts holding them are read), or None: the kept month when it is current, else the month's
     uploads folded."""
     if codes is None:
-        table = kept(session, period, newest)
+        table = kept(session, period)
         if table is not None:
             return table
     return fold(table for _, table in upload_tables(session, period, codes))
