@@ -24,7 +24,7 @@ test: $(STAMP)   ## the whole suite: lint, format check, tests
 	$(PY) -m pytest -n 2 --dist loadfile
 
 screenshots: $(STAMP)  ## refresh docs/screenshots/ from the browser tests
-	FIVECOLOR_SCREENSHOTS=docs/screenshots $(PY) -m pytest tests/test_browser.py
+	FIVECOLOR_SCREENSHOTS=docs/screenshots $(PY) -m pytest tests/app/test_browser.py
 
 format: $(STAMP)
 	$(VENV)/bin/ruff check --fix .

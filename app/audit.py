@@ -8,7 +8,7 @@ import json
 import streamlit as st
 
 from app.common import service, sidebar
-from assessment.exports import csv_bytes
+from assessment.outputs.exports import csv_bytes
 from assessment.service import ACTION_LABELS
 
 svc = service()

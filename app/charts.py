@@ -6,7 +6,7 @@ from __future__ import annotations
 import altair as alt
 import pandas as pd
 
-from assessment.grades import display, legend
+from assessment.rules.grades import display, legend
 
 SVG = {"embedOptions": {"renderer": "svg", "actions": False}}
 TEXTS = [text for _, text, _ in legend()]

@@ -12,7 +12,7 @@ import re
 import streamlit as st
 
 from app.charts import color_key
-from assessment.grades import display, legend
+from assessment.rules.grades import display, legend
 from assessment.service import (
     Action,
     Database,

@@ -9,8 +9,8 @@ import streamlit as st
 from app.charts import tile_grid
 from app.common import legend_bar, open_picked_unit, period_picker, selected, service, sidebar
 from app.publishing import month_banner, publish_panel
-from assessment.exports import csv_bytes
-from assessment.grades import GRADE_KEYS, GRADE_ORDER, MISSING_LABEL, display
+from assessment.outputs.exports import csv_bytes
+from assessment.rules.grades import GRADE_KEYS, GRADE_ORDER, MISSING_LABEL, display
 from assessment.service import Action
 
 MAX_TILES = 600  # above this the unit level is shown one street at a time
@@ -235,7 +235,7 @@ with st.expander("月度简报(Excel 与 PDF)"):
     st.caption("按您的管辖范围生成:各等级单位数及变化、五色图、边界单位、预警名单、逾期督办。")
     ready = st.session_state.get("briefing")
     if st.button(f"生成 {period} 月度简报", key="make_briefing"):
-        from assessment.briefing import pdf, workbook
+        from assessment.outputs.briefing import pdf, workbook
 
         brief = svc.briefing(period)
         files = {"xlsx": workbook(brief)}

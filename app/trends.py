@@ -7,8 +7,8 @@ import streamlit as st
 
 from app.charts import grade_heatmap, level_progress, transition_heatmap
 from app.common import open_picked_unit, service, sidebar
-from assessment.grades import display
-from assessment.trends import transitions, worsening
+from assessment.insight.trends import transitions, worsening
+from assessment.rules.grades import display
 
 svc = service()
 d = svc.view()

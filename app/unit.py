@@ -10,16 +10,16 @@ import streamlit as st
 
 from app.charts import dimension_bars, score_trend
 from app.common import badge, period_picker, safe, service, sidebar
-from assessment.explain import (
+from assessment.insight.explanation import (
     NO_REASON,
     STATUS_TEXT,
     next_grade_headline,
     plan_headline,
     reason_line,
 )
-from assessment.grades import display
-from assessment.plans import full_marks
+from assessment.insight.plans import full_marks
 from assessment.problems import ProblemsError
+from assessment.rules.grades import display
 from assessment.service import Action
 
 PLAN_WHY = {"points": "补足分数", "floor": "补足维度底线"}

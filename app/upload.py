@@ -9,11 +9,11 @@ import pandas as pd
 import streamlit as st
 
 from app.common import safe, service, sidebar
-from assessment.numbers import is_yes_no
-from assessment.pipeline import collapsed_problems
-from assessment.scoring import next_period
+from assessment.grading.scoring import next_period
+from assessment.intake.numbers import is_yes_no
+from assessment.outputs.spreadsheets import problems_workbook
+from assessment.problems.table import collapsed_problems
 from assessment.service import Action
-from assessment.spreadsheets import problems_workbook
 
 svc = service()
 d = svc.view()

@@ -9,10 +9,15 @@ import streamlit as st
 from app.charts import tile_grid
 from app.common import period_picker, safe, service, sidebar
 from app.publishing import month_banner, publish_panel
-from assessment.grades import GRADE_KEYS, display
+from assessment.insight.sensitivity import (
+    diff_rule_sets,
+    effective_weights,
+    weight_table,
+    with_changes,
+)
 from assessment.problems import ProblemsError
-from assessment.rule_loader import LoadedRules
-from assessment.sensitivity import diff_rule_sets, effective_weights, weight_table, with_changes
+from assessment.rules.grades import GRADE_KEYS, display
+from assessment.rules.loader import LoadedRules
 from assessment.service import Action
 
 MAX_TILES = 600

@@ -41,8 +41,8 @@ def city_store(url: str, counties: int) -> str:
     """A city of ``counties`` 区县 with 12 months in a fresh store; returns a street's code."""
     from bench_weights import city
 
-    from assessment.rule_loader import load_rules
-    from assessment.sample_district import make_months
+    from assessment.intake.sample_district import make_months
+    from assessment.rules.loader import load_rules
     from assessment.service import Principal, Service
     from assessment.service.accounts import add_user
     from assessment.store import open_database

@@ -16,8 +16,9 @@ sys.path.insert(0, str(ROOT))
 
 
 def main() -> None:
-    from assessment.forecast import backtest, forecast
-    from assessment.pipeline import grade_inputs, load_inputs
+    from assessment.grading.graded import grade_inputs
+    from assessment.insight.forecast import backtest, forecast
+    from assessment.intake.inputs import load_inputs
 
     sample = ROOT / "sample_data"
     files = sorted(p for p in sample.glob("indicators_*") if p.suffix in (".csv", ".xlsx"))

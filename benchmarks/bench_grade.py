@@ -6,7 +6,7 @@ For each size, in a fresh process (so peak memory is that run's own):
            reasons, and the graded CSV written out
 and prints both, their ratio (target: grade <= 2x floor) and the peak RSS (target: < 2 GB).
 Both processes run with the allocator setting of the `fivecolor` process
-(assessment/console.py).
+(assessment/cli/console.py).
 
     python benchmarks/bench_grade.py            # 10k, 100k, 600k
     python benchmarks/bench_grade.py 10000      # one size
@@ -116,7 +116,9 @@ def run_floor(data: Path) -> float:
 
 
 def run_grade(rules: Path, units: Path, data: Path, out: Path) -> dict:
-    from assessment.pipeline import grade_inputs, graded_table, load_inputs, write_csv
+    from assessment.grading.graded import grade_inputs, graded_table
+    from assessment.intake.inputs import load_inputs
+    from assessment.outputs.exports import write_csv
 
     t0 = time.perf_counter()
     inputs = load_inputs([rules], units, [data])
@@ -130,7 +132,7 @@ def run_grade(rules: Path, units: Path, data: Path, out: Path) -> dict:
 
 
 def one(n: int, folder: Path, mode: str) -> None:
-    from assessment.console import keep_freed_memory
+    from assessment.cli.console import keep_freed_memory
 
     keep_freed_memory()  # as the `fivecolor` process does; the floor gets it too, to be fair
     rules, units, data = folder / "bench.yaml", folder / f"units_{n}.csv", folder / f"data_{n}.csv"

@@ -28,9 +28,9 @@ def best(work, runs: int = 3) -> tuple[float, object]:
 def main(units: int, draws: int) -> None:
     from bench_grade import write_inputs
 
-    from assessment.engine import assess
-    from assessment.pipeline import load_inputs
-    from assessment.stability import stability, weight_sensitivity
+    from assessment.grading.engine import assess
+    from assessment.insight.stability import stability, weight_sensitivity
+    from assessment.intake.inputs import load_inputs
 
     with tempfile.TemporaryDirectory() as tmp:
         rules, registry, data = write_inputs(units, Path(tmp))

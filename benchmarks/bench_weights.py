@@ -22,10 +22,10 @@ import pandas as pd
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from assessment.engine import assess  # noqa: E402
-from assessment.rule_loader import load_rules  # noqa: E402
-from assessment.sample_district import make_months  # noqa: E402
-from assessment.sensitivity import compare, with_changes  # noqa: E402
+from assessment.grading.engine import assess  # noqa: E402
+from assessment.insight.sensitivity import compare, with_changes  # noqa: E402
+from assessment.intake.sample_district import make_months  # noqa: E402
+from assessment.rules.loader import load_rules  # noqa: E402
 
 
 def city(rng: np.random.Generator, counties: int = 39, streets: int = 26) -> pd.DataFrame:

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 import yaml
 
-from assessment.rule_loader import LoadedRules, parse_rules
+from assessment.rules.loader import LoadedRules, parse_rules
 
 pytest_plugins = ["store_fixtures"]  # the `db` fixture: SQLite, and PostgreSQL when configured
 

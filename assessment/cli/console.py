@@ -21,6 +21,6 @@ def keep_freed_memory() -> None:
 
 def main() -> None:
     keep_freed_memory()
-    from .cli import main as run  # imports pandas and pyarrow: after the setting
+    from .main import main as run  # imports pandas and pyarrow: after the setting
 
     run()

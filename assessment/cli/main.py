@@ -8,19 +8,19 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from .cli_store import register as register_store_commands
-from .grades import GRADE_ORDER, MISSING_LABEL
-from .problems import ProblemsError, errors_only
+from ..problems import ProblemsError, errors_only
+from ..rules.grades import GRADE_ORDER, MISSING_LABEL
+from .store_commands import register as register_store_commands
 
 if TYPE_CHECKING:
-    from .pipeline import Inputs
+    from ..intake.inputs import Inputs
 
 # pandas, pyarrow, the engine and the store load inside the commands that use them: `--help`
 # and a typo cost a fraction of a second, not the whole stack
 
 app = typer.Typer(help="五色图: 基层党组织五色评估", no_args_is_help=True, add_completion=False)
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 RulesOpt = Annotated[list[Path], typer.Option("--rules", "-r", help="规则集 YAML,可重复")]
 UnitsOpt = Annotated[Path | None, typer.Option("--units", "-u", help="单位名册 CSV/XLSX")]
 DataOpt = Annotated[list[Path], typer.Option("--data", "-d", help="月度指标表 CSV/XLSX,可重复")]
@@ -29,7 +29,8 @@ PeriodOpt = Annotated[str | None, typer.Option("--period", "-p", help="月份 YY
 
 def _report(inputs: Inputs, problems_out: Path | None = None) -> bool:
     """Print every problem; True when there is no error."""
-    from .pipeline import problems_frame, write_csv
+    from ..outputs.exports import write_csv
+    from ..problems.table import problems_frame
 
     for p in inputs.problems:
         typer.echo(p.render(), err=True)
@@ -45,7 +46,8 @@ def _report(inputs: Inputs, problems_out: Path | None = None) -> bool:
 def _graded(rules, units, data, period: str | None):
     """Load and check the files (every problem printed; exit 1 on an error), grade every month,
     and check that ``period`` is one of them: (inputs, assessments, periods)."""
-    from .pipeline import grade_inputs, load_inputs
+    from ..grading.graded import grade_inputs
+    from ..intake.inputs import load_inputs
 
     inputs = load_inputs(rules, units, data)
     if not _report(inputs):
@@ -73,7 +75,7 @@ def validate(
     problems_out: Annotated[Path | None, typer.Option(help="问题清单另存为 CSV")] = None,
 ) -> None:
     """检查规则集、单位名册和月度数据,一次列出全部问题。"""
-    from .pipeline import load_inputs
+    from ..intake.inputs import load_inputs
 
     inputs = load_inputs(rules, units, data, period)
     if not _report(inputs, problems_out):
@@ -92,8 +94,9 @@ def grade(
     followups_out: Annotated[Path | None, typer.Option(help="处理意见建议另存为 CSV")] = None,
 ) -> None:
     """评定:多个月份按顺序评定(连续月份升级需要前几个月),写出结果。"""
-    from .followups import suggest
-    from .pipeline import graded_table, write_csv
+    from ..grading.graded import graded_table
+    from ..insight.followups import suggest
+    from ..outputs.exports import write_csv
 
     _inputs, assessments, periods = _graded(rules, units, data, period)
     chosen = [period] if period else periods
@@ -118,10 +121,11 @@ def explain(
     as_json: Annotated[bool, typer.Option("--json", help="以 JSON 输出(供其他系统读取)")] = False,
 ) -> None:
     """解释一个单位的颜色: 降级原因、维度得分、失分最多的指标、提升路径。"""
-    from .explain import explain as explain_unit
-    from .explain import explanation_json
-    from .pipeline import grade_inputs, load_inputs
-    from .textcols import printable
+    from ..grading.graded import grade_inputs
+    from ..insight.explain import explain as explain_unit
+    from ..insight.explanation import explanation_json
+    from ..intake.inputs import load_inputs
+    from ..intake.textcols import printable
 
     inputs = load_inputs(rules, units, data)
     if not _report(inputs):
@@ -158,8 +162,8 @@ def stability(
     """等级稳定性: 权重在 ±spread 内随机浮动时,每个单位保持原等级的比例;低于 0.8 为“边界单位”。"""
     import pandas as pd
 
-    from .pipeline import write_csv
-    from .stability import stability as stability_of
+    from ..insight.stability import stability as stability_of
+    from ..outputs.exports import write_csv
 
     _inputs, assessments, periods = _graded(rules, units, data, period)
     month = period or periods[-1]
@@ -188,9 +192,9 @@ def forecast(
     """预警: 按各单位以往月份预测下月得分和成为橙/红的概率,并回测与“下月等级不变”的对比。"""
     import pandas as pd
 
-    from .forecast import backtest
-    from .forecast import forecast as forecast_of
-    from .pipeline import write_csv
+    from ..insight.forecast import backtest
+    from ..insight.forecast import forecast as forecast_of
+    from ..outputs.exports import write_csv
 
     _inputs, assessments, _periods = _graded(rules, units, data, period)
     table = pd.concat([forecast_of(a, period) for a in assessments], ignore_index=True)
@@ -221,8 +225,9 @@ def quota(
     out: Annotated[Path | None, typer.Option("--out", "-o", help="另存为 CSV")] = None,
 ) -> None:
     """名额检查(仅供参考,不改变任何等级): 按比例名额会影响哪些单位。"""
-    from .pipeline import graded_table, write_csv
-    from .quota import quota_check
+    from ..grading.graded import graded_table
+    from ..insight.quota import quota_check
+    from ..outputs.exports import write_csv
 
     shares = {}
     for item in max_share:
@@ -257,8 +262,8 @@ def peers(
     """同类比较: 每个单位在同类型、规模相近单位中的名次,近三个月进步,以及“水平与进步”判断。"""
     import pandas as pd
 
-    from .peers import fair_comparison
-    from .pipeline import write_csv
+    from ..insight.peers import fair_comparison
+    from ..outputs.exports import write_csv
 
     inputs, assessments, periods = _graded(rules, units, data, period)
     month = period or periods[-1]
@@ -288,10 +293,11 @@ def rollup(
 
     import pandas as pd
 
-    from .grades import GRADE_KEYS
-    from .pipeline import graded_table, write_csv
-    from .rollup import rollup as roll
-    from .worklist import parent_summary
+    from ..grading.graded import graded_table
+    from ..insight.rollup import rollup as roll
+    from ..insight.worklist import parent_summary
+    from ..outputs.exports import write_csv
+    from ..rules.grades import GRADE_KEYS
 
     if level not in ("street", "county"):
         typer.echo("--level 只能是 street 或 county", err=True)
@@ -321,10 +327,10 @@ def template(
     parent: Annotated[str | None, typer.Option(help="只含某街道/乡镇(代码)下的单位")] = None,
 ) -> None:
     """按规则集生成月度填报模板(.xlsx):中文表头、单位已预填、有效范围校验。"""
-    from .ingest import parse_period
-    from .pipeline import load_inputs
-    from .registry import leaf_units
-    from .spreadsheets import make_template
+    from ..intake.ingest import parse_period
+    from ..intake.inputs import load_inputs
+    from ..intake.registry import leaf_units
+    from ..outputs.spreadsheets import make_template
 
     if period is not None and parse_period(period) is None:
         typer.echo(f"月份“{period}”无法识别:请写成 2026-10、2026/10 或 2026年10月", err=True)
@@ -348,7 +354,9 @@ def demo(
     out: Annotated[Path, typer.Option(help="评定结果 CSV")] = Path("out/sample_graded.csv"),
 ) -> None:
     """在自带的示例区县上评定全部12个月,打印每月各颜色的单位数。"""
-    from .pipeline import grade_inputs, graded_table, load_inputs, write_csv
+    from ..grading.graded import grade_inputs, graded_table
+    from ..intake.inputs import load_inputs
+    from ..outputs.exports import write_csv
 
     sample = ROOT / "sample_data"
     files = sorted(p for p in sample.glob("indicators_*") if p.suffix in (".csv", ".xlsx"))
@@ -372,7 +380,7 @@ def sample(
     seed: Annotated[int, typer.Option(help="随机种子")] = 2026,
 ) -> None:
     """重新生成示例区县(单位名册 + 12个月指标表)。"""
-    from .sample_district import write_sample
+    from ..intake.sample_district import write_sample
 
     files = write_sample(out, seed=seed)
     typer.echo(f"已生成 {len(files)} 个文件 → {out}")

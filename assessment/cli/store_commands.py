@@ -27,8 +27,8 @@ tasks_app = typer.Typer(help="跟进督办事项", no_args_is_help=True)
 @db_app.command("upgrade")
 def db_upgrade(db: DbOpt = None) -> None:
     """创建或升级数据库结构(可重复执行)。"""
-    from .service import safe_url
-    from .store import open_database
+    from ..service import safe_url
+    from ..store import open_database
 
     database = open_database(db)
     typer.echo(f"数据库已是最新结构: {safe_url(database.url)}")
@@ -60,10 +60,10 @@ def import_data_cmd(
 ) -> None:
     """导入月度指标表:每个文件全部通过才导入,否则一行都不导入并列出全部问题。
     所用规则集同时登记到库中(已有相同文本的版本则不重复),应用即可按它试评。"""
-    from .store.uploads import import_monthly
+    from ..store.uploads import import_monthly
 
     svc = _service(db, user)
-    from .rule_loader import load_rules
+    from ..rules.loader import load_rules
 
     loaded = [load_rules(r) for r in rules]
     sets = [x.rules for x in loaded]
@@ -95,7 +95,7 @@ def assess_cmd(
 ) -> None:
     """按库中数据评定一个月份,保存为草稿或发布。"""
     svc = _service(db, user)
-    from .rule_loader import load_rules
+    from ..rules.loader import load_rules
 
     versions = [svc.save_rules(load_rules(r), note or "评定时登记") for r in rules]
     ids = svc.assess(period, versions, publish=publish)
@@ -113,7 +113,7 @@ def report_cmd(
     user: UserOpt = "admin",
 ) -> None:
     """月度简报: Excel 工作簿和 A4 PDF(按 --as 账户的管辖范围)。"""
-    from .briefing import pdf, workbook
+    from ..outputs.briefing import pdf, workbook
 
     svc = _service(db, user)
     if period not in svc.view().periods:
@@ -216,7 +216,7 @@ def users_add(
     user: UserOpt = "admin",
 ) -> None:
     """新增账户。密码从标准输入读取(非终端时),否则提示输入两次。"""
-    from .service.accounts import add_user
+    from ..service.accounts import add_user
 
     svc = _service(db, user)
     add_user(svc.db, svc.user, name, role, scope or None, _read_password(), display_name)
@@ -226,8 +226,8 @@ def users_add(
 @users_app.command("list")
 def users_list(db: DbOpt = None) -> None:
     """列出账户。"""
-    from .service.accounts import list_users
-    from .service.roles import Role
+    from ..service.accounts import list_users
+    from ..service.roles import Role
 
     svc = _service(db, "admin")
     rows = list_users(svc.db, svc.user)
@@ -242,7 +242,7 @@ def users_list(db: DbOpt = None) -> None:
 @users_app.command("disable")
 def users_disable(name: str, db: DbOpt = None, user: UserOpt = "admin") -> None:
     """停用账户(立即生效,已登录的会话在下一次操作时结束)。"""
-    from .service.accounts import disable_user
+    from ..service.accounts import disable_user
 
     svc = _service(db, user)
     disable_user(svc.db, svc.user, name)
@@ -252,7 +252,7 @@ def users_disable(name: str, db: DbOpt = None, user: UserOpt = "admin") -> None:
 @users_app.command("passwd")
 def users_passwd(name: str, db: DbOpt = None, user: UserOpt = "admin") -> None:
     """重设密码(同时解除锁定)。"""
-    from .service.accounts import set_password
+    from ..service.accounts import set_password
 
     svc = _service(db, user)
     set_password(svc.db, svc.user, name, _read_password())
@@ -262,7 +262,7 @@ def users_passwd(name: str, db: DbOpt = None, user: UserOpt = "admin") -> None:
 @users_app.command("unlock")
 def users_unlock(name: str, db: DbOpt = None, user: UserOpt = "admin") -> None:
     """解除锁定。"""
-    from .service.accounts import unlock_user
+    from ..service.accounts import unlock_user
 
     svc = _service(db, user)
     unlock_user(svc.db, svc.user, name)
@@ -270,8 +270,8 @@ def users_unlock(name: str, db: DbOpt = None, user: UserOpt = "admin") -> None:
 
 
 def _service(db: str | None, user: str):
-    from .service import Principal, Service
-    from .store import open_database
+    from ..service import Principal, Service
+    from ..store import open_database
 
     return Service(open_database(db), Principal.operator(user))
 

@@ -14,13 +14,13 @@ import numpy as np
 import pandas as pd
 import pyarrow.compute as pc
 
-from .compiled import CompiledRules, compile_rules
-from .grades import GRADE_KEYS, MISSING_LABEL
+from ..intake.registry import leaf_units
+from ..intake.textcols import as_text, distinct, has_duplicates, is_sorted, positions, to_arrow
+from ..rules.compiled import CompiledRules, compile_rules
+from ..rules.grades import GRADE_KEYS, MISSING_LABEL
+from ..rules.loader import LoadedRules
 from .reasons import reason_texts, veto_ids
-from .registry import leaf_units
-from .rule_loader import LoadedRules
 from .scoring import PeriodScores, apply_escalation, score_period
-from .textcols import as_text, distinct, has_duplicates, is_sorted, positions, to_arrow
 
 PERIOD_RE = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 UNIT_COLUMNS = ["unit_code", "unit_name", "unit_type", "parent_code"]

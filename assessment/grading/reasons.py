@@ -6,8 +6,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .compiled import CompiledRules
-from .grades import GRADE_KEYS, MISSING_LABEL
+from ..rules.compiled import CompiledRules
+from ..rules.grades import GRADE_KEYS, MISSING_LABEL
 from .scoring import MISSING, PeriodScores
 
 SEP = ";"

@@ -14,12 +14,12 @@ from functools import cached_property
 
 import numpy as np
 
-from .compiled import CompiledRules, children_of
-from .grades import GRADE_KEYS
-from .methods import score_indicator
-from .parallel import for_each
-from .rules import Indicator
-from .textcols import member
+from ..intake.parallel import for_each
+from ..intake.textcols import member
+from ..rules.compiled import CompiledRules, children_of
+from ..rules.grades import GRADE_KEYS
+from ..rules.methods import score_indicator
+from ..rules.models import Indicator
 
 OPS = {
     ">": operator.gt,

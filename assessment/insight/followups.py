@@ -12,10 +12,10 @@ import itertools
 import numpy as np
 import pandas as pd
 
-from .engine import Assessment
-from .grades import GRADE_KEYS, MISSING_LABEL
-from .rules import FollowUp
-from .scoring import MISSING, PeriodScores, month_index, next_period
+from ..grading.engine import Assessment
+from ..grading.scoring import MISSING, PeriodScores, month_index, next_period
+from ..rules.grades import GRADE_KEYS, MISSING_LABEL
+from ..rules.models import FollowUp
 
 COLUMNS = [
     "unit_code",

@@ -25,9 +25,9 @@ from math import sqrt
 import numpy as np
 import pandas as pd
 
-from .engine import Assessment
-from .grades import GRADE_KEYS
-from .scoring import MISSING, month_index, next_period
+from ..grading.engine import Assessment
+from ..grading.scoring import MISSING, month_index, next_period
+from ..rules.grades import GRADE_KEYS
 
 WINDOW = 6
 MIN_SPREAD = 2.0

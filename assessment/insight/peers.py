@@ -13,9 +13,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .engine import Assessment
-from .grades import GRADE_KEYS
-from .scoring import MISSING, shift_period
+from ..grading.engine import Assessment
+from ..grading.scoring import MISSING, shift_period
+from ..rules.grades import GRADE_KEYS
 
 SIZES = ("规模较小", "规模中等", "规模较大")
 MOVING = 2.0  # points over three months that count as improving or slipping

@@ -16,12 +16,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .compiled import CompiledRules
-from .engine import Assessment
-from .grades import GRADE_KEYS
-from .methods import METHOD_REGISTRY, score_indicator
-from .rules import RELATIVE
-from .scoring import MISSING, OPS, PeriodScores, aggregate, grade_rank, runs_before
+from ..grading.engine import Assessment
+from ..grading.scoring import MISSING, OPS, PeriodScores, aggregate, grade_rank, runs_before
+from ..rules.compiled import CompiledRules
+from ..rules.grades import GRADE_KEYS
+from ..rules.methods import METHOD_REGISTRY, score_indicator
+from ..rules.models import RELATIVE
 
 MARGIN = 1e-6
 

@@ -13,7 +13,7 @@ import math
 
 import pandas as pd
 
-from .grades import GRADE_KEYS
+from ..rules.grades import GRADE_KEYS
 
 
 def quota_check(

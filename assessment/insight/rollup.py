@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .grades import GRADE_KEYS, MISSING_LABEL
+from ..rules.grades import GRADE_KEYS, MISSING_LABEL
 
 
 def unit_depths(registry: pd.DataFrame) -> pd.Series:

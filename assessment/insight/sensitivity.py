@@ -8,10 +8,10 @@ import json
 import pandas as pd
 import yaml
 
-from .engine import Assessment
-from .grades import GRADE_KEYS
-from .rule_loader import LoadedRules, parse_rules
-from .rules import RuleSet
+from ..grading.engine import Assessment
+from ..rules.grades import GRADE_KEYS
+from ..rules.loader import LoadedRules, parse_rules
+from ..rules.models import RuleSet
 
 
 def with_changes(

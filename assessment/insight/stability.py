@@ -17,10 +17,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .compiled import CompiledRules, children_of
-from .engine import Assessment
-from .grades import GRADE_KEYS
-from .scoring import MISSING, PeriodScores, runs_before
+from ..grading.engine import Assessment
+from ..grading.scoring import MISSING, PeriodScores, runs_before
+from ..rules.compiled import CompiledRules, children_of
+from ..rules.grades import GRADE_KEYS
 
 THRESHOLD = 0.8  # below this share of draws keeping the grade a unit is 边界单位
 CHUNK = 128  # draws graded together (memory: units x CHUNK per dimension)

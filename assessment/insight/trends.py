@@ -7,7 +7,7 @@ import itertools
 import numpy as np
 import pandas as pd
 
-from .grades import GRADE_KEYS
+from ..rules.grades import GRADE_KEYS
 
 STATES = [*GRADE_KEYS, ""]  # "" = 数据不全
 

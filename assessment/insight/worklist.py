@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from .grades import GRADE_KEYS, display
+from ..rules.grades import GRADE_KEYS, display
 
 WORST = ("red", "orange")
 RANK = {g: i for i, g in enumerate(GRADE_KEYS)}

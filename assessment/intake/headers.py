@@ -4,10 +4,9 @@ full-width/half-width forms and letter case."""
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Iterable
 
-from .rules import RuleSet
+from ..rules.models import RuleSet, normalise
 
 KEY_ALIASES: dict[str, tuple[str, ...]] = {
     "unit_code": ("单位代码", "组织代码", "代码", "统计用区划代码", "区划代码", "编码", "单位编码"),
@@ -29,11 +28,6 @@ TEXT_KEYS = {"unit_code", "unit_name", "unit_type", "parent_code", "period"}
 PERSONAL_DATA = re.compile(
     r"姓名|身份证|证件号|手机|电话|联系方式|住址|家庭地址|出生日期|name$|phone|mobile|id_?card"
 )
-
-
-def normalise(header: object) -> str:
-    text = unicodedata.normalize("NFKC", str(header)).strip().casefold()
-    return re.sub(r"\s+", "", text)
 
 
 def header_map(rule_sets: Iterable[RuleSet]) -> dict[str, str]:

@@ -4,7 +4,7 @@
 vectorised pass over a column or two that turns a mask into problems (records only for the
 first hundred cells per code, the rest counted). A table with any error is rejected whole
 (nothing is half-imported); warnings pass. What each code means is declared once in
-``problem_codes``.
+``assessment.problems.codes``.
 """
 
 from __future__ import annotations
@@ -19,13 +19,13 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
+from ..problems import ERROR, WARNING, Problem, ProblemCollector, errors_only
+from ..rules.models import RuleSet
 from .headers import KEY_COLUMNS, PERSONAL_DATA, header_map, normalise
 from .numbers import is_yes_no, to_numbers, why_not_a_number
 from .parallel import for_each
-from .problems import ERROR, WARNING, Problem, ProblemCollector, errors_only
 from .readers import RawTable
 from .registry import leaf_mask
-from .rules import RuleSet
 from .textcols import (
     as_text,
     clean_code,

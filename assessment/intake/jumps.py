@@ -9,7 +9,7 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
-from .problems import WARNING, Problem, ProblemCollector
+from ..problems import WARNING, Problem, ProblemCollector
 
 RATE_JUMP = 40.0  # percentage points, for a value on a 0..100 scale
 COUNT_FACTOR = 10.0  # times, for any other value: an order of magnitude (a digit too many)

@@ -23,8 +23,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
+from ..problems import Problem
 from .limits import MB, Limits
-from .problems import Problem
 
 XLSX_MAGIC = b"PK\x03\x04"
 HEAD_BYTES = 1 << 16  # sniffed for the format, the encoding and the header line

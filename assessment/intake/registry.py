@@ -9,18 +9,10 @@ import numpy as np
 import pandas as pd
 import pyarrow.compute as pc
 
+from ..problems import Problem, ProblemCollector, errors_only
 from .headers import KEY_ALIASES, normalise
-from .problems import Problem, ProblemCollector, errors_only
 from .readers import RawTable
-from .textcols import (
-    clean_code,
-    clean_text,
-    has_duplicates,
-    member,
-    positions,
-    printable,
-    to_arrow,
-)
+from .textcols import clean_code, clean_text, has_duplicates, member, positions, printable, to_arrow
 
 REGISTRY_COLUMNS = ("unit_code", "unit_name", "unit_type", "parent_code")
 MERGED_ALIASES = ("并入单位代码", "并入", "合并至", "合并到")

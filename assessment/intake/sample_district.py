@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .rule_loader import load_rules
+from ..rules.loader import load_rules
 
 COUNTY = ("500188000000", "示例区")
 STREETS = [  # (code digits 7-9, name, kind): 001-099 街道, 100-199 镇
@@ -35,7 +35,7 @@ SECOND = "苑里坪湾园苑林坡岭溪坝塘沟寨桥湖港庄"
 MONTHS = [f"{y}-{m:02d}" for y, m in [(2025, 11), (2025, 12)] + [(2026, m) for m in range(1, 11)]]
 GB18030_MONTH = "2026-03"
 XLSX_MONTH = "2026-06"
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 QUALITY_MEAN = -0.15
 
 

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from ..rules.grades import GRADE_KEYS, MISSING_LABEL, display, legend
 from .exports import inert, text_cells_only
-from .grades import GRADE_KEYS, MISSING_LABEL, display, legend
 
 FONTS = (
     "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc",

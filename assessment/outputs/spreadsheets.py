@@ -18,10 +18,10 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
+from ..problems import Problem
+from ..problems.table import problems_frame
+from ..rules.models import Input, RuleSet
 from .exports import text_cells_only
-from .pipeline import problems_frame
-from .problems import Problem
-from .rules import Input, RuleSet
 
 HEADER_FILL = PatternFill("solid", fgColor="DDEBF7")
 KEY_FILL = PatternFill("solid", fgColor="F2F2F2")

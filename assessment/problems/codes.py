@@ -7,7 +7,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .problems import ERROR, WARNING
+ERROR = "error"
+WARNING = "warning"
 
 
 @dataclass(frozen=True)

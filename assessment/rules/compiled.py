@@ -8,8 +8,8 @@ from functools import cached_property
 import numpy as np
 
 from .grades import GRADE_KEYS
-from .rule_loader import LoadedRules
-from .rules import Dimension, Indicator, RuleSet
+from .loader import LoadedRules
+from .models import Dimension, Indicator, RuleSet
 
 
 @dataclass(frozen=True)

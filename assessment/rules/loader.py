@@ -14,9 +14,9 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from .problems import Problem, ProblemsError, sort_problems
-from .rule_checks import check_rule_data
-from .rules import NODE_MODELS, SCORING_MODELS, Model, RuleSet
+from ..problems import Problem, ProblemsError, sort_problems
+from .checks import check_rule_data
+from .models import NODE_MODELS, SCORING_MODELS, Model, RuleSet
 from .yaml_source import PathKey, YamlDocument, format_path, load_yaml
 
 
@@ -219,7 +219,7 @@ def _model_at(path: PathKey, data: object) -> type[Model] | None:
             node = node[part]
         return SCORING_MODELS.get(node.get("method")) if isinstance(node, dict) else None
     if len(names) >= 2 and names[-2] == "grades":
-        from .rules import Band
+        from .models import Band
 
         return Band
     return NODE_MODELS.get(last)

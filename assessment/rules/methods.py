@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .rules import Bands, Deduct, Indicator, Linear
+from .models import Bands, Deduct, Indicator, Linear
 
 Array = np.ndarray
 

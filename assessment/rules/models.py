@@ -1,11 +1,13 @@
 """Rule-set models: the YAML contract of RULES_FORMAT.md as frozen, strict pydantic models.
 
-This module declares; ``rule_loader`` reads a file and reports every problem at once;
-``rule_checks`` holds the cross-field checks. Nothing here knows pandas.
+This module declares; ``loader`` reads a file and reports every problem at once; ``checks``
+holds the cross-field checks. Nothing here knows pandas.
 """
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -19,6 +21,13 @@ Number = float  # strict mode: int or float, never a string or a bool
 Weight = Annotated[float, Field(gt=0)]
 Score = Annotated[float, Field(ge=0, le=100)]
 Identifier = Annotated[str, Field(pattern=r"^[A-Za-z][A-Za-z0-9_]*$")]
+
+
+def normalise(header: object) -> str:
+    """A column's id, name or alias as uploads are matched against it (and as the checks find
+    two columns answering to one header): full-width forms, spaces and letter case do not count."""
+    text = unicodedata.normalize("NFKC", str(header)).strip().casefold()
+    return re.sub(r"\s+", "", text)
 
 
 class Model(BaseModel):

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 
 import yaml
 
-from .problems import Problem
+from ..problems import Problem
 
 PathKey = tuple[str | int, ...]
 # libyaml's C parser when present (PyYAML ships it in its wheels), else the pure-Python one;

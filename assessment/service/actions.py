@@ -15,11 +15,11 @@ from functools import cached_property
 
 import pandas as pd
 
-from ..followups import suggest, urgent
-from ..limits import Limits
+from ..insight.followups import suggest, urgent
+from ..insight.sensitivity import compare_tables
+from ..intake.limits import Limits
 from ..problems import Problem, ProblemsError
-from ..rule_loader import LoadedRules
-from ..sensitivity import compare_tables
+from ..rules.loader import LoadedRules
 from ..store import Database
 from ..store.assessments import (
     assessments,
@@ -122,7 +122,7 @@ class Service:
         """The .xlsx to fill in, pre-filled with this user's units only."""
         self._require(Action.UPLOAD)
         view = self.view()
-        from ..spreadsheets import make_template  # openpyxl: only when a template is made
+        from ..outputs.spreadsheets import make_template  # openpyxl: only when a template is made
 
         return make_template([r.rules for r in view.rules], view.leaves(), period)
 
@@ -177,8 +177,8 @@ class Service:
 
     def briefing(self, period: str):
         """The monthly briefing of ``period`` for this user's scope (see ``briefing``)."""
-        from ..briefing import Briefing
-        from ..grades import GRADE_KEYS, MISSING_LABEL, display
+        from ..outputs.briefing import Briefing
+        from ..rules.grades import GRADE_KEYS, MISSING_LABEL, display
 
         view = self.view()
         periods = view.periods

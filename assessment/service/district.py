@@ -19,11 +19,11 @@ from functools import cached_property
 import pandas as pd
 from sqlalchemy import func, select
 
-from ..engine import Assessment, assess
-from ..grades import GRADE_KEYS
-from ..rollup import rollup, unit_depths
-from ..rule_loader import LoadedRules
-from ..stability import stability
+from ..grading.engine import Assessment, assess
+from ..insight.rollup import rollup, unit_depths
+from ..insight.stability import stability
+from ..rules.grades import GRADE_KEYS
+from ..rules.loader import LoadedRules
 from ..store import Database, Scope
 from ..store.assessments import assessments, load_rule_version, results, rule_versions
 from ..store.registry import current_registry, keep_allowed

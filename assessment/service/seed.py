@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..followups import suggest, urgent
-from ..rule_loader import load_rules
+from ..insight.followups import suggest, urgent
+from ..rules.loader import load_rules
 from ..store import Database, Scope
 from ..store.assessments import run_assessment, save_rule_set
 from ..store.registry import current_registry, import_registry

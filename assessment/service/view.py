@@ -11,18 +11,19 @@ from functools import cached_property
 
 import pandas as pd
 
-from ..engine import Assessment
-from ..explain import UnitExplanation, explain
-from ..followups import cleared, suggest
-from ..forecast import backtest, forecast
-from ..peers import fair_comparison
-from ..quota import quota_check
-from ..registry import leaf_units
-from ..rule_loader import LoadedRules
-from ..sensitivity import compare_tables
-from ..stability import weight_sensitivity
+from ..grading.engine import Assessment
+from ..insight.explain import explain
+from ..insight.explanation import UnitExplanation
+from ..insight.followups import cleared, suggest
+from ..insight.forecast import backtest, forecast
+from ..insight.peers import fair_comparison
+from ..insight.quota import quota_check
+from ..insight.sensitivity import compare_tables
+from ..insight.stability import weight_sensitivity
+from ..insight.worklist import parent_summary, worklist
+from ..intake.registry import leaf_units
+from ..rules.loader import LoadedRules
 from ..store.registry import keep_allowed
-from ..worklist import parent_summary, worklist
 from .district import District
 from .roles import denied
 

@@ -12,9 +12,9 @@ from sqlalchemy import event, func, inspect, select
 from sqlalchemy.orm import Session
 
 from .. import __version__
-from ..engine import Assessment, assess
+from ..grading.engine import Assessment, assess
 from ..problems import WARNING, Problem, ProblemsError
-from ..rule_loader import LoadedRules, parse_rules
+from ..rules.loader import LoadedRules, parse_rules
 from .audit import log
 from .bulk import fetch_row, ipc_bytes
 from .database import Database

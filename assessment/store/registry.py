@@ -9,10 +9,10 @@ import pandas as pd
 import pyarrow as pa
 from sqlalchemy import func, insert, select
 
+from ..intake.readers import read_table
+from ..intake.registry import ingest_registry, registry_text_headers
+from ..intake.textcols import member
 from ..problems import Problem, ProblemsError, errors_only
-from ..readers import read_table
-from ..registry import ingest_registry, registry_text_headers
-from ..textcols import member
 from .audit import log
 from .bulk import fetch_row, ipc_bytes
 from .database import Database

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from ..textcols import member
+from ..intake.textcols import member
 
 
 @dataclass(frozen=True)

@@ -23,8 +23,8 @@ import pyarrow.compute as pc
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from ..headers import KEY_COLUMNS
-from ..textcols import to_arrow
+from ..intake.headers import KEY_COLUMNS
+from ..intake.textcols import to_arrow
 from .bulk import fetch_rows, insert_rows, ipc_bytes
 from .schema import UploadPart
 

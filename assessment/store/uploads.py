@@ -17,14 +17,14 @@ import pyarrow as pa
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from ..headers import KEY_COLUMNS, header_map, text_headers
-from ..ingest import ingest_monthly
-from ..jumps import large_changes
+from ..grading.scoring import shift_period
+from ..intake.headers import KEY_COLUMNS, header_map, text_headers
+from ..intake.ingest import ingest_monthly
+from ..intake.jumps import large_changes
+from ..intake.readers import read_table
+from ..intake.textcols import positions, printable
 from ..problems import WARNING, Problem, errors_only
-from ..readers import read_table
-from ..rules import RuleSet
-from ..scoring import shift_period
-from ..textcols import positions, printable
+from ..rules.models import RuleSet
 from .audit import log
 from .database import Database
 from .month_frames import as_frame, keep, kept

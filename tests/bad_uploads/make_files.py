@@ -2,7 +2,7 @@
 
 Run from the repository root: ``.venv/bin/python tests/bad_uploads/make_files.py``. Each file
 NAME.* is paired with NAME.expected: every problem it must produce, as the user reads it (see
-tests/test_bad_uploads.py for the format and options).
+tests/intake/test_bad_uploads.py for the format and options).
 """
 
 from __future__ import annotations

@@ -1,0 +1,10 @@
+"""The command line, a shell like the Streamlit pages (``fivecolor --help``).
+
+- ``console``: the process entry point (allocator settings before Arrow loads)
+- ``main``: the typer app and the commands on files (validate, grade, explain, …)
+- ``store_commands``: the commands on the store (db, import, assess, tasks, users, report)
+
+May import anything; nothing in the core imports it.
+"""
+
+__all__ = ["console", "main", "store_commands"]

@@ -1,0 +1,699 @@
+"""Every page of the app, headless with Streamlit's AppTest, on a copy of the seeded sample."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import pandas as pd
+import pytest
+import streamlit as st
+from conftest import ROOT
+from streamlit.testing.v1 import AppTest
+
+from assessment.service.district import load_district
+from assessment.service.seed import DEMO_PASSWORD, seed_sample
+from assessment.store import Scope, open_database
+from assessment.store.tasks import list_tasks
+from assessment.store.uploads import upload_history
+
+APP = str(ROOT / "streamlit_app.py")
+BAD_GB18030 = ROOT / "tests" / "bad_uploads" / "gb18030_bad_rows.csv"
+ALL = Scope.everything()
+
+
+@pytest.fixture(scope="session")
+def seeded_file(tmp_path_factory):
+    path = tmp_path_factory.mktemp("seed") / "app.db"
+    db = open_database(f"sqlite:///{path}")
+    seed_sample(db)
+    db.dispose()
+    return path
+
+
+def sign_in(at: AppTest, name: str, password: str = DEMO_PASSWORD) -> AppTest:
+    """Through the login form, as a person would."""
+    at.text_input(key="login_name").set_value(name)
+    at.text_input(key="login_password").set_value(password)
+    next(b for b in at.button if b.label == "登录").click().run()
+    assert not at.exception, at.exception
+    return at
+
+
+def start(url: str, monkeypatch) -> AppTest:
+    monkeypatch.setenv("FIVECOLOR_DB", url)
+    monkeypatch.setenv("FIVECOLOR_WARM_UP", "0")  # no background grading racing each test
+    st.cache_resource.clear()  # the database handle is cached per process
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.run()
+    assert not at.exception
+    at.db = open_database(url, upgrade=False)
+    return at
+
+
+@pytest.fixture
+def fresh(seeded_file, tmp_path, monkeypatch):
+    """The app on a copy of the seeded sample, at its login page."""
+    path = tmp_path / "app.db"
+    shutil.copy(seeded_file, path)
+    at = start(f"sqlite:///{path}", monkeypatch)
+    yield at
+    at.db.dispose()
+    st.cache_resource.clear()
+
+
+@pytest.fixture
+def app(fresh):
+    """Signed in as the district administrator."""
+    return sign_in(fresh, "admin")
+
+
+def table_with(at: AppTest, column: str) -> pd.DataFrame:
+    """The first table on the page that has ``column``."""
+    return next(df.value for df in at.dataframe if column in df.value.columns)
+
+
+def page(at: AppTest, path: str) -> AppTest:
+    at.switch_page(path)
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def test_overview_shows_counts_with_labels_and_the_tile_grid(app):
+    labels = [m.label for m in app.metric]
+    assert labels == ["绿·好", "蓝·较好", "黄·合格", "橙·较差", "红·差", "数据不全"]
+    district = load_district(app.db)
+    latest = district.table(district.periods[-1])
+    assert [int(m.value) for m in app.metric] == [
+        int((latest["grade"] == g).sum()) for g in ["green", "blue", "yellow", "orange", "red", ""]
+    ]
+    assert len(app.get("vega_lite_chart")) == 1
+    spec = json.dumps(json.loads(app.get("vega_lite_chart")[0].proto.spec), ensure_ascii=False)
+    assert "绿·好" in spec and "#2e9d48" in spec  # colors with their labels, from the one table
+
+
+def test_clicking_a_tile_opens_that_unit(app):
+    app.session_state["grid"] = {"selection": {"pick": [{"unit_code": "500188006003"}]}}
+    app.run()
+    assert not app.exception
+    assert app.title[0].value == "单位详情"
+    assert app.selectbox(key="unit_select").value == "500188006003"
+
+
+def test_a_street_zooms_in_from_the_street_level(app):
+    app.radio(key="level").set_value("街道/乡镇").run()
+    app.session_state["streets"] = {"selection": {"zoom": [{"unit_code": "500188002000"}]}}
+    app.run()
+    assert not app.exception
+    assert app.selectbox(key="parent_select").value == "500188002000"
+    assert sum(int(m.value) for m in app.metric) == 14  # 双凤街道's communities
+
+
+def test_a_street_organizer_sees_only_their_street(fresh):
+    at = sign_in(fresh, "org02")  # 双凤街道组织委员
+    assert sum(int(m.value) for m in at.metric) == 14
+    assert at.selectbox(key="parent_select").options == ["全部", "双凤街道"]
+
+
+def test_unit_page_explains_a_vetoed_unit_and_turns_a_suggestion_into_a_task(app):
+    app.session_state["unit"] = "500188006003"
+    app.session_state["period"] = "2026-02"
+    page(app, "app/unit.py")
+    assert any(
+        "发生2人及以上亡人事故" in e.value and "安全生产责任制" in e.value for e in app.error
+    )
+    assert any("仅提高分数不能改变等级" in i.value for i in app.info)
+    before = len(list_tasks(app.db, ALL))
+    buttons = [b for b in app.button if b.label == "生成督办事项"]
+    assert buttons
+    buttons[0].click().run()
+    assert not app.exception
+    assert len(list_tasks(app.db, ALL)) == before + 1
+
+
+def test_upload_of_a_gb18030_file_with_bad_rows_lists_every_issue_and_imports_nothing(app):
+    page(app, "app/upload.py")
+    app.selectbox(key="upload_period").set_value("2026-03").run()
+    history_before = upload_history(app.db, ALL)
+    app.file_uploader(key="upload_file").set_value(
+        (BAD_GB18030.name, BAD_GB18030.read_bytes(), "text/csv")
+    ).run()
+    assert not app.exception
+    assert any("发现 2 个错误" in e.value for e in app.error)
+    problems = table_with(app, "问题")
+    assert set(problems["问题"]) >= {"不是数字", "超出有效范围"}  # in Chinese, no codes
+    assert "“很高”不是数字" in " ".join(problems["说明及修改方法"])
+    assert not [b for b in app.button if b.label.startswith("确认导入")]
+    pd.testing.assert_frame_equal(upload_history(app.db, ALL), history_before)
+
+
+def test_upload_of_a_good_file_is_previewed_then_imported_on_confirm(app):
+    page(app, "app/upload.py")
+    good = (ROOT / "sample_data" / "indicators_2026-10.csv").read_bytes()
+    fixed = good.replace(b"500188001001,", b"500188001001,", 1)
+    frame = pd.read_csv(__import__("io").BytesIO(fixed), dtype=str, keep_default_na=False)
+    frame.loc[0, "theme_day_attendance_rate"] = "99"
+    app.selectbox(key="upload_period").set_value("2026-10").run()
+    app.file_uploader(key="upload_file").set_value(
+        ("fix.csv", frame.to_csv(index=False).encode(), "text/csv")
+    ).run()
+    confirm = [b for b in app.button if b.label.startswith("确认导入")]
+    assert confirm
+    confirm[0].click().run()
+    assert not app.exception
+    assert any("已导入" in s.value for s in app.success)
+    assert upload_history(app.db, ALL).iloc[0]["filename"] == "fix.csv"
+
+
+def test_a_weight_change_lists_the_units_that_would_change_color(app):
+    page(app, "app/weights.py")
+    assert any("0 个单位会变色" in m.value for m in app.markdown)
+    app.number_input(key="band_community_green").set_value(85.0).run()
+    assert not app.exception
+    changed = table_with(app, "从")
+    assert len(changed) > 0
+    assert set(changed["从"]) == {"蓝·较好"} and set(changed["到"]) == {"绿·好"}
+    counts = table_with(app, "调整后").set_index("等级")
+    assert counts.loc["绿·好", "变化"] == len(changed)
+
+
+def test_saving_a_weight_change_makes_a_new_unpublished_version(app):
+    from assessment.store.assessments import rule_versions
+
+    page(app, "app/weights.py")
+    app.number_input(key="band_community_green").set_value(85.0).run()
+    app.text_input(key="note_community").set_value("好的分数线降到85").run()
+    next(b for b in app.button if b.label == "保存为新版本").click().run()
+    assert not app.exception
+    versions = rule_versions(app.db, "community")
+    assert len(versions) == 2
+    assert not versions.iloc[-1]["published"] and versions.iloc[-1]["note"] == "好的分数线降到85"
+
+
+def step(app, to: str, comment: str) -> int:
+    """Move the open task one step with a comment, as the page offers it."""
+    task = int(app.selectbox(key="task_pick").value)
+    to_box = next(b for b in app.selectbox if str(b.key).startswith(f"task_to_{task}_"))
+    to_box.set_value(to)
+    box = next(t for t in app.text_input if str(t.key).startswith(f"task_comment_{task}_"))
+    box.set_value(comment)
+    app.button(key="task_submit").click().run()
+    assert not app.exception
+    return task
+
+
+def test_tasks_move_along_with_a_comment(app):
+    page(app, "app/tasks.py")
+    first = step(app, "整改中", "已约谈")
+    tasks = list_tasks(app.db, ALL).set_index("id")
+    assert tasks.loc[first, "status"] == "整改中"
+    assert any(f"#{first}" in s.value for s in app.success)  # said after the page redraws
+
+
+def test_the_comment_box_starts_empty_for_another_task_and_for_the_next_step(app):
+    page(app, "app/tasks.py")
+    first = step(app, "整改中", "已约谈")
+    comments = [t for t in app.text_input if str(t.key).startswith(f"task_comment_{first}_")]
+    assert [c.value for c in comments] == [""]  # the next step of the same task: empty
+    open_ids = list_tasks(app.db, ALL).query("status != '已销号'")["id"]
+    app.selectbox(key="task_pick").set_value(int(next(i for i in open_ids if i != first))).run()
+    other = int(app.selectbox(key="task_pick").value)
+    box = next(t for t in app.text_input if str(t.key).startswith(f"task_comment_{other}_"))
+    assert box.value == ""
+
+
+def test_red_and_orange_units_get_their_tasks_in_one_step_and_closed_ones_stay_findable(app):
+    from assessment.store.tasks import move_task
+
+    before = len(list_tasks(app.db, ALL))
+    page(app, "app/tasks.py")
+    app.button(key="tasks_urgent").click().run()
+    assert not app.exception
+    assert any("都已有督办事项" in s.value for s in app.success)  # the seed made them already
+    assert len(list_tasks(app.db, ALL)) == before
+    task = int(list_tasks(app.db, ALL)["id"].iloc[0])
+    for to, who in (("整改中", "org"), ("待验收", "org"), ("已销号", "supervisor")):
+        move_task(app.db, ALL, task, to, who, "ok")
+    app.run()
+    assert not [o for o in app.selectbox(key="task_pick").options if o.startswith(f"#{task} ")]
+    app.text_input(key="task_search").set_value(f"#{task}").run()
+    assert [o.split(" ")[0] for o in app.selectbox(key="task_pick").options] == [f"#{task}"]
+
+
+def test_a_supervisor_changes_owner_and_deadline_with_history(app):
+    import datetime as dt
+
+    from assessment.store.tasks import task_events
+
+    page(app, "app/tasks.py")
+    task = int(app.selectbox(key="task_pick").value)
+    app.text_input(key=f"task_owner_{task}").set_value("龙溪街道党工委")
+    app.date_input(key=f"task_due_{task}").set_value(dt.date(2027, 1, 15))
+    app.text_input(key=f"task_why_{task}").set_value("书记病假")
+    app.button(key=f"task_edit_{task}").click().run()
+    assert not app.exception
+    row = list_tasks(app.db, ALL).set_index("id").loc[task]
+    assert row["owner_role"] == "龙溪街道党工委" and row["due_date"] == dt.date(2027, 1, 15)
+    last = task_events(app.db, ALL, task).iloc[-1]["comment"]
+    assert "龙溪街道党工委" in last and "2027-01-15" in last and "书记病假" in last
+
+
+def test_trends_show_the_heatmap_transitions_and_falling_units(app):
+    page(app, "app/trends.py")
+    assert len(app.get("vega_lite_chart")) == 3
+    assert [s.value for s in app.subheader] == [
+        "各单位逐月颜色",
+        "月度颜色变化",
+        "连续下滑的单位",
+        "预警:下月可能变差的单位",
+        "水平与进步(同类比较)",
+    ]
+
+
+def test_overview_says_whether_the_month_is_published_and_current(app):
+    assert any("显示的是已发布的评定结果" in s.value for s in app.success)
+    assert not [w for w in app.warning if "试评" in w.value or "发布时" in w.value]
+    good = (ROOT / "sample_data" / "indicators_2026-10.csv").read_bytes()
+    frame = pd.read_csv(__import__("io").BytesIO(good), dtype=str, keep_default_na=False)
+    frame.loc[0, "theme_day_attendance_rate"] = "99"
+    from assessment.service.district import load_district
+    from assessment.store.uploads import import_monthly
+
+    sets = [r.rules for r in load_district(app.db).rules]
+    import_monthly(app.db, frame.to_csv(index=False).encode(), "fix.csv", "x", ALL, sets)
+    app.run()
+    assert any("显示的是发布时的结果" in w.value for w in app.warning)
+
+
+def publish_from_weights_page(app, period: str | None = None) -> None:
+    """Save a lower 好 line for 社区 as a new version and publish ``period`` with it, through
+    the confirmation."""
+    page(app, "app/weights.py")
+    if period:
+        app.selectbox(key="period_试算月份").set_value(period).run()
+    app.number_input(key="band_community_green").set_value(85.0).run()
+    app.text_input(key="note_community").set_value("好的分数线降到85").run()
+    next(b for b in app.button if b.label == "保存为新版本").click().run()
+    assert any("新版本" in s.value for s in app.success)  # said, and the page redrawn
+    app.button(key="ask_weights").click().run()
+    plan = table_with(app, "将变色的单位").set_index("规则集")
+    assert len(plan) == 2  # the district's rule sets are published together
+    assert plan["将变色的单位"].sum() > 0
+    app.button(key="yes_weights").click().run()
+    assert not app.exception
+    assert any(s.value.startswith("已发布") for s in app.success)
+
+
+def test_a_published_month_stays_as_published_when_a_later_month_gets_a_new_version(app):
+    from assessment.store.assessments import assessments, rule_versions
+
+    counts = [int(m.value) for m in app.metric]  # 2026-10 as published by the seed
+    app.selectbox(key="period_月份").set_value("2026-09").run()
+    before = [int(m.value) for m in app.metric]
+    publish_from_weights_page(app, "2026-10")
+    new = int(rule_versions(app.db, "community").iloc[-1]["id"])
+    runs = assessments(app.db)
+    published = runs[runs["status"] == "published"]
+    assert set(published.loc[published["rule_set_version_id"] == new, "period"]) == {"2026-10"}
+    page(app, "app/overview.py")
+    app.selectbox(key="period_月份").set_value("2026-09").run()
+    assert [int(m.value) for m in app.metric] == before  # the month before is untouched
+    assert any("显示的是已发布的评定结果" in s.value for s in app.success)
+    app.selectbox(key="period_月份").set_value("2026-10").run()
+    assert int(app.metric[0].value) > counts[0]  # more 好 under the new line
+    # the unit page of a month cites the version that month was published with
+    page(app, "app/unit.py")
+    app.selectbox(key="period_月份").set_value("2026-09").run()
+    cited = next(m for m in app.metric if m.label == "规则集版本").value
+    assert not cited.endswith("-调整")
+    app.selectbox(key="period_月份").set_value("2026-10").run()
+    assert next(m for m in app.metric if m.label == "规则集版本").value.endswith("-调整")
+
+
+def test_publishing_a_new_version_from_the_weights_page(app):
+    from assessment.store.assessments import assessments, rule_versions
+
+    publish_from_weights_page(app)
+    new = int(rule_versions(app.db, "community").iloc[-1]["id"])
+    runs = assessments(app.db, "2026-10")
+    assert ((runs["rule_set_version_id"] == new) & (runs["status"] == "published")).any()
+    page(app, "app/overview.py")
+    greens = next(m for m in app.metric if m.label == "绿·好")
+    assert int(greens.value) > 34  # the overview now shows the published new version
+
+
+def test_county_level_shows_the_district_tile(app):
+    app.radio(key="level").set_value("区县").run()
+    assert not app.exception
+    assert len(app.get("vega_lite_chart")) == 1
+    assert any("区县的等级由下属街道/乡镇的得分汇总而来" in c.value for c in app.caption)
+    assert not [c for c in app.caption if "rollup" in c.value]  # no code words on screen
+
+
+def test_the_map_lists_red_and_orange_units_ranks_streets_and_filters_by_color(app):
+    district = load_district(app.db)
+    period = district.periods[-1]
+    table = district.table(period)
+    bad = table[table["grade"].isin(["red", "orange"])]
+    work = table_with(app, "变化")
+    assert len(work) == len(bad) and set(work["等级"]) <= {"红·差", "橙·较差"}
+    assert list(work["等级"]).index("橙·较差") > list(work["等级"]).index("红·差")  # worst first
+    ranking = table_with(app, "红·差")
+    assert ranking["红·差"].sum() == (bad["grade"] == "red").sum()
+    assert ranking["红·差"].tolist()[0] + ranking["橙·较差"].tolist()[0] == max(
+        r + o for r, o in zip(ranking["红·差"], ranking["橙·较差"], strict=True)
+    )
+    app.pills(key="grade_filter").set_value(["red"]).run()
+    assert not app.exception
+    assert chart_codes(app.get("vega_lite_chart")[0]) == set(
+        bad.loc[bad["grade"] == "red", "unit_code"]
+    )
+
+
+def chart_codes(chart) -> set[str]:
+    """The unit codes a chart draws (its datasets travel as Arrow IPC beside the spec)."""
+    import pyarrow as pa
+
+    codes: set[str] = set()
+    for ds in chart.proto.datasets:
+        table = pa.ipc.open_stream(ds.data.data).read_all()
+        if "unit_code" in table.column_names:
+            codes |= {c for c in table.column("unit_code").to_pylist() if c}
+    return codes
+
+
+def test_searching_a_unit_opens_its_page(app):
+    app.selectbox(key="unit_search").set_value("500188001003").run()
+    assert not app.exception
+    assert app.session_state["unit"] == "500188001003"
+
+
+PAGES = ["app/overview.py", "app/unit.py", "app/upload.py", "app/weights.py", "app/tasks.py"]
+PAGES += ["app/trends.py"]
+
+
+def test_a_configured_empty_database_shows_only_how_to_create_the_first_admin(
+    tmp_path, monkeypatch
+):
+    url = f"sqlite:///{tmp_path / 'empty.db'}"
+    at = start(url, monkeypatch)
+    assert any("fivecolor users add admin --role admin" in w.value for w in at.warning)
+    assert not at.text_input  # no login form: there is no account to sign in with
+    assert not at.metric and not at.get("vega_lite_chart")
+    assert not any("演示模式" in w.value for w in at.warning)  # never demo accounts
+    assert load_district(at.db).registry.empty  # the sample was not loaded into it
+    at.db.dispose()
+    st.cache_resource.clear()
+
+
+def test_every_page_says_what_is_missing_on_an_empty_database_and_with_rules_only(
+    tmp_path, monkeypatch
+):
+    from assessment.rules.loader import load_rules
+    from assessment.service import Principal
+    from assessment.service.accounts import add_user
+    from assessment.store.assessments import save_rule_set
+    from assessment.store.registry import import_registry
+
+    url = f"sqlite:///{tmp_path / 'empty.db'}"
+    db = open_database(url)
+    add_user(db, Principal.operator(), "chief", "admin", None, "a-long-secret")
+    at = sign_in(start(url, monkeypatch), "chief", "a-long-secret")
+    assert any("还没有单位名册" in i.value for i in at.info)
+    for path in PAGES:
+        page(at, path)
+    units = (ROOT / "sample_data" / "units.csv").read_bytes()
+    import_registry(db, units, "units.csv", "chief", ALL)
+    save_rule_set(db, load_rules(ROOT / "rules" / "community.yaml"), "chief")
+    for path in PAGES:  # rules but no monthly data: no page fails (weights raised StopIteration)
+        page(at, path)
+        assert any("还没有任何月份的数据" in i.value for i in at.info) or path in (
+            "app/upload.py",
+            "app/tasks.py",
+            "app/weights.py",
+        )
+    db.dispose()
+    at.db.dispose()
+    st.cache_resource.clear()
+
+
+def test_a_unit_that_did_not_report_is_shown_as_data_incomplete_never_colored(app):
+    app.session_state["unit"] = "500188102202"
+    app.session_state["period"] = "2026-08"
+    page(app, "app/unit.py")
+    assert any("数据不全" in w.value and "本月未上报" in w.value for w in app.warning)
+    badge = next(m.value for m in app.markdown if "<span" in m.value)
+    assert "数据不全" in badge  # the badge says so; no color label
+    assert not any(label in badge for label in ("绿·好", "蓝·较好", "黄·合格", "橙·较差", "红·差"))
+
+
+def test_each_role_sees_only_the_actions_it_may_take(fresh):
+    org = sign_in(fresh, "org01")  # 龙溪街道组织委员
+    page(org, "app/upload.py")
+    assert org.get("file_uploader") and org.get("download_button")
+    org.session_state["unit"] = "500188001001"
+    page(org, "app/unit.py")
+    assert not [b for b in org.button if b.label == "生成督办事项"]
+    page(org, "app/weights.py")
+    assert not [b for b in org.button if b.label == "保存为新版本" or b.key == "ask_weights"]
+    assert any("只有规则管理员或管理员可以发布" in c.value for c in org.caption)
+
+
+def test_a_supervisor_has_no_uploader_and_no_audit_page(fresh):
+    watch = sign_in(fresh, "supervisor")
+    page(watch, "app/upload.py")
+    assert not watch.get("file_uploader")
+    assert any("督导不上传数据" in i.value for i in watch.info)
+    assert not any("数据库" in c.value for c in watch.sidebar.caption)  # admins only
+
+
+def test_the_audit_page_filters_and_exports_inert_csv(app):
+    from assessment.service import Principal, Service
+
+    Service(app.db, Principal.operator("=HYPERLINK(1)")).sign_out()  # a hostile account name
+    page(app, "app/audit.py")
+    log = table_with(app, "操作")
+    assert "登录" in set(log["操作"]) and "admin" in set(log["账户"])
+    app.text_input(key="audit_who").set_value("=HYPERLINK(1)").run()
+    assert set(table_with(app, "操作")["账户"]) == {"=HYPERLINK(1)"}
+    csv = app.get("download_button")[0].proto.url
+    assert csv  # the export is offered; its cells are checked in test_exports
+    assert any("数据库" in c.value for c in app.sidebar.caption)
+
+
+def test_an_idle_session_ends_and_sign_out_returns_to_the_login_page(app, monkeypatch):
+    import datetime as dt
+
+    monkeypatch.setenv("FIVECOLOR_IDLE_MINUTES", "5")
+    app.session_state["last_seen"] = dt.datetime.now(dt.UTC).replace(tzinfo=None) - dt.timedelta(
+        minutes=6
+    )
+    app.run()
+    assert any("长时间未操作" in i.value for i in app.info)
+    assert app.text_input(key="login_name")
+    at = sign_in(app, "admin")
+    next(b for b in at.sidebar.button if b.label == "退出登录").click().run()
+    assert any("已退出登录" in i.value for i in at.info)
+    assert not at.metric
+
+
+def test_after_the_readme_import_commands_the_app_shows_trial_grades(tmp_path, monkeypatch):
+    """`import registry` then `import data -r …` (no `assess`): the rule sets used for the
+    import are registered, so the map shows a trial grading at once."""
+    from typer.testing import CliRunner
+
+    from assessment.cli.main import app as cli
+
+    url = f"sqlite:///{tmp_path / 'readme.db'}"
+    run = CliRunner()
+    sample = ROOT / "sample_data"
+    rules = [
+        "-r",
+        str(ROOT / "rules" / "community.yaml"),
+        "-r",
+        str(ROOT / "rules" / "village.yaml"),
+    ]
+    assert (
+        run.invoke(cli, ["import", "registry", str(sample / "units.csv"), "--db", url]).exit_code
+        == 0
+    )
+    months = [str(sample / f"indicators_2026-{m}.csv") for m in ("09", "10")]
+    result = run.invoke(cli, ["import", "data", *months, *rules, "--db", url])
+    assert result.exit_code == 0, result.output
+    added = run.invoke(
+        cli, ["users", "add", "wang", "--role", "admin", "--db", url], input="pw-long-enough\n"
+    )
+    assert added.exit_code == 0, added.output
+    at = sign_in(start(url, monkeypatch), "wang", "pw-long-enough")
+    assert not [i.value for i in at.info if "还没有" in i.value]
+    assert sum(int(m.value) for m in at.metric) == 170
+    assert any("试评结果,尚未发布" in w.value for w in at.warning)  # a trial: a banner
+    at.db.dispose()
+    st.cache_resource.clear()
+
+
+def test_the_unit_page_proposes_a_combined_plan_when_no_single_indicator_is_enough(app):
+    app.session_state["unit"] = "500188001001"  # red in 2026-10, no single way up
+    page(app, "app/unit.py")
+    headline = next(m.value for m in app.markdown if "同时改进以下" in m.value)
+    assert "重新评定为" in headline and "黄·合格" in headline
+    plan = next(df.value for df in app.dataframe if "目标值" in df.value.columns)
+    assert len(plan) >= 2 and (plan["目标值"] > plan["当前值"]).all()
+    indicators = table_with(app, "满分值")
+    assert indicators["满分值"].notna().any()
+    assert "否决线" in indicators.columns
+
+
+def test_an_organizer_attaches_evidence_to_a_task_and_downloads_it(fresh):
+    org = sign_in(fresh, "org01")
+    page(org, "app/tasks.py")
+    task = int(org.selectbox(key="task_pick").value)
+    uploader = next(
+        u for u in org.file_uploader if str(u.key).startswith(f"evidence_upload_{task}")
+    )
+    uploader.set_value(("整改报告.pdf", b"%PDF-1.4 report", "application/pdf")).run()
+    assert not org.exception
+    assert any("已上传材料" in s.value for s in org.success)
+    assert [b for b in org.get("download_button") if "整改报告.pdf" in b.proto.label]
+
+
+def test_a_file_of_the_wrong_month_is_one_line_with_a_count_and_offers_its_month(app):
+    page(app, "app/upload.py")
+    app.selectbox(key="upload_period").set_value("2026-10").run()
+    september = (ROOT / "sample_data" / "indicators_2026-09.csv").read_bytes()
+    app.file_uploader(key="upload_file").set_value(("sept.csv", september, "text/csv")).run()
+    assert not app.exception
+    problems = table_with(app, "处数")
+    assert len(problems) == 1  # 170 identical rows collapsed, nothing else buried under them
+    assert problems["处数"].iloc[0] == 170 and problems["列"].iloc[0] == "月份"
+    app.button(key="use_file_month").click().run()
+    assert app.selectbox(key="upload_period").value == "2026-09"
+    assert not [e for e in app.error if "个错误" in e.value]
+
+
+def test_the_preview_speaks_chinese_and_the_tracker_lists_who_has_not_reported(app):
+    page(app, "app/upload.py")
+    app.selectbox(key="upload_period").set_value("2026-11").run()  # nobody has reported yet
+    tracker = table_with(app, "未报单位")
+    assert tracker["未报"].sum() == 170 and tracker["已报"].sum() == 0
+    assert any("截止 2026-12-05" in i.value for i in [*app.info, *app.error])
+    app.selectbox(key="upload_period").set_value("2026-10").run()
+    october = (ROOT / "sample_data" / "indicators_2026-10.csv").read_bytes()
+    app.file_uploader(key="upload_file").set_value(("oct.csv", october, "text/csv")).run()
+    preview = next(df.value for df in app.dataframe if "单位代码" in df.value.columns)
+    assert (
+        "主题党日参加率" in preview.columns and "theme_day_attendance_rate" not in preview.columns
+    )
+    assert set(preview["支委会按月召开"].dropna()) == {"是", "否"}
+
+
+def test_one_cell_is_corrected_online_as_a_new_checked_upload(app):
+    from assessment.store.uploads import current_values
+
+    page(app, "app/upload.py")
+    app.selectbox(key="upload_period").set_value("2026-10").run()
+    app.selectbox(key="fix_unit").set_value("500188001001").run()
+    app.selectbox(key="fix_column").set_value("theme_day_attendance_rate").run()
+    app.text_input(key="fix_value").set_value("150").run()  # out of range: refused
+    app.button(key="fix_submit").click().run()
+    assert any("有效范围" in e.value for e in app.error)
+    app.text_input(key="fix_value").set_value("96.5").run()
+    app.text_input(key="fix_note").set_value("录入错误").run()
+    app.button(key="fix_submit").click().run()
+    assert not app.exception
+    assert any("已更正" in s.value for s in app.success)
+    values = current_values(app.db, ALL, ["2026-10"]).set_index("unit_code")
+    assert values.loc["500188001001", "theme_day_attendance_rate"] == 96.5
+    assert upload_history(app.db, ALL).iloc[0]["filename"].startswith("在线更正_500188001001")
+
+
+def test_falling_units_are_counted_up_to_a_chosen_month(app):
+    from assessment.insight.trends import worsening
+
+    page(app, "app/trends.py")
+    history = load_district(app.db).history()
+    app.slider(key="fall_months").set_value(2).run()
+    for month in sorted(history["period"].unique())[::-1]:
+        want = worsening(history[history["period"] <= month], 2)
+        app.selectbox(key="fall_until").set_value(month).run()
+        assert any(f"统计截至 {month}" in c.value for c in app.caption)
+        if len(want):
+            table = table_with(app, "连续下滑月数")
+            assert sorted(table["单位"]) == sorted(want["unit_code"].map(app_names(app)))
+            break
+    else:
+        raise AssertionError("no month with falling units in the sample")
+
+
+def app_names(at) -> dict[str, str]:
+    registry = load_district(at.db).registry
+    return dict(zip(registry["unit_code"], registry["unit_name"], strict=True))
+
+
+def test_a_saved_draft_is_reopened_for_editing_and_versions_count_per_rule_set(app):
+    page(app, "app/weights.py")
+    app.number_input(key="band_community_green").set_value(85.0).run()
+    app.text_input(key="note_community").set_value("好的分数线降到85").run()
+    next(b for b in app.button if b.label == "保存为新版本").click().run()
+    base = next(b for b in app.selectbox if str(b.key).startswith("base_community_"))
+    from assessment.store.assessments import rule_versions
+
+    newest = int(rule_versions(app.db, "community")["id"].max())
+    assert base.value == newest  # the version just saved is the one open
+    assert base.options[-1].startswith("第2版") and "草稿" in base.options[-1]
+    assert app.number_input(key="band_community_green").value == 85.0  # the draft, reopened
+    base.set_value(int(rule_versions(app.db, "community")["id"].min())).run()
+    assert app.number_input(key="band_community_green").value == 90.0  # its own bands
+    app.number_input(key="band_community_green").set_value(88.0).run()
+    changed = table_with(app, "调整后的原因")
+    assert changed["调整后的原因"].str.len().gt(0).all()
+
+
+def test_a_borderline_unit_says_so_on_its_page_and_on_the_map(app):
+    district = load_district(app.db)
+    period = district.periods[-1]
+    sure = district.stability(period)
+    shaky = sure[sure["borderline"]].iloc[0]
+    app.session_state["unit"] = shaky["unit_code"]
+    page(app, "app/unit.py")
+    metric = next(m for m in app.metric if m.label == "等级稳定性")
+    assert metric.value == f"{shaky['stability']:.0%}"
+    assert any("边界单位" in w.value for w in app.warning)
+    page(app, "app/overview.py")
+    work = table_with(app, "稳定性")
+    assert work["稳定性"].between(0, 1).all()
+    assert any("边界" in c.value for c in app.caption)
+
+
+def test_the_rules_page_ranks_the_weights_by_the_units_they_move(app):
+    page(app, "app/weights.py")
+    table = table_with(app, "调高25%变色")
+    moved = table["调高25%变色"] + table["调低25%变色"]
+    assert moved.is_monotonic_decreasing and moved.iloc[0] > 0
+    assert set(table["类别"]) == {"维度", "指标"}
+
+
+def test_the_unit_page_compares_a_unit_with_its_peers(app):
+    app.session_state["unit"] = "500188001001"
+    page(app, "app/unit.py")
+    note = next(i.value for i in app.info if "同类比较" in i.value)
+    assert "社区·规模" in note and "名" in note and "近三个月" in note
+
+
+def test_the_monthly_briefing_is_made_on_the_overview(app):
+    app.button(key="make_briefing").click().run()
+    assert not app.exception
+    labels = [b.proto.label for b in app.get("download_button")]
+    assert "下载 Excel" in labels and "下载 PDF" in labels
+
+
+def test_the_quota_check_lists_whom_a_share_would_affect_and_changes_nothing(app):
+    before = [m.value for m in app.metric]
+    app.number_input(key="quota_red").set_value(3.0).run()
+    assert not app.exception
+    hit = table_with(app, "影响")
+    table = load_district(app.db).table(load_district(app.db).periods[-1])
+    reds = int((table["grade"] == "red").sum())
+    assert len(hit) == reds - int(0.03 * len(table))
+    assert [m.value for m in app.metric] == before  # no grade moved

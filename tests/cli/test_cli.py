@@ -1,0 +1,209 @@
+"""The CLI, in-process: exit codes, messages, output files."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+from conftest import RULES, SAMPLE
+from typer.testing import CliRunner
+
+from assessment.cli.main import app
+from assessment.rules.grades import GRADE_KEYS
+
+runner = CliRunner()
+RULE_ARGS = ["--rules", str(RULES / "community.yaml"), "--rules", str(RULES / "village.yaml")]
+UNITS = ["--units", str(SAMPLE / "units.csv")]
+
+
+def data_args(*months: str) -> list[str]:
+    files = sorted(p for p in SAMPLE.glob("indicators_*") if p.suffix in (".csv", ".xlsx"))
+    if months:
+        files = [p for p in files if any(m in p.name for m in months)]
+    return [arg for p in files for arg in ("--data", str(p))]
+
+
+def test_validate_passes_on_the_sample_district():
+    result = runner.invoke(app, ["validate", *RULE_ARGS, *UNITS, *data_args()])
+    assert result.exit_code == 0, result.output
+    assert "通过: 2 个规则集" in result.output
+
+
+def test_validate_lists_every_problem_and_fails(tmp_path):
+    bad = tmp_path / "bad.csv"
+    bad.write_text(
+        "unit_code,period,theme_day_attendance_rate\n500188001001,2026-10,abc\n"
+        "500188001001,2026-10,150\n",
+        encoding="utf-8",
+    )
+    out = tmp_path / "problems.csv"
+    result = runner.invoke(
+        app, ["validate", *RULE_ARGS, *UNITS, "--data", str(bad), "--problems-out", str(out)]
+    )
+    assert result.exit_code == 1
+    assert "“abc”不是数字" in result.output
+    assert "150 超出“主题党日参加率”的有效范围" in result.output
+    assert "duplicate_unit" in result.output
+    saved = pd.read_csv(out, encoding="utf-8-sig")
+    assert {"not_a_number", "out_of_range", "duplicate_unit"} <= set(saved["code"])
+
+
+def test_validate_reports_a_bad_rule_file_with_path_and_line():
+    result = runner.invoke(app, ["validate", "--rules", "tests/bad_rules/unknown_method.yaml"])
+    assert result.exit_code == 1
+    assert "第18行 dimensions[0].indicators[0].scoring.method" in result.output
+    assert "未知的评分方法“linaer”" in result.output
+
+
+def test_grade_writes_the_contract_columns_for_all_months(tmp_path):
+    out = tmp_path / "graded.csv"
+    result = runner.invoke(app, ["grade", *RULE_ARGS, *UNITS, *data_args(), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert out.read_bytes().startswith(b"\xef\xbb\xbf")  # Excel opens it
+    table = pd.read_csv(out, encoding="utf-8-sig", dtype={"unit_code": str}, keep_default_na=False)
+    for col in [
+        "unit_code",
+        "unit_name",
+        "period",
+        "score",
+        "grade",
+        "grade_label",
+        "reasons",
+        "score.organization",
+        "score.safety",
+    ]:
+        assert col in table.columns
+    assert table["period"].nunique() == 12
+    assert set(table["grade"]) <= {*GRADE_KEYS, ""}
+    assert table.groupby("period")["unit_code"].nunique().eq(table["unit_code"].nunique()).all()
+    assert table["unit_code"].str.len().eq(12).all()
+
+
+def test_grade_one_period_still_uses_the_months_before_for_escalation(tmp_path):
+    full, single = tmp_path / "all.csv", tmp_path / "one.csv"
+    runner.invoke(app, ["grade", *RULE_ARGS, *UNITS, *data_args(), "--out", str(full)])
+    result = runner.invoke(
+        app,
+        ["grade", *RULE_ARGS, *UNITS, *data_args(), "--period", "2026-10", "--out", str(single)],
+    )
+    assert result.exit_code == 0, result.output
+    a = pd.read_csv(full, encoding="utf-8-sig", dtype=str, keep_default_na=False)
+    b = pd.read_csv(single, encoding="utf-8-sig", dtype=str, keep_default_na=False)
+    a = a[a["period"] == "2026-10"].reset_index(drop=True)
+    pd.testing.assert_frame_equal(a, b)
+    assert b["reasons"].str.contains("连续2个月").any()
+
+
+def test_grade_with_an_unknown_period_says_which_exist(tmp_path):
+    result = runner.invoke(
+        app,
+        [
+            "grade",
+            *RULE_ARGS,
+            *UNITS,
+            *data_args("2026-10"),
+            "--period",
+            "2030-01",
+            "--out",
+            str(tmp_path / "x.csv"),
+        ],
+    )
+    assert result.exit_code == 1
+    assert "已有的月份: 2026-10" in result.output
+
+
+def test_grade_writes_follow_up_suggestions(tmp_path):
+    out, fu = tmp_path / "g.csv", tmp_path / "fu.csv"
+    result = runner.invoke(
+        app,
+        [
+            "grade",
+            *RULE_ARGS,
+            *UNITS,
+            *data_args(),
+            "--period",
+            "2026-10",
+            "--out",
+            str(out),
+            "--followups-out",
+            str(fu),
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    graded = pd.read_csv(out, encoding="utf-8-sig", dtype={"unit_code": str})
+    tasks = pd.read_csv(fu, encoding="utf-8-sig", dtype={"unit_code": str})
+    red = set(graded.loc[graded["grade"] == "red", "unit_code"])
+    assert red and red <= set(tasks.loc[tasks["source"] == "grade:red", "unit_code"])
+    assert not tasks["action"].str.contains(r"\{").any()  # every placeholder filled
+
+
+def test_explain_prints_the_reasons_for_a_vetoed_unit():
+    result = runner.invoke(
+        app,
+        [
+            "explain",
+            *RULE_ARGS,
+            *UNITS,
+            *data_args(),
+            "--unit",
+            "500188006003",
+            "--period",
+            "2026-02",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    assert "发生2人及以上亡人事故" in result.output
+
+
+@pytest.mark.parametrize("command", ["grade", "explain"])
+def test_overlapping_rule_sets_are_refused(command, tmp_path):
+    args = ["--rules", str(RULES / "community.yaml"), "--rules", str(RULES / "community.yaml")]
+    extra = ["--out", str(tmp_path / "x.csv")] if command == "grade" else ["--unit", "1"]
+    result = runner.invoke(app, [command, *args, *UNITS, *data_args("2026-10"), *extra])
+    assert result.exit_code == 1
+    assert "rules_overlap" in result.output
+
+
+def test_demo_grades_the_bundled_district(tmp_path):
+    result = runner.invoke(app, ["demo", "--out", str(tmp_path / "d.csv")])
+    assert result.exit_code == 0, result.output
+    assert "2026-10" in result.output and "较好" in result.output
+
+
+def test_template_is_filled_in_and_read_back_by_validate(tmp_path):
+    out = tmp_path / "t.xlsx"
+    result = runner.invoke(
+        app,
+        [
+            "template",
+            *RULE_ARGS,
+            *UNITS,
+            "--period",
+            "2026-11",
+            "--parent",
+            "500188101000",
+            "--out",
+            str(out),
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    import openpyxl
+
+    wb = openpyxl.load_workbook(out)
+    ws = wb.worksheets[0]
+    assert [c.value for c in ws[1]][:4] == ["单位代码", "单位名称", "月份", "支委会按月召开"]
+    assert ws["D1"].comment is not None and "是 或 否" in ws["D1"].comment.text
+    assert ws.data_validations.dataValidation  # ranges enforced in Excel
+    for row in ws.iter_rows(min_row=2):
+        for cell in row[3:]:
+            hint = ws.cell(1, cell.column).comment  # 是/否 only where the template asks for it
+            cell.value = "是" if hint is not None and "是 或 否" in hint.text else 1
+    wb.save(out)
+    check = runner.invoke(app, ["validate", *RULE_ARGS, *UNITS, "--data", str(out)])
+    assert check.exit_code == 0, check.output
+
+
+def test_the_same_month_in_two_files_is_refused():
+    args = data_args("2026-10")
+    result = runner.invoke(app, ["validate", *RULE_ARGS, *UNITS, *args, *args])
+    assert result.exit_code == 1
+    assert "数据出现在多个文件中" in result.output

@@ -1,0 +1,220 @@
+"""The shortcuts taken for large, well-ordered inputs give exactly what the general path gives.
+
+At national scale the grade path skips work when it can: tables already in code order skip the
+hash joins and the sort, numeric columns go from Arrow straight into the matrix, indicator
+columns are scored on every core, and the graded CSV is rendered in slices. Each shortcut is
+checked here against the path it replaces.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pytest
+from conftest import RULES, SAMPLE
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from assessment.grading.graded import grade_inputs, graded_table
+from assessment.intake import parallel, readers
+from assessment.intake.inputs import load_inputs
+from assessment.intake.numbers import to_numbers
+from assessment.intake.readers import read_table
+from assessment.intake.registry import ingest_registry, registry_text_headers
+from assessment.intake.textcols import fixed_width, has_duplicates, is_sorted, positions
+from assessment.outputs import exports
+from assessment.outputs.exports import write_csv
+
+SAMPLE_RULES = [RULES / "community.yaml", RULES / "village.yaml"]
+MONTHS = sorted(SAMPLE.glob("indicators_2026-0[7-9].csv"))
+
+
+def sample_assessments():
+    inputs = load_inputs(SAMPLE_RULES, SAMPLE / "units.csv", MONTHS)
+    assert not inputs.errors, inputs.errors[:3]
+    return grade_inputs(inputs)
+
+
+def test_reading_and_scoring_on_threads_give_the_one_core_result_bit_for_bit(monkeypatch):
+    monkeypatch.setattr(parallel, "PARALLEL_ROWS", 10**9)
+    serial = sample_assessments()
+    monkeypatch.setattr(parallel, "PARALLEL_ROWS", 0)
+    threaded = sample_assessments()
+    fields = ["raw", "scores", "dim_scores", "total", "rank", "veto_hits", "floor_hits"]
+    for one, other in zip(serial, threaded, strict=True):
+        for period, p in one.periods.items():
+            q = other.periods[period]
+            for name in fields:
+                np.testing.assert_array_equal(getattr(p, name), getattr(q, name), err_msg=name)
+
+
+def test_a_worker_error_is_raised_not_swallowed():
+    def work(j: int) -> None:
+        if j == 3:
+            raise RuntimeError("column 3")
+
+    with pytest.raises(RuntimeError, match="column 3"):
+        parallel.for_each(8, work, rows=0)
+
+
+def test_csv_rendered_in_slices_is_byte_identical(monkeypatch, tmp_path):
+    table = graded_table(sample_assessments())
+    monkeypatch.setattr(exports, "CSV_SLICE_ROWS", 10**9)
+    write_csv(table, tmp_path / "whole.csv")
+    monkeypatch.setattr(exports, "CSV_SLICE_ROWS", 7)
+    write_csv(table, tmp_path / "sliced.csv")
+    whole = (tmp_path / "whole.csv").read_bytes()
+    assert (tmp_path / "sliced.csv").read_bytes() == whole
+    assert whole.count(b'"unit_code"') == 1  # one header
+    write_csv(table.iloc[:0], tmp_path / "empty.csv")
+    assert (tmp_path / "empty.csv").read_bytes() == whole.split(b"\n", 1)[0] + b"\n"
+
+
+def test_arrow_number_columns_are_copied_chunk_by_chunk_into_the_matrix():
+    columns = [
+        pa.chunked_array([[1, None], [3]], type=pa.int64()),
+        pa.chunked_array([[0.5], [None, 2.25]]),
+        pa.chunked_array([[True, None, False]]),
+        pa.chunked_array([[None, None, None]], type=pa.null()),
+    ]
+    matrix = np.full((3, len(columns)), -1.0, order="F")
+    for j, column in enumerate(columns):
+        yes_no = pa.types.is_boolean(column.type)  # TRUE/FALSE only where yes/no is meant
+        numbers, bad = to_numbers(column, out=matrix[:, j], yes_no=yes_no)
+        assert np.shares_memory(numbers, matrix)  # written in place, no column-sized copy
+        assert not bad.any()
+    expected = [[1, 0.5, 1, np.nan], [np.nan, np.nan, np.nan, np.nan], [3, 2.25, 0, np.nan]]
+    np.testing.assert_array_equal(matrix, expected)
+
+
+def test_text_number_columns_still_go_through_the_lenient_reader():
+    numbers, bad = to_numbers(pa.chunked_array([["85%", "是"], ["abc", None]]), yes_no=True)
+    np.testing.assert_array_equal(numbers, [85, 1, np.nan, np.nan])
+    assert bad.tolist() == [False, False, True, False]
+
+
+@pytest.mark.parametrize(
+    ("values", "ordered", "duplicated"),
+    [
+        (["001", "002", "010"], True, False),
+        (["001", "001", "002"], True, True),  # sorted, not strictly: the hash check decides
+        (["002", "001", "003"], False, False),
+        (["002", "001", "002"], False, True),
+        (["001", None, "002"], False, False),
+        ([None, None], False, True),
+        (["001"], True, False),
+        ([], True, False),
+    ],
+)
+def test_order_check_and_duplicates(values, ordered, duplicated):
+    arr = pa.array(values, type=pa.large_string())
+    assert is_sorted(arr) is ordered
+    assert has_duplicates(arr) is duplicated
+
+
+def test_an_unknown_parent_is_found_even_beside_a_duplicated_code():
+    text = (
+        "unit_code,unit_name,unit_type,parent_code\n"
+        "100,区,区县,\n"
+        "110,街道甲,街道,100\n"
+        "110,街道甲,街道,100\n"
+        "111,社区,社区,999\n"
+    )
+    problems = ingest_registry(read_table(text.encode(), name="units.csv")).problems
+    assert sorted((p.code, p.row) for p in problems) == [
+        ("duplicate_unit", 4),
+        ("unknown_parent", 5),
+    ]
+
+
+def test_a_header_longer_than_the_sniffed_bytes_is_read_whole(monkeypatch, tmp_path):
+    monkeypatch.setattr(readers, "HEAD_BYTES", 8)
+    path = tmp_path / "units.csv"
+    path.write_bytes(
+        "\ufeff单位代码,单位名称,单位类型,上级代码\n100,区,区县,\n110,社区,社区,100\n".encode()
+    )
+    raw = read_table(path, text_columns=registry_text_headers())
+    assert raw.encoding == "utf-8-sig"
+    assert raw.table.column_names == ["单位代码", "单位名称", "单位类型", "上级代码"]
+    registry = ingest_registry(raw)
+    assert registry.ok
+    assert registry.frame["unit_code"].tolist() == ["100", "110"]
+
+
+def test_a_blank_file_longer_than_the_sniffed_bytes_is_empty(monkeypatch, tmp_path):
+    monkeypatch.setattr(readers, "HEAD_BYTES", 4)
+    path = tmp_path / "blank.csv"
+    path.write_bytes(b" \n\n  \r\n\n")
+    assert [p.code for p in read_table(path).problems] == ["empty_file"]
+    path.write_bytes(b"    unit_code\n1\n")
+    assert read_table(path).table is not None
+
+
+def test_a_gb18030_file_on_disk_is_read_like_the_same_bytes_uploaded():
+    path = SAMPLE / "indicators_2026-03_gb18030.csv"
+    from_disk, uploaded = read_table(path), read_table(path.read_bytes(), name=path.name)
+    assert from_disk.encoding == uploaded.encoding == "gb18030"
+    assert from_disk.table.equals(uploaded.table)
+
+
+def test_the_command_sets_the_allocator_before_arrow_loads():
+    """mimalloc reads its options once, when pyarrow loads: the console module must not load
+    it, and an explicit setting by whoever runs the command wins."""
+    probe = (
+        "import os, sys\n"
+        "import assessment.cli.console as console\n"
+        "assert 'pyarrow' not in sys.modules, 'pyarrow loaded before the setting'\n"
+        "console.keep_freed_memory()\n"
+        "print(os.environ['MIMALLOC_PURGE_DELAY'])\n"
+    )
+    env = {k: v for k, v in os.environ.items() if k != "MIMALLOC_PURGE_DELAY"}
+    run = subprocess.run([sys.executable, "-c", probe], env=env, capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.strip() == "-1"
+    env["MIMALLOC_PURGE_DELAY"] = "10"
+    run = subprocess.run([sys.executable, "-c", probe], env=env, capture_output=True, text=True)
+    assert run.stdout.strip() == "10"
+
+
+codes = st.text(alphabet="0129", min_size=2, max_size=3)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    universe=st.lists(codes, unique=True, max_size=30),
+    values=st.lists(codes, max_size=30),
+    sort=st.booleans(),
+    cut=st.integers(0, 3),
+)
+def test_code_lookup_agrees_with_the_hash_join(universe, values, sort, cut):
+    """The binary search over fixed-width codes (sorted registry) and Arrow's hash join give
+    the same positions: on slices, mixed widths and unsorted registries too."""
+    universe = sorted(universe) if sort else universe
+    u = pa.array(universe, type=pa.large_string()).slice(min(cut, len(universe)))
+    v = pa.array(values, type=pa.large_string()).slice(min(cut, len(values)))
+    expected = pc.fill_null(pc.index_in(v, value_set=u), -1).to_numpy(zero_copy_only=False)
+    np.testing.assert_array_equal(positions(v, u), expected)
+
+
+def test_codes_of_one_width_are_viewed_in_place():
+    arr = pa.array(["500100", "500101", "500102"], type=pa.large_string()).slice(1)
+    view = fixed_width(arr)
+    assert view.tolist() == [b"500101", b"500102"]
+    assert fixed_width(pa.array(["1", "22"], type=pa.large_string())) is None
+    assert fixed_width(pa.array(["1", None], type=pa.large_string())) is None
+    assert fixed_width(pa.array(["a\x00", "bb"], type=pa.large_string())) is None
+
+
+def test_a_file_on_disk_with_an_ascii_header_and_a_gbk_body_falls_back_to_gb18030(tmp_path):
+    """Arrow parses the path first (the header is valid UTF-8); the first invalid byte in the
+    body sends the whole file to the GB18030 decoder, as for uploaded bytes."""
+    path = tmp_path / "units.csv"
+    path.write_bytes("unit_code,unit_name,unit_type,parent_code\n100,龙溪区,区县,\n".encode("gbk"))
+    raw = read_table(path, text_columns=registry_text_headers())
+    assert raw.encoding == "gb18030"
+    assert ingest_registry(raw).frame["unit_name"].tolist() == ["龙溪区"]
