@@ -4,14 +4,14 @@ table out. Nothing here decides what a user may see: the service does."""
 
 from __future__ import annotations
 
-import datetime as dt
 import html
 import os
 import re
+from urllib.parse import quote, urlencode, urlsplit
 
 import streamlit as st
 
-from app.charts import color_key
+from app.server import COOKIE, SIGN_IN, safe_next, shared_database
 from assessment.rules.grades import display, legend
 from assessment.service import (
     Action,
@@ -20,55 +20,69 @@ from assessment.service import (
     Service,
     SignInError,
     View,
-    sign_in,
     sign_in_sso,
 )
-from assessment.service.accounts import Policy, idle_expired, refresh
-from assessment.service.demo import demo_logins, has_accounts, open_app_database
-from assessment.service.district import warm_up
+from assessment.service.inbox import unread
+from assessment.service.sessions import current_user as user_of_session
+from assessment.service.sessions import sign_out as end_session
 
 
-@st.cache_resource(show_spinner="正在打开数据库…")
 def database() -> Database:
     """The database named by FIVECOLOR_DB (default ./data/fivecolor.db, loaded with the demo
-    district and its demo accounts on first start). The store is graded in the background
-    meanwhile, so the first sign-in finds the map ready."""
-    db = open_app_database()
-    warm_up(db)
-    return db
+    district and its demo accounts on first start), one handle per process shared with the
+    sign-in routes. The store is graded in the background meanwhile, so the first sign-in
+    finds the map ready."""
+    return shared_database()
 
 
 # -- who is signed in ------------------------------------------------------------------------
 
 
-def current_user() -> Principal | None:
-    """The signed-in user, re-read from the database on every run (a disabled account stops at
-    its next click); None after sign-out or when the session has been idle too long."""
-    user: Principal | None = st.session_state.get("principal")
-    if user is None:
-        return None
-    now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
-    if idle_expired(st.session_state.get("last_seen"), now, Policy.from_env()):
-        sign_out("会话因长时间未操作已结束,请重新登录。")
-        return None
+def session_token() -> str:
+    """The session id the browser sent with this connection (HttpOnly cookie; the page never
+    sees it in JavaScript). Headless tests put one in session state, as the sign-in route
+    would have set the cookie."""
     try:
-        user = refresh(database(), user)
-    except SignInError as exc:
-        sign_out(exc.problems[0].message)
-        return None
-    st.session_state["principal"] = user
-    st.session_state["last_seen"] = now
-    return user
+        token = st.context.cookies.get(COOKIE)
+    except Exception:  # no browser connection (a headless test)
+        token = None
+    if not isinstance(token, str) or not token:
+        token = st.session_state.get("session_token", "")
+    return token if isinstance(token, str) else ""
 
 
-def sign_out(message: str = "") -> None:
-    user = st.session_state.get("principal")
-    if user is not None:
-        Service(database(), user).sign_out()
+def current_user() -> Principal | None:
+    """The signed-in user, resolved from the session on every run and re-read from the
+    database (a disabled account, a password change or an ended session stops at the next
+    click); with single sign-on, the identity the provider vouched for."""
+    db = database()
+    token = session_token()
+    if token:
+        try:
+            return user_of_session(db, token)
+        except SignInError as exc:
+            st.session_state["signed_out_because"] = exc.problems[0].message
+            return None
+    if _sso_configured() and getattr(st.user, "is_logged_in", False):
+        claim = os.environ.get("FIVECOLOR_SSO_CLAIM", "preferred_username")
+        try:
+            return sign_in_sso(db, st.user.get(claim) or st.user.get("email"))
+        except SignInError as exc:
+            st.session_state["signed_out_because"] = exc.problems[0].message
+    return None
+
+
+def sign_out() -> None:
+    """End this browser's session everywhere (the cookie it holds no longer opens anything)
+    and clear what the page kept."""
+    token = session_token()
+    if token:
+        end_session(database(), token)
+    if _sso_configured() and getattr(st.user, "is_logged_in", False):
+        st.logout()
     for key in list(st.session_state.keys()):
         del st.session_state[key]
-    if message:
-        st.session_state["signed_out_because"] = message
+    st.session_state["signed_out_because"] = "已退出登录。"
 
 
 def service() -> Service:
@@ -89,61 +103,29 @@ def _sso_configured() -> bool:
         return False
 
 
+def here() -> str:
+    """This page's address as the browser shows it (path and query), for sign-in to return to."""
+    url = st.context.url or "/"
+    parts = urlsplit(url)
+    query = urlencode(dict(st.query_params))
+    return (parts.path or "/") + (f"?{query}" if query else "")
+
+
 def login_page() -> None:
-    """The sign-in form (and single sign-on when configured); on success, rerun as the user."""
-    db = database()
-    if "wanted_page" not in st.session_state:  # open the page asked for once signed in
-        url = st.context.url or ""
-        st.session_state["wanted_page"] = url.split("?")[0].rstrip("/").rsplit("/", 1)[-1]
-    demo = demo_logins(db)
-    if demo:
-        demo_banner()
+    """Not signed in: the sign-in page is an HTTP form (app/server.py) that sets the session
+    cookie; this says why the session ended and links there, back to this very view."""
+    if _sso_configured() and st.query_params.get("sso") == "1" and not st.user.is_logged_in:
+        st.login()
     st.title("五色图 · 登录")
-    reason = st.session_state.pop("signed_out_because", "")
-    if reason:
-        st.info(reason)
-    if not has_accounts(db):
-        st.warning(
-            "还没有任何账户。请在服务器上用命令行创建第一个管理员账户,例如:\n\n"
-            "`fivecolor users add admin --role admin`\n\n(随后按提示输入两次密码),再刷新本页登录。"
-        )
-        st.stop()
-    if _sso_configured():
-        if getattr(st.user, "is_logged_in", False):
-            claim = os.environ.get("FIVECOLOR_SSO_CLAIM", "preferred_username")
-            try:
-                _signed_in(sign_in_sso(db, st.user.get(claim) or st.user.get("email")))
-            except SignInError as exc:
-                st.error(exc.problems[0].message)
-        elif st.button("单点登录(统一身份认证)"):
-            st.login()
-    with st.form("login"):
-        name = st.text_input("用户名", key="login_name")
-        password = st.text_input("密码", type="password", key="login_password")
-        submitted = st.form_submit_button("登录", type="primary")
-    st.caption("五色图按综合得分和否决项把每个村/社区评为五档:")
-    st.altair_chart(color_key(), key="color_key")
-    if submitted:
-        try:
-            _signed_in(sign_in(db, name, password))
-        except SignInError as exc:
-            st.error(exc.problems[0].message)
-    if demo:
-        st.subheader("演示账户")
-        st.caption(
-            f"演示模式:以下账户的密码都是 `{demo[0]['password']}`。正式部署不会创建这些账户。"
-        )
-        st.dataframe(
-            [{"用户名": d["name"], "身份": d["display_name"], "角色": d["role"]} for d in demo],
-            hide_index=True,
-        )
+    reason = st.session_state.pop("signed_out_because", "") or "请先登录。"
+    st.info(reason)
+    target = safe_next(here())
+    st.markdown(
+        f'<a href="{SIGN_IN}?next={quote(target, safe="")}" target="_self" '
+        'style="font-size:1.2rem">前往登录 →</a>',
+        unsafe_allow_html=True,
+    )
     st.stop()
-
-
-def _signed_in(user: Principal) -> None:
-    st.session_state["principal"] = user
-    st.session_state["last_seen"] = dt.datetime.now(dt.UTC).replace(tzinfo=None)
-    st.rerun()
 
 
 def demo_banner() -> None:
@@ -157,8 +139,13 @@ def sidebar(svc: Service) -> None:
     user = svc.user
     st.sidebar.markdown(f"**{safe(user.display_name or user.name)}**")
     st.sidebar.caption(f"{user.role.label} · 账户 {safe(user.name)}")
+    waiting = unread(svc)
+    if waiting:
+        st.sidebar.page_link(
+            "app/inbox.py", label=f"消息:{waiting} 条未读", icon=":material/mark_email_unread:"
+        )
     if st.sidebar.button("退出登录", key="sign_out"):
-        sign_out("已退出登录。")
+        sign_out()
         st.rerun()
     if user.can(Action.SEE_SYSTEM):
         st.sidebar.caption(f"数据库: `{svc.database_location()}`")
@@ -167,15 +154,62 @@ def sidebar(svc: Service) -> None:
 # -- shared widgets --------------------------------------------------------------------------
 
 
+def from_link(param: str, key: str, options: list) -> None:
+    """A link's ``?param=value`` sets the widget ``key`` once, when the page is opened with it
+    (a link pasted in a new tab, a reminder's link); the user's own choices win after that.
+    A value that is not among ``options`` (outside the user's scope, or unknown) is ignored."""
+    raw = st.query_params.get(param)
+    if raw is None:
+        return
+    applied = st.session_state.setdefault("_links_applied", {})
+    if applied.get(param) == raw:  # applied already, or written by the page itself
+        return
+    applied[param] = raw
+    match = next((o for o in options if str(o) == raw), None)
+    if match is not None:
+        st.session_state[key] = match
+
+
+def address_holds(*names: str) -> None:
+    """This page's address names only its own state (``names``): what another page left in it
+    (a unit on the trends page) would make a copied link say something it does not show."""
+    for name in [n for n in st.query_params if n not in names]:
+        del st.query_params[name]
+
+
+def keep_in_address(**params: object) -> None:
+    """Write the view's state into the address, so that copying it opens the same view."""
+    applied = st.session_state.setdefault("_links_applied", {})
+    for name, value in params.items():
+        applied[name] = None if value is None or value == "" else str(value)
+        if value is None or value == "":
+            if name in st.query_params:
+                del st.query_params[name]
+        elif st.query_params.get(name) != str(value):
+            st.query_params[name] = str(value)
+
+
+def copy_link(label: str = "复制链接", key: str = "copy_link") -> None:
+    """The address of this view, with a copy button (Streamlit's own, on the code block)."""
+    url = st.context.url or ""
+    base = url.split("?")[0]
+    query = urlencode(dict(st.query_params))
+    with st.popover(label, icon=":material/link:", key=key):
+        st.caption("把链接发给同事:对方登录后打开同一视图(只显示其辖区内的内容)。")
+        st.code(base + (f"?{query}" if query else ""), language=None, wrap_lines=True)
+
+
 def period_picker(v: View, label: str = "月份") -> str | None:
     if not v.periods:
         st.info(v.empty_reason())
         return None
     months = v.periods[::-1]  # latest first, as on every page
+    from_link("month", "period", months)  # every page's month follows it, as before
     current = st.session_state.get("period")
     index = months.index(current) if current in months else 0
     period = st.selectbox(label, months, index=index, key=f"period_{label}")
     st.session_state["period"] = period
+    keep_in_address(month=period)
     return period
 
 
@@ -187,6 +221,11 @@ def safe(text: object) -> str:
     and every element that renders Markdown: each ASCII punctuation mark is escaped, so no
     HTML, link, image, emoji code or color directive survives, and line breaks are spaces."""
     return _MARKDOWN.sub(r"\\\1", " ".join(str(text).split()))
+
+
+def safe_href(path: str) -> str:
+    """A path of this site for an href attribute: quoted, never another host or a script."""
+    return html.escape(quote(safe_next(path), safe="/?=&-_.~%"), quote=True)
 
 
 def badge(key: str, size: str = "1rem") -> str:

@@ -132,6 +132,12 @@ unknown_scope E 管辖范围中的单位不存在
 user_exists E 用户名已存在
 weak_password E 密码过弱
 unknown_user E 账户不存在
+sign_in_throttled E 登录尝试过于频繁
+session_ended E 会话已结束
+bad_email E 邮箱地址格式不对
+backup_not_sqlite E 不是 SQLite 数据库
+backup_exists E 备份文件已存在
+backup_broken E 备份文件损坏
 """
 CODES: dict[str, Code] = {
     line.split(" ", 2)[0]: Code(_E if line.split(" ", 2)[1] == "E" else _W, line.split(" ", 2)[2])

@@ -1,5 +1,6 @@
-"""Accounts and sign-in: argon2 password hashes, lock-out after repeated failures, idle
-sessions, single sign-on matched by user name, and the administrator's account commands."""
+"""Accounts and sign-in: argon2 password hashes, back-off after failed sign-ins (a lock only on
+a distributed guess), single sign-on matched by user name, and the administrator's account
+commands. Sessions are ``sessions``."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from ..store.audit import record
 from ..store.registry import current_registry
 from ..store.schema import now
 from ..store.scope import Scope
+from ..store.sessions import Failures, clear_failures, failures, record_failure, revoke_sessions
 from ..store.users import (
     Account,
     accounts,
@@ -31,15 +33,30 @@ from .roles import WHOLE_BY_DEFAULT, Action, Principal, Role, denied
 HASHER = PasswordHasher()  # argon2id with the library's current recommended parameters
 NAME = re.compile(r"^[A-Za-z0-9_.@-]{2,64}$")
 MIN_PASSWORD = 8
+EMAIL = re.compile(r"^[^@\s<>,;\"]{1,64}@[A-Za-z0-9.-]{1,189}\.[A-Za-z]{2,}$")
 
 
 @dataclass(frozen=True)
 class Policy:
-    """Sign-in settings; ``Policy.from_env()`` reads them when called, never at import."""
+    """Sign-in settings; ``Policy.from_env()`` reads them when called, never at import.
 
-    max_failures: int = 5
-    lock_minutes: int = 15
+    Failed sign-ins slow down, they do not lock: after ``free_failures`` failures in
+    ``window_hours`` from one client address, each further attempt from it waits 2, 4, 8, …
+    seconds, at most ``address_cap_seconds``; on one account name the same, at most
+    ``account_cap_seconds`` (so a stranger guessing can slow an account's owner by a minute at
+    worst). An account locks only after ``lock_failures`` failures from at least
+    ``lock_addresses`` addresses in the window: a distributed guess, not a typo or one
+    person's mischief (SECURITY.md)."""
+
     idle_minutes: int = 30
+    session_hours: int = 12
+    free_failures: int = 5
+    address_cap_seconds: int = 900
+    account_cap_seconds: int = 60
+    lock_failures: int = 100
+    lock_addresses: int = 10
+    lock_minutes: int = 60
+    window_hours: int = 24
 
     @classmethod
     def from_env(cls) -> Policy:
@@ -48,10 +65,29 @@ class Policy:
             return int(raw) if raw.isdigit() and int(raw) > 0 else default
 
         return cls(
-            max_failures=number("FIVECOLOR_MAX_FAILURES", cls.max_failures),
-            lock_minutes=number("FIVECOLOR_LOCK_MINUTES", cls.lock_minutes),
             idle_minutes=number("FIVECOLOR_IDLE_MINUTES", cls.idle_minutes),
+            session_hours=number("FIVECOLOR_SESSION_HOURS", cls.session_hours),
+            free_failures=number("FIVECOLOR_FREE_FAILURES", cls.free_failures),
+            address_cap_seconds=number("FIVECOLOR_BACKOFF_CAP_SECONDS", cls.address_cap_seconds),
+            account_cap_seconds=number(
+                "FIVECOLOR_ACCOUNT_BACKOFF_CAP_SECONDS", cls.account_cap_seconds
+            ),
+            lock_failures=number("FIVECOLOR_LOCK_FAILURES", cls.lock_failures),
+            lock_addresses=number("FIVECOLOR_LOCK_ADDRESSES", cls.lock_addresses),
+            lock_minutes=number("FIVECOLOR_LOCK_MINUTES", cls.lock_minutes),
         )
+
+    @property
+    def idle(self) -> dt.timedelta:
+        return dt.timedelta(minutes=self.idle_minutes)
+
+    @property
+    def lifetime(self) -> dt.timedelta:
+        return dt.timedelta(hours=self.session_hours)
+
+    @property
+    def window(self) -> dt.timedelta:
+        return dt.timedelta(hours=self.window_hours)
 
 
 class SignInError(ProblemsError):
@@ -71,38 +107,85 @@ def principal_of(account: Account) -> Principal:
     )
 
 
-def sign_in(db: Database, name: str, password: str, policy: Policy | None = None) -> Principal:
+def sign_in(
+    db: Database,
+    name: str,
+    password: str,
+    policy: Policy | None = None,
+    client_address: str = "",
+) -> Principal:
     """The principal for ``name`` if ``password`` is right; otherwise a SignInError that never
-    says whether the name exists. A locked account is refused without checking the password,
-    and says until when."""
+    says whether the name exists. An attempt made before the back-off of this address or
+    account has passed is refused without checking the password, and says when to try again;
+    so is a locked account."""
     policy = policy or Policy.from_env()
     at = now()
     name = name.replace("\x00", "").strip()[:64]  # no account name is longer; NUL never stored
+    address = client_address[:64]
+    by_address, by_account = failures(db, at - policy.window, address, name)
+    wait_until = max(
+        next_try(by_address, policy.free_failures, policy.address_cap_seconds),
+        next_try(by_account, policy.free_failures, policy.account_cap_seconds),
+    )
+    if wait_until > at:
+        record(db, name, "sign_in_failed", reason="throttled", address=address)
+        raise _throttled(wait_until, at)
     account = get_account(db, name)
     if account is not None and account.locked_until is not None and account.locked_until > at:
-        record(db, account.name, "sign_in_failed", reason="locked")
+        record(db, account.name, "sign_in_failed", reason="locked", address=address)
         raise _locked(account.locked_until)
     stored = account.password_hash if account is not None else None
     try:  # an unknown name costs one hash too, so timing does not tell whether it exists
         ok = HASHER.verify(stored or _dummy_hash(), password) and stored is not None
     except (VerificationError, InvalidHashError):
         ok = False
-    after = record_attempt(
-        db, name, ok, at, policy.max_failures, dt.timedelta(minutes=policy.lock_minutes)
-    )
-    if after is not None and not ok and after.locked_until is not None:
-        raise _locked(after.locked_until)
-    if not ok or after is None:
-        raise _refuse(
-            f"用户名或密码错误。连续输错 {policy.max_failures} 次账户将被锁定。", "bad_credentials"
+    if not ok:
+        record_failure(db, at, address, name)
+        by_address, by_account = failures(db, at - policy.window, address, name)
+        lock = (
+            by_account.count >= policy.lock_failures
+            and by_account.addresses >= policy.lock_addresses
         )
+        until = at + dt.timedelta(minutes=policy.lock_minutes) if lock else None
+        after = record_attempt(db, name, False, at, until, address)
+        if after is not None and after.locked_until is not None and after.locked_until > at:
+            raise _locked(after.locked_until)
+        retry_at = max(
+            next_try(by_address, policy.free_failures, policy.address_cap_seconds),
+            next_try(by_account, policy.free_failures, policy.account_cap_seconds),
+        )
+        later = f"请于 {_clock(retry_at)} 之后再试。" if retry_at > at else ""
+        raise _refuse(f"用户名或密码错误。{later}", "bad_credentials")
+    after = record_attempt(db, name, True, at, None, address)
+    if after is None:
+        raise _refuse("用户名或密码错误。", "bad_credentials")
     if after.disabled:
         raise _refuse("该账户已停用,请联系管理员。", "account_disabled")
+    clear_failures(db, address, name, at - policy.window)
     if account.password_hash and HASHER.check_needs_rehash(account.password_hash):
         update_account(
             db, account.name, account.name, "password_rehashed", password_hash=HASHER.hash(password)
         )
     return principal_of(after)
+
+
+def next_try(f: Failures, free: int, cap_seconds: int) -> dt.datetime:
+    """When the next attempt may be made: at once for the first ``free`` failures, then after
+    2, 4, 8, … seconds from the last, never more than ``cap_seconds``."""
+    if f.count < free or f.last is None:
+        return dt.datetime.min
+    return f.last + dt.timedelta(seconds=min(2 ** (f.count - free + 1), cap_seconds))
+
+
+def _clock(at: dt.datetime) -> str:
+    return at.replace(tzinfo=dt.UTC).astimezone().strftime("%H:%M:%S")
+
+
+def _throttled(until: dt.datetime, at: dt.datetime) -> SignInError:
+    seconds = max(1, int((until - at).total_seconds() + 0.999))
+    return _refuse(
+        f"尝试过于频繁,请于 {_clock(until)} 之后再试(约 {seconds} 秒)。", "sign_in_throttled"
+    )
 
 
 @functools.cache
@@ -125,21 +208,21 @@ def sign_in_sso(db: Database, user_name: str | None) -> Principal:
         )
     if account.disabled:
         raise _refuse("该账户已停用,请联系管理员。", "account_disabled")
-    record_attempt(db, account.name, True, now(), 1, dt.timedelta())
+    record_attempt(db, account.name, True, now(), None, "sso")
     return principal_of(account)
 
 
 def refresh(db: Database, principal: Principal) -> Principal:
     """The principal as the database has it now: a disabled or changed account takes effect
     on the user's next page, not at their next sign-in."""
-    account = get_account(db, principal.name)
+    return principal_named(db, principal.name)
+
+
+def principal_named(db: Database, name: str) -> Principal:
+    account = get_account(db, name)
     if account is None or account.disabled:
         raise _refuse("该账户已停用或删除,请重新登录。", "account_disabled")
     return principal_of(account)
-
-
-def idle_expired(last_seen: dt.datetime | None, at: dt.datetime, policy: Policy) -> bool:
-    return last_seen is not None and at - last_seen > dt.timedelta(minutes=policy.idle_minutes)
 
 
 # -- what an administrator does with accounts ------------------------------------------------
@@ -164,9 +247,10 @@ def add_user(
     password: str | None,
     display_name: str = "",
     demo: bool = False,
+    email: str = "",
 ) -> None:
     by.require(Action.MANAGE_USERS)
-    problems = []
+    problems = [] if not email or EMAIL.match(email) else [_bad_email(email)]
     if not NAME.match(name):
         problems.append(
             Problem("bad_user_name", "用户名须为 2-64 个字母、数字或 _ . @ -", value=name[:80])
@@ -207,13 +291,29 @@ def add_user(
         by.name,
         display_name,
         demo,
+        email,
     )
+
+
+def set_email(db: Database, by: Principal, name: str, email: str) -> None:
+    """The address reminders are mailed to (empty: none, the in-app inbox only)."""
+    if by.name != name:
+        by.require(Action.MANAGE_USERS)
+    existing_account(db, name)
+    email = email.strip()
+    if email and not EMAIL.match(email):
+        raise ProblemsError([_bad_email(email)])
+    update_account(db, name, by.name, "email_changed", email=email)
+
+
+def _bad_email(email: str) -> Problem:
+    return Problem("bad_email", "邮箱地址格式不对,例如 wang@example.gov.cn", value=email[:80])
 
 
 def set_password(db: Database, by: Principal, name: str, password: str) -> None:
     if by.name != name:
         by.require(Action.MANAGE_USERS)
-    _existing(db, name)
+    existing_account(db, name)
     check_password(name, password)
     update_account(
         db,
@@ -224,19 +324,21 @@ def set_password(db: Database, by: Principal, name: str, password: str) -> None:
         failed_attempts=0,
         locked_until=None,
     )
+    revoke_sessions(db, name, now(), "password_changed")
 
 
 def disable_user(db: Database, by: Principal, name: str) -> None:
     by.require(Action.MANAGE_USERS)
-    _existing(db, name)
+    existing_account(db, name)
     if name == by.name:
         raise denied("不能停用自己的账户")
     update_account(db, name, by.name, "user_disabled", disabled=True)
+    revoke_sessions(db, name, now(), "disabled")
 
 
 def unlock_user(db: Database, by: Principal, name: str) -> None:
     by.require(Action.MANAGE_USERS)
-    _existing(db, name)
+    existing_account(db, name)
     update_account(db, name, by.name, "user_unlocked", failed_attempts=0, locked_until=None)
 
 
@@ -245,7 +347,7 @@ def list_users(db: Database, by: Principal) -> list[Account]:
     return accounts(db)
 
 
-def _existing(db: Database, name: str) -> Account:
+def existing_account(db: Database, name: str) -> Account:
     account = get_account(db, name)
     if account is None:
         raise ProblemsError([Problem("unknown_user", f"没有用户名为 {name} 的账户", value=name)])

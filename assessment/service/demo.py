@@ -9,7 +9,7 @@ import os
 from sqlalchemy import select
 
 from ..store import Database, open_database
-from ..store.database import ENV_VAR
+from ..store.database import ENV_VAR, resolve_url
 from ..store.schema import RegistryVersion
 from ..store.users import accounts, count_accounts
 from .roles import Role
@@ -26,6 +26,11 @@ def open_app_database() -> Database:
     elif os.environ.get("FIVECOLOR_SEED_SAMPLE") == "1":
         seed_sample(db, accounts=False)
     return db
+
+
+def app_database_url() -> str:
+    """The URL the app opens (FIVECOLOR_DB, or the default local file)."""
+    return resolve_url(None)
 
 
 def _is_sample(db: Database) -> bool:

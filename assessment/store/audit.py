@@ -33,6 +33,9 @@ ACTION_LABELS = {
     "sign_in_failed": "登录失败",
     "account_locked": "账户锁定",
     "access_denied": "越权操作被拒绝",
+    "sessions_ended": "结束账户的全部会话",
+    "reminders_sent": "发送催办提醒",
+    "email_changed": "修改邮箱",
 }
 
 

@@ -204,3 +204,66 @@ class User(Base):
     locked_until: Mapped[dt.datetime | None] = mapped_column(DateTime)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=now)
     last_sign_in: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    email: Mapped[str] = mapped_column(String(254), default="", server_default="")
+
+
+class SignInSession(Base):
+    """A signed-in browser. The cookie holds a random id; only its sha256 is stored here."""
+
+    __tablename__ = "sessions"
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_name: Mapped[str] = mapped_column(String(64), index=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=now)
+    last_seen: Mapped[dt.datetime] = mapped_column(DateTime, default=now)
+    idle_expires_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    expires_at: Mapped[dt.datetime] = mapped_column(DateTime)  # absolute: a session's last minute
+    client_address: Mapped[str] = mapped_column(String(64), default="")
+    user_agent: Mapped[str] = mapped_column(String(300), default="")
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    revoked_reason: Mapped[str] = mapped_column(String(64), default="")
+
+
+class SignInFailure(Base):
+    """One failed sign-in: back-off is counted per client address and per account name."""
+
+    __tablename__ = "sign_in_failures"
+    __table_args__ = (
+        Index("ix_sign_in_failures_address", "client_address", "at"),
+        Index("ix_sign_in_failures_user", "user_name", "at"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[dt.datetime] = mapped_column(DateTime, default=now)
+    client_address: Mapped[str] = mapped_column(String(64))
+    user_name: Mapped[str] = mapped_column(String(64))
+
+
+class Message(Base):
+    """The in-app inbox (消息): every reminder lands here, whatever else is configured."""
+
+    __tablename__ = "messages"
+    __table_args__ = (Index("ix_messages_user_name", "user_name", "read_at"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_name: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=now)
+    kind: Mapped[str] = mapped_column(String(32))
+    title: Mapped[str] = mapped_column(String(200))
+    body: Mapped[str] = mapped_column(Text, default="")
+    link: Mapped[str] = mapped_column(String(500), default="")
+    read_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+
+
+class SentLog(Base):
+    """One reminder event sent (or tried) to one recipient on one channel: a rerun sends
+    nothing twice, and a failed channel is retried on the next run."""
+
+    __tablename__ = "sent_log"
+    __table_args__ = (UniqueConstraint("event", "recipient", "channel"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event: Mapped[str] = mapped_column(String(200))
+    recipient: Mapped[str] = mapped_column(String(300))
+    channel: Mapped[str] = mapped_column(String(16))
+    status: Mapped[str] = mapped_column(String(16))
+    attempts: Mapped[int] = mapped_column(Integer, default=1)
+    first_at: Mapped[dt.datetime] = mapped_column(DateTime, default=now)
+    last_at: Mapped[dt.datetime] = mapped_column(DateTime, default=now)
+    error: Mapped[str] = mapped_column(Text, default="")

@@ -27,6 +27,7 @@ class Account:
     failed_attempts: int
     locked_until: dt.datetime | None
     last_sign_in: dt.datetime | None
+    email: str = ""
 
 
 def _account(u: User) -> Account:
@@ -41,6 +42,7 @@ def _account(u: User) -> Account:
         failed_attempts=u.failed_attempts,
         locked_until=u.locked_until,
         last_sign_in=u.last_sign_in,
+        email=u.email or "",
     )
 
 
@@ -72,10 +74,12 @@ def add_account(
     who: str,
     display_name: str = "",
     demo: bool = False,
+    email: str = "",
 ) -> None:
     with db.transaction() as s:
         s.add(
             User(
+                email=email,
                 name=name,
                 display_name=display_name or name,
                 role=role,
@@ -102,30 +106,36 @@ def update_account(db: Database, name: str, who: str, action: str, **fields: obj
 
 
 def record_attempt(
-    db: Database, name: str, ok: bool, at: dt.datetime, max_failures: int, lock_for: dt.timedelta
+    db: Database,
+    name: str,
+    ok: bool,
+    at: dt.datetime,
+    lock_until: dt.datetime | None = None,
+    address: str = "",
 ) -> Account | None:
-    """Count a sign-in attempt atomically (the row is locked while counting, so attempts made
-    at once on two servers all count): a success resets the count, the ``max_failures``-th
-    failure in a row locks the account until ``at + lock_for``."""
+    """Record a sign-in attempt with its audit entry, the row locked (attempts made at once on
+    two servers all count): a success resets the count; a failure counts, and locks the
+    account until ``lock_until`` when the service says so."""
+    where = {"address": address} if address else {}
     with db.transaction() as s:
         u = s.scalar(select(User).where(User.name == name).with_for_update())
         if u is None:
-            log(s, name, "sign_in_failed", reason="unknown_user")
+            log(s, name, "sign_in_failed", reason="unknown_user", **where)
             return None
         if ok:
             u.failed_attempts, u.locked_until, u.last_sign_in = 0, None, at
-            log(s, name, "signed_in")
+            log(s, name, "signed_in", **where)
         else:
             u.failed_attempts += 1
-            locked = u.failed_attempts >= max_failures
-            if locked:
-                u.locked_until, u.failed_attempts = at + lock_for, 0
+            if lock_until is not None:
+                u.locked_until, u.failed_attempts = lock_until, 0
             log(
                 s,
                 name,
-                "account_locked" if locked else "sign_in_failed",
+                "account_locked" if lock_until is not None else "sign_in_failed",
                 reason="bad_password",
-                **({"until": str(u.locked_until)} if locked else {}),
+                **where,
+                **({"until": str(lock_until)} if lock_until is not None else {}),
             )
         s.flush()
         return _account(u)

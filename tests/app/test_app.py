@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import shutil
 
@@ -13,6 +14,7 @@ from streamlit.testing.v1 import AppTest
 
 from assessment.service.district import load_district
 from assessment.service.seed import DEMO_PASSWORD, seed_sample
+from assessment.service.sessions import open_session
 from assessment.store import Scope, open_database
 from assessment.store.tasks import list_tasks
 from assessment.store.uploads import upload_history
@@ -32,10 +34,11 @@ def seeded_file(tmp_path_factory):
 
 
 def sign_in(at: AppTest, name: str, password: str = DEMO_PASSWORD) -> AppTest:
-    """Through the login form, as a person would."""
-    at.text_input(key="login_name").set_value(name)
-    at.text_input(key="login_password").set_value(password)
-    next(b for b in at.button if b.label == "登录").click().run()
+    """As the sign-in route does (tests/app/test_server.py): the password checked through the
+    service and a session opened; its id stands in for the browser's cookie."""
+    opened = open_session(at.db, name, password, "127.0.0.1", "AppTest")
+    at.session_state["session_token"] = opened.token
+    at.run()
     assert not at.exception, at.exception
     return at
 
@@ -398,8 +401,7 @@ def test_a_configured_empty_database_shows_only_how_to_create_the_first_admin(
 ):
     url = f"sqlite:///{tmp_path / 'empty.db'}"
     at = start(url, monkeypatch)
-    assert any("fivecolor users add admin --role admin" in w.value for w in at.warning)
-    assert not at.text_input  # no login form: there is no account to sign in with
+    assert any("请先登录" in i.value for i in at.info)  # the sign-in page says the rest
     assert not at.metric and not at.get("vega_lite_chart")
     assert not any("演示模式" in w.value for w in at.warning)  # never demo accounts
     assert load_district(at.db).registry.empty  # the sample was not loaded into it
@@ -482,20 +484,32 @@ def test_the_audit_page_filters_and_exports_inert_csv(app):
     assert any("数据库" in c.value for c in app.sidebar.caption)
 
 
-def test_an_idle_session_ends_and_sign_out_returns_to_the_login_page(app, monkeypatch):
-    import datetime as dt
+def test_an_idle_session_ends_and_sign_out_returns_to_the_login_page(app):
+    from sqlalchemy import update
 
-    monkeypatch.setenv("FIVECOLOR_IDLE_MINUTES", "5")
-    app.session_state["last_seen"] = dt.datetime.now(dt.UTC).replace(tzinfo=None) - dt.timedelta(
-        minutes=6
-    )
+    from assessment.store.schema import SignInSession, now
+    from assessment.store.sessions import digest
+
+    token = app.session_state["session_token"]
+    with app.db.transaction() as s:  # the session was last used longer ago than the idle limit
+        s.execute(
+            update(SignInSession)
+            .where(SignInSession.id == digest(token))
+            .values(idle_expires_at=now() - dt.timedelta(seconds=1))
+        )
     app.run()
     assert any("长时间未操作" in i.value for i in app.info)
-    assert app.text_input(key="login_name")
+    assert not app.metric
     at = sign_in(app, "admin")
+    assert at.metric
+    held = at.session_state["session_token"]
     next(b for b in at.sidebar.button if b.label == "退出登录").click().run()
     assert any("已退出登录" in i.value for i in at.info)
     assert not at.metric
+    at.session_state["session_token"] = held  # the cookie the browser still had
+    at.run()
+    assert not at.metric  # the session is revoked in the store, not just forgotten by the page
+    assert any("已退出登录" in i.value for i in at.info)
 
 
 def test_after_the_readme_import_commands_the_app_shows_trial_grades(tmp_path, monkeypatch):
@@ -697,3 +711,35 @@ def test_the_quota_check_lists_whom_a_share_would_affect_and_changes_nothing(app
     reds = int((table["grade"] == "red").sum())
     assert len(hit) == reds - int(0.03 * len(table))
     assert [m.value for m in app.metric] == before  # no grade moved
+
+
+def test_a_link_opens_the_unit_and_month_it_names_and_the_address_follows_the_view(app):
+    app.query_params["unit"] = "500188102202"
+    app.query_params["month"] = "2026-08"
+    page(app, "app/unit.py")
+    assert app.selectbox(key="unit_select").value == "500188102202"
+    assert app.selectbox(key="period_月份").value == "2026-08"
+    app.selectbox(key="unit_select").set_value("500188001003").run()
+    assert (
+        app.query_params["unit"] == ["500188001003"] or app.query_params["unit"] == "500188001003"
+    )
+
+
+def test_a_link_to_a_unit_outside_the_scope_shows_nothing_of_it(fresh):
+    org = sign_in(fresh, "org01")  # 龙溪街道: 500188001xxx
+    org.query_params["unit"] = "500188102202"  # another street's unit
+    page(org, "app/unit.py")
+    assert any("不在您可查看的范围内" in w.value for w in org.warning)
+    assert not org.metric
+    assert not any("500188102202" in m.value for m in org.markdown if "<span" in m.value)
+
+
+def test_a_link_opened_before_signing_in_opens_the_map_at_its_month_level_and_parent(fresh):
+    fresh.query_params["month"] = "2026-09"
+    fresh.query_params["level"] = "村/社区"
+    fresh.query_params["parent"] = "500188002000"
+    at = sign_in(fresh, "admin")
+    assert at.selectbox(key="period_月份").value == "2026-09"
+    assert at.radio(key="level").value == "村/社区"
+    assert at.selectbox(key="parent_select").value == "500188002000"
+    assert sum(int(m.value) for m in at.metric) == 14  # 双凤街道's communities

@@ -1,5 +1,5 @@
-"""Accounts and sign-in: argon2 hashes, lock-out, disabled accounts, idle sessions, single
-sign-on by user name, and the ``fivecolor users`` commands."""
+"""Accounts and sign-in: argon2 hashes, back-off and the rare lock, disabled accounts, single
+sign-on by user name, and the ``fivecolor users`` commands. Sessions: test_sessions.py."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from assessment.service.accounts import (
     Policy,
     add_user,
     disable_user,
-    idle_expired,
+    next_try,
     refresh,
     set_password,
 )
@@ -24,6 +24,7 @@ from assessment.store import Scope
 from assessment.store.audit import audit_entries
 from assessment.store.registry import import_registry
 from assessment.store.schema import now
+from assessment.store.sessions import Failures
 from assessment.store.users import get_account, update_account
 
 OPERATOR = Principal.operator("setup")
@@ -61,34 +62,100 @@ def test_a_wrong_password_and_an_unknown_name_get_the_same_answer(accounts):
     assert "用户名或密码错误" in wrong.value.problems[0].message
 
 
-def test_five_failures_in_a_row_lock_the_account_until_a_stated_time(accounts):
-    policy = Policy(max_failures=5, lock_minutes=15)
-    for _ in range(4):
-        with pytest.raises(SignInError, match="用户名或密码错误"):
-            sign_in(accounts, "org01", "wrong-password", policy)
+def _fail(db, n: int, address: str, name: str = "org01", policy: Policy | None = None):
+    for _ in range(n):
+        with pytest.raises(SignInError):
+            sign_in(db, name, "wrong-password", policy, address)
+
+
+def _age_failures(db, seconds: float) -> None:
+    """Move every recorded failure into the past, as the clock would."""
+    from sqlalchemy import select
+
+    from assessment.store.schema import SignInFailure
+
+    with db.transaction() as s:
+        for row in s.scalars(select(SignInFailure)):
+            row.at -= dt.timedelta(seconds=seconds)
+
+
+def test_failures_from_one_address_slow_down_and_say_when_to_retry(accounts):
+    policy = Policy(free_failures=3, address_cap_seconds=60, account_cap_seconds=60)
+    for _ in range(2):  # free: refused at once, nothing to wait for
+        with pytest.raises(SignInError) as exc:
+            sign_in(accounts, "org01", "wrong-password", policy, "10.0.0.7")
+        assert "之后再试" not in exc.value.problems[0].message
+    with pytest.raises(SignInError, match=r"请于 \d\d:\d\d:\d\d 之后再试"):
+        sign_in(accounts, "org01", "wrong-password", policy, "10.0.0.7")  # the 3rd says when
+    with pytest.raises(SignInError) as early:  # even the right password waits its turn
+        sign_in(accounts, "org01", "street-secret-1", policy, "10.0.0.7")
+    assert early.value.codes == ["sign_in_throttled"]
+    assert "约 2 秒" in early.value.problems[0].message
+    _age_failures(accounts, 3)
+    assert sign_in(accounts, "org01", "street-secret-1", policy, "10.0.0.7").name == "org01"
+    assert get_account(accounts, "org01").locked_until is None  # slowed, never locked
+
+
+def test_the_back_off_doubles_from_two_seconds_up_to_its_cap():
+    last = dt.datetime(2026, 12, 1, 9, 0)
+    waits = [
+        (next_try(Failures(n, last), 3, 60) - last).total_seconds()
+        if n >= 3
+        else next_try(Failures(n, last), 3, 60)
+        for n in range(1, 11)
+    ]
+    assert waits[:2] == [dt.datetime.min, dt.datetime.min]  # the free ones
+    assert waits[2:] == [2, 4, 8, 16, 32, 60, 60, 60]
+
+
+def test_a_guesser_at_one_address_cannot_lock_the_owner_out(accounts):
+    policy = Policy(free_failures=3, address_cap_seconds=900, account_cap_seconds=1)
+    for _ in range(20):  # a stranger tries hard from one address, patiently
+        _fail(accounts, 1, "203.0.113.5", policy=policy)
+        _age_failures(accounts, 1000)
+    _fail(accounts, 1, "203.0.113.5", policy=policy)
+    with pytest.raises(SignInError, match="尝试过于频繁"):  # that address now waits long
+        sign_in(accounts, "org01", "street-secret-1", policy, "203.0.113.5")
+    with pytest.raises(SignInError, match="约 1 秒"):  # the owner elsewhere: one second at most
+        sign_in(accounts, "org01", "street-secret-1", policy, "198.51.100.20")
+    _age_failures(accounts, 1.5)
+    assert sign_in(accounts, "org01", "street-secret-1", policy, "198.51.100.20").name == "org01"
+    assert get_account(accounts, "org01").locked_until is None
+
+
+def test_only_a_guess_from_many_addresses_locks_the_account(accounts):
+    policy = Policy(
+        free_failures=100,
+        lock_failures=12,
+        lock_addresses=4,
+        lock_minutes=30,
+        account_cap_seconds=1,
+    )
+    for k in range(11):
+        _fail(accounts, 1, f"192.0.2.{k % 3}", policy=policy)  # three addresses: no lock
+    assert get_account(accounts, "org01").locked_until is None
     with pytest.raises(SignInError, match=r"账户已锁定.*请于 \d{4}-\d\d-\d\d \d\d:\d\d 之后再试"):
-        sign_in(accounts, "org01", "wrong-password", policy)
+        sign_in(accounts, "org01", "wrong-password", policy, "192.0.2.77")  # a 4th address
     with pytest.raises(SignInError, match="账户已锁定"):  # the right password does not help now
-        sign_in(accounts, "org01", "street-secret-1", policy)
+        sign_in(accounts, "org01", "street-secret-1", policy, "198.51.100.20")
     until = get_account(accounts, "org01").locked_until
-    assert dt.timedelta(minutes=14) < until - now() <= dt.timedelta(minutes=15)
+    assert dt.timedelta(minutes=29) < until - now() <= dt.timedelta(minutes=30)
     update_account(accounts, "org01", "test", "clock", locked_until=now() - dt.timedelta(seconds=1))
-    assert sign_in(accounts, "org01", "street-secret-1", policy).name == "org01"
+    assert sign_in(accounts, "org01", "street-secret-1", policy, "198.51.100.20").name == "org01"
     log = audit_entries(accounts, who="org01")
     assert log["action"].iloc[0] == "signed_in"
     assert (log["action"] == "account_locked").sum() == 1
-    assert (log["action"] == "sign_in_failed").sum() == 5  # four wrong, one while locked
 
 
-def test_a_success_resets_the_count_of_failures(accounts):
-    policy = Policy(max_failures=3)
-    for _ in range(2):
-        with pytest.raises(SignInError):
-            sign_in(accounts, "org01", "wrong-password", policy)
-    sign_in(accounts, "org01", "street-secret-1", policy)
-    for _ in range(2):
-        with pytest.raises(SignInError, match="用户名或密码错误"):
-            sign_in(accounts, "org01", "wrong-password", policy)
+def test_a_success_clears_the_failures_of_the_account_and_the_address(accounts):
+    policy = Policy(free_failures=3)
+    _fail(accounts, 2, "10.0.0.8", policy=policy)
+    sign_in(accounts, "org01", "street-secret-1", policy, "10.0.0.8")
+    for _ in range(2):  # two free ones again: no wait
+        with pytest.raises(SignInError) as exc:
+            sign_in(accounts, "org01", "wrong-password", policy, "10.0.0.8")
+        assert exc.value.codes == ["bad_credentials"]
+        assert "之后再试" not in exc.value.problems[0].message
 
 
 def test_a_disabled_account_cannot_sign_in_and_its_open_session_ends(accounts):
@@ -101,15 +168,6 @@ def test_a_disabled_account_cannot_sign_in_and_its_open_session_ends(accounts):
         refresh(accounts, org)
     with pytest.raises(ProblemsError, match="组织员无权管理账户"):
         disable_user(accounts, org, "chief")
-
-
-def test_sessions_end_after_the_configured_idle_time(monkeypatch):
-    monkeypatch.setenv("FIVECOLOR_IDLE_MINUTES", "10")
-    policy = Policy.from_env()
-    at = dt.datetime(2026, 11, 22, 9, 0)
-    assert not idle_expired(at - dt.timedelta(minutes=9), at, policy)
-    assert idle_expired(at - dt.timedelta(minutes=11), at, policy)
-    assert not idle_expired(None, at, policy)
 
 
 def test_single_sign_on_matches_accounts_by_user_name(accounts):
