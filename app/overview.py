@@ -7,7 +7,18 @@ import pandas as pd
 import streamlit as st
 
 from app.charts import tile_grid
-from app.common import legend_bar, open_picked_unit, period_picker, selected, service, sidebar
+from app.common import (
+    address_holds,
+    copy_link,
+    from_link,
+    keep_in_address,
+    legend_bar,
+    open_picked_unit,
+    period_picker,
+    selected,
+    service,
+    sidebar,
+)
 from app.publishing import month_banner, publish_panel
 from assessment.outputs.exports import csv_bytes
 from assessment.rules.grades import GRADE_KEYS, GRADE_ORDER, MISSING_LABEL, display
@@ -18,10 +29,13 @@ MAX_SEARCH_LIST = 2000  # above this the search box is typed into, not a list of
 MAX_MATCHES = 50
 STREET_TYPES = ["街道", "镇", "乡"]
 
+LEVELS = ["村/社区", "街道/乡镇", "区县"]
 svc = service()
+address_holds("month", "level", "parent")
 d = svc.view()
 sidebar(svc)
 st.title("五色图")
+copy_link(key="copy_map")
 zoom = st.session_state.pop("zoom_to", None)
 if zoom:  # a street was clicked last run: apply it before the widgets are drawn
     st.session_state["level"] = "村/社区"
@@ -38,9 +52,11 @@ streets = parents[parents["unit_type"].isin(STREET_TYPES)].sort_values("unit_cod
 with c2:
     if "level" not in st.session_state and len(table) > MAX_TILES:
         st.session_state["level"] = "街道/乡镇"  # a city opens at its streets, then drills down
-    level = st.radio("层级", ["村/社区", "街道/乡镇", "区县"], horizontal=True, key="level")
+    from_link("level", "level", LEVELS)
+    level = st.radio("层级", LEVELS, horizontal=True, key="level")
 with c3:
     options = ["全部", *streets["unit_code"]]
+    from_link("parent", "parent_select", options)
     if st.session_state.get("parent_select") not in options:
         st.session_state["parent_select"] = "全部"
     parent = st.selectbox(
@@ -49,6 +65,7 @@ with c3:
         format_func=lambda c: "全部" if c == "全部" else names.get(c, c),
         key="parent_select",
     )
+keep_in_address(level=level, parent=None if parent == "全部" else parent)
 
 
 def _open_found() -> None:

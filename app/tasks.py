@@ -8,7 +8,7 @@ import datetime as dt
 
 import streamlit as st
 
-from app.common import safe, service, sidebar
+from app.common import address_holds, copy_link, from_link, keep_in_address, safe, service, sidebar
 from assessment.problems import ProblemsError
 from assessment.service import TASK_STATUSES as STATUSES
 from assessment.service import Action
@@ -17,6 +17,7 @@ COLUMNS = ["id", "flag", "status", "unit_name", "period", "action", "owner_role"
 COLUMNS += ["next_month"]
 
 svc = service()
+address_holds("task")
 d = svc.view()
 sidebar(svc)
 st.title("跟进督办")
@@ -100,12 +101,21 @@ picked_rows = list(getattr(getattr(event, "selection", None), "rows", []) or [])
 if picked_rows and picked_rows != st.session_state.get("task_rows_seen"):
     st.session_state["task_rows_seen"] = picked_rows  # a new click opens that task
     st.session_state["task_pick"] = ids[picked_rows[0]]
+asked = st.query_params.get("task")
+if asked is not None and asked.isdigit() and int(asked) not in ids:
+    st.warning(
+        f"链接中的督办事项 #{int(asked)} 不在当前列表中:可能已销号(在上方“状态”中勾选已销号再找),"
+        "或不在您可查看的范围内。"
+    )
+from_link("task", "task_pick", ids)
 if st.session_state.get("task_pick") not in ids:
     st.session_state["task_pick"] = ids[0]
 
 st.subheader("办理")
 labels = {int(r.id): f"#{r.id} {r.unit_name} · {r.action[:30]}" for r in shown.itertuples()}
 task_id = st.selectbox("督办事项", ids, format_func=labels.get, key="task_pick")
+keep_in_address(task=task_id)
+copy_link(key="copy_task")
 task = tasks[tasks["id"] == task_id].iloc[0]
 # The status the user was shown when they opened the task: a step is taken from it, so a task
 # someone else moved meanwhile is refused (已被他人修改), never moved on from a state not seen.

@@ -6,11 +6,12 @@ import pandas as pd
 import streamlit as st
 
 from app.charts import grade_heatmap, level_progress, transition_heatmap
-from app.common import open_picked_unit, service, sidebar
+from app.common import address_holds, open_picked_unit, service, sidebar
 from assessment.insight.trends import transitions, worsening
 from assessment.rules.grades import display
 
 svc = service()
+address_holds("month")
 d = svc.view()
 sidebar(svc)
 st.title("趋势")

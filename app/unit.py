@@ -9,7 +9,17 @@ import pandas as pd
 import streamlit as st
 
 from app.charts import dimension_bars, score_trend
-from app.common import badge, period_picker, safe, service, sidebar
+from app.common import (
+    address_holds,
+    badge,
+    copy_link,
+    from_link,
+    keep_in_address,
+    period_picker,
+    safe,
+    service,
+    sidebar,
+)
 from assessment.insight.explanation import (
     NO_REASON,
     STATUS_TEXT,
@@ -25,15 +35,25 @@ from assessment.service import Action
 PLAN_WHY = {"points": "补足分数", "floor": "补足维度底线"}
 
 svc = service()
+address_holds("unit", "month")
 d = svc.view()
 sidebar(svc)
 st.title("单位详情")
+copy_link(key="copy_unit")
 units = d.leaves()
 if units.empty:
     st.info(d.empty_reason() if d.empty else "您的辖区内没有村/社区。")
     st.stop()
 labels = {c: f"{n}({c})" for c, n in zip(units["unit_code"], units["unit_name"], strict=True)}
 codes = list(labels)
+asked = st.query_params.get("unit")
+if asked is not None and asked not in labels:  # outside the scope, or no such unit: nothing of it
+    st.warning(f"链接中的单位 {safe(asked[:40])} 不在您可查看的范围内,无法显示。")
+    st.stop()
+before = st.session_state.get("unit")
+from_link("unit", "unit", codes)
+if st.session_state.get("unit") != before and "unit_select" in st.session_state:
+    st.session_state["unit_select"] = st.session_state["unit"]
 current = st.session_state.get("unit")
 c1, c2 = st.columns([2, 1])
 with c1:
@@ -45,6 +65,7 @@ with c1:
         key="unit_select",
     )
     st.session_state["unit"] = code
+    keep_in_address(unit=code)
 with c2:
     period = period_picker(d)
 if period is None:

@@ -8,7 +8,7 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from app.common import safe, service, sidebar
+from app.common import address_holds, from_link, keep_in_address, safe, service, sidebar
 from assessment.grading.scoring import next_period
 from assessment.intake.numbers import is_yes_no
 from assessment.outputs.spreadsheets import problems_workbook
@@ -16,6 +16,7 @@ from assessment.problems.table import collapsed_problems
 from assessment.service import Action
 
 svc = service()
+address_holds("month")
 d = svc.view()
 sidebar(svc)
 st.title("数据上传")
@@ -41,7 +42,9 @@ if wanted:
     st.session_state["upload_period"] = wanted
 c1, c2 = st.columns([1, 2])
 with c1:
+    from_link("month", "upload_period", months)
     period = st.selectbox("哪个月的数据", months, key="upload_period")
+    keep_in_address(month=period)
 
 
 def submission_tracker() -> None:

@@ -7,7 +7,16 @@ import pandas as pd
 import streamlit as st
 
 from app.charts import tile_grid
-from app.common import period_picker, safe, service, sidebar
+from app.common import (
+    address_holds,
+    copy_link,
+    from_link,
+    keep_in_address,
+    period_picker,
+    safe,
+    service,
+    sidebar,
+)
 from app.publishing import month_banner, publish_panel
 from assessment.insight.sensitivity import (
     diff_rule_sets,
@@ -23,9 +32,11 @@ from assessment.service import Action
 MAX_TILES = 600
 
 svc = service()
+address_holds("rules", "version", "month")
 d = svc.view()
 sidebar(svc)
 st.title("规则与权重")
+copy_link(key="copy_weights")
 if not d.rules:
     st.info(d.empty_reason())
     st.stop()
@@ -35,6 +46,7 @@ if flash:
 c1, c2, c3 = st.columns([1, 1, 1])
 with c1:
     names = {r.rules.id: r.rules.name for r in d.rules}
+    from_link("rules", "rules_id", list(names))
     rules_id = st.selectbox("规则集", list(names), format_func=names.get, key="rules_id")
 saved = svc.rule_versions(rules_id)
 with c2:  # any saved version can be reopened, drafts included; the newest by default
@@ -42,13 +54,16 @@ with c2:  # any saved version can be reopened, drafts included; the newest by de
         int(v.id): f"第{k}版 · {v.version}" + ("(已发布)" if v.published else "(草稿)")
         for k, v in enumerate(saved.itertuples(), start=1)
     }
+    version_key = f"base_{rules_id}_{len(labels)}"  # a new version is selected once saved
+    from_link("version", version_key, list(labels))
     base_id = st.selectbox(
         "编辑的版本",
         list(labels),
-        index=len(labels) - 1,
+        index=len(labels) - 1 if version_key not in st.session_state else 0,
         format_func=labels.get,
-        key=f"base_{rules_id}_{len(labels)}",  # a new version is selected once saved
+        key=version_key,
     )
+    keep_in_address(rules=rules_id, version=base_id)
 with c3:
     period = period_picker(d, "试算月份")
 base = svc.rule_version(base_id)
