@@ -10,6 +10,7 @@ import typer
 
 from ..problems import ProblemsError, errors_only
 from ..rules.grades import GRADE_ORDER, MISSING_LABEL
+from .ops_commands import register as register_ops_commands
 from .store_commands import register as register_store_commands
 
 if TYPE_CHECKING:
@@ -396,6 +397,7 @@ def _print_counts(table) -> None:
 
 
 register_store_commands(app)
+register_ops_commands(app)
 
 
 def main() -> None:

@@ -39,7 +39,7 @@ def import_registry_cmd(
     file: Path, db: DbOpt = None, user: UserOpt = "admin", note: str = ""
 ) -> None:
     """导入单位名册(整表快照,旧版本保留)。"""
-    result = _service(db, user).import_registry(file.read_bytes(), file.name, note)
+    result = operator_service(db, user).import_registry(file.read_bytes(), file.name, note)
     for p in result.problems:
         typer.echo(p.render(), err=True)
     typer.echo(
@@ -62,7 +62,7 @@ def import_data_cmd(
     所用规则集同时登记到库中(已有相同文本的版本则不重复),应用即可按它试评。"""
     from ..store.uploads import import_monthly
 
-    svc = _service(db, user)
+    svc = operator_service(db, user)
     from ..rules.loader import load_rules
 
     loaded = [load_rules(r) for r in rules]
@@ -94,7 +94,7 @@ def assess_cmd(
     note: str = "",
 ) -> None:
     """按库中数据评定一个月份,保存为草稿或发布。"""
-    svc = _service(db, user)
+    svc = operator_service(db, user)
     from ..rules.loader import load_rules
 
     versions = [svc.save_rules(load_rules(r), note or "评定时登记") for r in rules]
@@ -115,7 +115,7 @@ def report_cmd(
     """月度简报: Excel 工作簿和 A4 PDF(按 --as 账户的管辖范围)。"""
     from ..outputs.briefing import pdf, workbook
 
-    svc = _service(db, user)
+    svc = operator_service(db, user)
     if period not in svc.view().periods:
         typer.echo(f"库中没有 {period} 的数据", err=True)
         raise typer.Exit(1)
@@ -135,7 +135,7 @@ def tasks_list(
     status: Annotated[str | None, typer.Option(help="/".join(STATUSES))] = None, db: DbOpt = None
 ) -> None:
     """列出督办事项,逾期的在前。"""
-    frame = _service(db, "admin").tasks(status)
+    frame = operator_service(db, "admin").tasks(status)
     if frame.empty:
         typer.echo("没有督办事项。")
         return
@@ -155,7 +155,7 @@ def tasks_create(
     user: UserOpt = "admin",
 ) -> None:
     """把一次评定的处理意见建议生成督办事项。"""
-    svc = _service(db, user)
+    svc = operator_service(db, user)
     runs = svc.assessments()
     row = runs[runs["id"] == assessment]
     if row.empty:
@@ -178,7 +178,7 @@ def tasks_move(
     user: UserOpt = "admin",
 ) -> None:
     """推进督办事项: 待签收 → 整改中 → 待验收 → 已销号(验收不通过可退回整改中)。"""
-    _service(db, user).move_task(task, to, comment)
+    operator_service(db, user).move_task(task, to, comment)
     typer.echo(f"#{task} → {to}")
 
 
@@ -212,14 +212,17 @@ def users_add(
     display_name: Annotated[
         str, typer.Option("--display-name", help="显示名,如 双凤街道组织委员")
     ] = "",
+    email: Annotated[str, typer.Option("--email", help="接收催办邮件的邮箱")] = "",
     db: DbOpt = None,
     user: UserOpt = "admin",
 ) -> None:
     """新增账户。密码从标准输入读取(非终端时),否则提示输入两次。"""
     from ..service.accounts import add_user
 
-    svc = _service(db, user)
-    add_user(svc.db, svc.user, name, role, scope or None, _read_password(), display_name)
+    svc = operator_service(db, user)
+    add_user(
+        svc.db, svc.user, name, role, scope or None, _read_password(), display_name, email=email
+    )
     typer.echo(f"已新增账户 {name}({role})")
 
 
@@ -229,7 +232,7 @@ def users_list(db: DbOpt = None) -> None:
     from ..service.accounts import list_users
     from ..service.roles import Role
 
-    svc = _service(db, "admin")
+    svc = operator_service(db, "admin")
     rows = list_users(svc.db, svc.user)
     if not rows:
         typer.echo("还没有账户。")
@@ -244,7 +247,7 @@ def users_disable(name: str, db: DbOpt = None, user: UserOpt = "admin") -> None:
     """停用账户(立即生效,已登录的会话在下一次操作时结束)。"""
     from ..service.accounts import disable_user
 
-    svc = _service(db, user)
+    svc = operator_service(db, user)
     disable_user(svc.db, svc.user, name)
     typer.echo(f"已停用账户 {name}")
 
@@ -254,7 +257,7 @@ def users_passwd(name: str, db: DbOpt = None, user: UserOpt = "admin") -> None:
     """重设密码(同时解除锁定)。"""
     from ..service.accounts import set_password
 
-    svc = _service(db, user)
+    svc = operator_service(db, user)
     set_password(svc.db, svc.user, name, _read_password())
     typer.echo(f"已重设 {name} 的密码")
 
@@ -264,12 +267,12 @@ def users_unlock(name: str, db: DbOpt = None, user: UserOpt = "admin") -> None:
     """解除锁定。"""
     from ..service.accounts import unlock_user
 
-    svc = _service(db, user)
+    svc = operator_service(db, user)
     unlock_user(svc.db, svc.user, name)
     typer.echo(f"已解除 {name} 的锁定")
 
 
-def _service(db: str | None, user: str):
+def operator_service(db: str | None, user: str):
     from ..service import Principal, Service
     from ..store import open_database
 
