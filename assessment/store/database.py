@@ -93,6 +93,22 @@ class Database:
         self.engine.dispose()
 
 
+def private_file(path: Path) -> None:
+    """A SQLite file (and its -wal and -shm companions) readable by its owner only, in a folder
+    created owner-only: unit data and password hashes are not for other users of the server."""
+    if not path.parent.exists():
+        path.parent.mkdir(parents=True, mode=0o700)
+    if not path.exists():  # SQLite gives -wal and -shm the database file's permissions
+        old = os.umask(0o077)
+        try:
+            path.touch(mode=0o600)
+        finally:
+            os.umask(old)
+    for companion in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
+        if companion.exists():
+            companion.chmod(0o600)
+
+
 def _sqlite(connection) -> bool:
     return connection.dialect.name == "sqlite"
 
@@ -100,7 +116,7 @@ def _sqlite(connection) -> bool:
 def open_database(url: str | None = None, upgrade: bool = True) -> Database:
     url = resolve_url(url)
     if url.startswith("sqlite:///") and url != "sqlite:///:memory:":
-        Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+        private_file(Path(url.removeprefix("sqlite:///")))
     engine = _engine(url)
     db = Database(url, engine, sessionmaker(engine, expire_on_commit=False))
     if upgrade:
