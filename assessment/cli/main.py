@@ -10,6 +10,7 @@ import typer
 
 from ..problems import ProblemsError, errors_only
 from ..rules.grades import GRADE_ORDER, MISSING_LABEL
+from . import account_commands  # noqa: F401 (registers users provision and users import)
 from .ops_commands import register as register_ops_commands
 from .store_commands import register as register_store_commands
 

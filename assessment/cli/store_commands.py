@@ -186,12 +186,15 @@ users_app = typer.Typer(help="账户(登录应用的用户)", no_args_is_help=Tr
 RoleOpt = Annotated[
     str,
     typer.Option(
-        "--role", help="admin 管理员 / rules 规则管理员 / supervisor 督导 / organizer 组织员"
+        "--role",
+        help="admin 管理员 / rules 规则管理员 / supervisor 督导 / organizer 组织员 / reporter 填报员",
     ),
 ]
 ScopeOpt = Annotated[
     list[str] | None,
-    typer.Option("--scope", help="所辖单位代码(街道、区县),可重复;管理员和规则管理员默认全部"),
+    typer.Option(
+        "--scope", help="所辖单位代码(街道、区县;填报员为村/社区),可重复;管理员和规则管理员默认全部"
+    ),
 ]
 
 
@@ -213,15 +216,33 @@ def users_add(
         str, typer.Option("--display-name", help="显示名,如 双凤街道组织委员")
     ] = "",
     email: Annotated[str, typer.Option("--email", help="接收催办邮件的邮箱")] = "",
+    must_change: Annotated[
+        bool | None,
+        typer.Option(
+            "--must-change/--no-must-change",
+            help="首次登录须修改密码(默认:除库中第一个账户外都须修改)",
+        ),
+    ] = None,
     db: DbOpt = None,
     user: UserOpt = "admin",
 ) -> None:
     """新增账户。密码从标准输入读取(非终端时),否则提示输入两次。"""
     from ..service.accounts import add_user
+    from ..store.users import count_accounts
 
     svc = operator_service(db, user)
+    if must_change is None:  # the first account is its owner's, typed at the server
+        must_change = count_accounts(svc.db) > 0
     add_user(
-        svc.db, svc.user, name, role, scope or None, _read_password(), display_name, email=email
+        svc.db,
+        svc.user,
+        name,
+        role,
+        scope or None,
+        _read_password(),
+        display_name,
+        email=email,
+        must_change_password=must_change,
     )
     typer.echo(f"已新增账户 {name}({role})")
 

@@ -104,6 +104,7 @@ def principal_of(account: Account) -> Principal:
         role=Role(account.role),
         roots=None if account.scope is None else frozenset(account.scope),
         display_name=account.display_name,
+        must_change_password=account.must_change_password,
     )
 
 
@@ -248,6 +249,7 @@ def add_user(
     display_name: str = "",
     demo: bool = False,
     email: str = "",
+    must_change_password: bool = False,
 ) -> None:
     by.require(Action.MANAGE_USERS)
     problems = [] if not email or EMAIL.match(email) else [_bad_email(email)]
@@ -263,8 +265,21 @@ def add_user(
             Problem("scope_required", f"{Role(role).label}须用 --scope 指定所辖单位代码")
         )
     if scope:
-        known = set(current_registry(db, Scope.everything())["unit_code"])
+        registry = current_registry(db, Scope.everything())
+        known = set(registry["unit_code"])
         unknown = sorted(set(scope) - known)
+        if role == Role.REPORTER:  # a village or community: a unit with none under it
+            parents = set(registry["parent_code"])
+            wide = sorted(set(scope) & known & parents)
+            if wide:
+                problems.append(
+                    Problem(
+                        "reporter_scope",
+                        "填报员只能管辖村/社区(没有下级的单位),以下代码不是: "
+                        + "、".join(wide[:10]),
+                        value=wide[0][:80],
+                    )
+                )
         if unknown:
             problems.append(
                 Problem(
@@ -292,6 +307,7 @@ def add_user(
         display_name,
         demo,
         email,
+        must_change_password and password is not None,
     )
 
 
@@ -323,8 +339,33 @@ def set_password(db: Database, by: Principal, name: str, password: str) -> None:
         password_hash=HASHER.hash(password),
         failed_attempts=0,
         locked_until=None,
+        must_change_password=by.name != name,  # set by someone else: an initial password again
     )
     revoke_sessions(db, name, now(), "password_changed")
+
+
+def set_own_password(db: Database, user: Principal, current: str, new: str) -> Principal:
+    """The signed-in user sets their own password (an initial one must be replaced before
+    anything else); the session they are signed in with goes on."""
+    account = existing_account(db, user.name)
+    try:
+        ok = account.password_hash is not None and HASHER.verify(account.password_hash, current)
+    except (VerificationError, InvalidHashError):
+        ok = False
+    if not ok:
+        raise ProblemsError([Problem("bad_credentials", "当前密码不对,请重新输入")])
+    if new == current:
+        raise ProblemsError([Problem("weak_password", "新密码不能与当前密码相同")])
+    check_password(user.name, new)
+    update_account(
+        db,
+        user.name,
+        user.name,
+        "password_changed",
+        password_hash=HASHER.hash(new),
+        must_change_password=False,
+    )
+    return principal_named(db, user.name)
 
 
 def disable_user(db: Database, by: Principal, name: str) -> None:

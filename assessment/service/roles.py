@@ -1,4 +1,4 @@
-"""Who may do what: the four roles, what each may do, and the signed-in principal.
+"""Who may do what: the five roles, what each may do, and the signed-in principal.
 
 One table (``PERMISSIONS``) decides every permission; the service asks ``principal.require``
 before each write and cuts every read to ``principal.scope``. Pages may ask ``can`` to hide a
@@ -19,6 +19,7 @@ class Role(StrEnum):
     RULES = "rules"
     SUPERVISOR = "supervisor"
     ORGANIZER = "organizer"
+    REPORTER = "reporter"
 
     @property
     def label(self) -> str:
@@ -30,6 +31,7 @@ ROLE_LABELS = {
     Role.RULES: "规则管理员",
     Role.SUPERVISOR: "督导",
     Role.ORGANIZER: "组织员",
+    Role.REPORTER: "填报员",
 }
 
 
@@ -44,6 +46,7 @@ class Action(StrEnum):
     MANAGE_USERS = "manage_users"
     READ_AUDIT = "read_audit"
     SEE_SYSTEM = "see_system"  # where the database is
+    FILL_FORM = "fill_form"  # enter its own unit's month online (在线填报)
 
 
 ACTION_TEXT = {
@@ -57,6 +60,7 @@ ACTION_TEXT = {
     Action.MANAGE_USERS: "管理账户",
     Action.READ_AUDIT: "查看审计日志",
     Action.SEE_SYSTEM: "查看系统配置",
+    Action.FILL_FORM: "在线填报",
 }
 
 PERMISSIONS: dict[Role, frozenset[Action]] = {
@@ -64,6 +68,8 @@ PERMISSIONS: dict[Role, frozenset[Action]] = {
     Role.RULES: frozenset({Action.READ, Action.ASSESS, Action.EDIT_RULES}),
     Role.SUPERVISOR: frozenset({Action.READ, Action.MANAGE_TASKS, Action.WORK_TASKS}),
     Role.ORGANIZER: frozenset({Action.READ, Action.UPLOAD, Action.WORK_TASKS}),
+    # a village or community's own account: its unit only, its form, its tasks
+    Role.REPORTER: frozenset({Action.READ, Action.FILL_FORM, Action.WORK_TASKS}),
 }
 # Roles that see the whole registry unless given roots; the others must be given roots.
 WHOLE_BY_DEFAULT = frozenset({Role.ADMIN, Role.RULES})
@@ -85,6 +91,7 @@ class Principal:
     role: Role
     roots: frozenset[str] | None  # None: every unit
     display_name: str = ""
+    must_change_password: bool = False  # an initial password: set one's own before anything
 
     @property
     def scope(self) -> Scope:
@@ -95,9 +102,12 @@ class Principal:
         return f"{self.display_name or self.name}({self.role.label})"
 
     def can(self, action: Action) -> bool:
-        return action in PERMISSIONS[self.role]
+        """What the role allows; nothing at all while an initial password is still in use."""
+        return not self.must_change_password and action in PERMISSIONS[self.role]
 
     def require(self, action: Action) -> None:
+        if self.must_change_password:
+            raise denied("请先设置自己的密码(首次登录须修改初始密码)", "must_change_password")
         if not self.can(action):
             raise denied(f"{self.role.label}无权{ACTION_TEXT[action]}")
 

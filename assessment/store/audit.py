@@ -36,6 +36,7 @@ ACTION_LABELS = {
     "sessions_ended": "结束账户的全部会话",
     "reminders_sent": "发送催办提醒",
     "email_changed": "修改邮箱",
+    "user_updated": "修改账户",
 }
 
 

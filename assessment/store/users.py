@@ -28,6 +28,7 @@ class Account:
     locked_until: dt.datetime | None
     last_sign_in: dt.datetime | None
     email: str = ""
+    must_change_password: bool = False
 
 
 def _account(u: User) -> Account:
@@ -43,6 +44,7 @@ def _account(u: User) -> Account:
         locked_until=u.locked_until,
         last_sign_in=u.last_sign_in,
         email=u.email or "",
+        must_change_password=bool(u.must_change_password),
     )
 
 
@@ -75,11 +77,13 @@ def add_account(
     display_name: str = "",
     demo: bool = False,
     email: str = "",
+    must_change_password: bool = False,
 ) -> None:
     with db.transaction() as s:
         s.add(
             User(
                 email=email,
+                must_change_password=must_change_password,
                 name=name,
                 display_name=display_name or name,
                 role=role,

@@ -743,3 +743,35 @@ def test_a_link_opened_before_signing_in_opens_the_map_at_its_month_level_and_pa
     assert at.radio(key="level").value == "村/社区"
     assert at.selectbox(key="parent_select").value == "500188002000"
     assert sum(int(m.value) for m in at.metric) == 14  # 双凤街道's communities
+
+
+def test_a_reporter_sets_its_own_password_then_lands_on_its_unit_only(fresh):
+    from assessment.service import Principal
+    from assessment.service.accounts import add_user
+
+    add_user(
+        fresh.db,
+        Principal.operator("test"),
+        "r500188001001",
+        "reporter",
+        ["500188001001"],
+        "Initial-Pw-123",
+        "银杏苑社区",
+        must_change_password=True,
+    )
+    at = sign_in(fresh, "r500188001001", "Initial-Pw-123")
+    assert at.title[0].value == "设置您的密码" and not at.metric
+    at.text_input(key="pw_current").set_value("Initial-Pw-123")
+    at.text_input(key="pw_new").set_value("my-village-pw-9")
+    at.text_input(key="pw_again").set_value("my-village-pw-9")
+    next(b for b in at.button if b.label == "保存并进入").click().run()
+    assert not at.exception, at.exception
+    assert at.title[0].value == "银杏苑社区"  # its home, not the district map
+    assert any("的数据" in m.value for m in [*at.success, *at.warning])
+    assert not at.get("vega_lite_chart")  # no map of other units
+    page(at, "app/tasks.py")
+    for table in [df.value for df in at.dataframe if "unit_name" in df.value.columns]:
+        assert set(table["unit_name"]) <= {"银杏苑社区"}  # its own tasks only
+    at.query_params["unit"] = "500188002001"  # a link to another unit
+    page(at, "app/unit.py")
+    assert any("不在您可查看的范围内" in w.value for w in at.warning) and not at.metric

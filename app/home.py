@@ -1,0 +1,63 @@
+"""我的村/社区: a reporter's home on a phone: this month's reporting status and deadline, the
+unit's grade and why, the path to the next grade, and its open tasks. One column, big targets,
+the main facts in the first screen."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import streamlit as st
+
+from app.common import address_holds, badge, safe, safe_href, service, sidebar
+from assessment.insight.explanation import NO_REASON, next_grade_headline, reason_line
+
+svc = service()
+address_holds()
+sidebar(svc)
+d = svc.view()
+units = d.leaves()
+if units.empty:
+    st.info("您的账户还没有对应的村/社区,请联系街道组织员。")
+    st.stop()
+code = str(units["unit_code"].iloc[0])
+st.title(safe(d.names.get(code, code)))
+
+today = dt.date.today()
+reporting = (today.replace(day=1) - dt.timedelta(days=1)).strftime("%Y-%m")  # last month
+sent = svc.submissions(reporting) if reporting in d.periods else None
+deadline = (sent.attrs["deadline"] if sent is not None else None) or None
+if sent is not None and bool(sent.loc[sent["unit_code"] == code, "reported"].any()):
+    st.success(f"{reporting} 的数据已上报。")
+else:
+    due = f",截止 {deadline:%m月%d日}" if deadline else ""
+    st.warning(f"{reporting} 的数据尚未上报{due}。请向街道报送本月数据。")
+
+if d.periods:
+    period = d.periods[-1]
+    e = d.explain(code, period)
+    if e is not None:
+        st.subheader(f"{period[:4]}年{int(period[5:])}月的等级")
+        st.markdown(badge(e.grade or "", "1.3rem"), unsafe_allow_html=True)
+        if e.grade is not None:
+            st.metric("总分", f"{e.score:.1f}")
+        for r in e.reasons:
+            st.error(safe(reason_line(r)))
+        if e.grade is not None and not e.reasons:
+            st.caption(NO_REASON)
+        if e.grade is not None:
+            st.info(safe(next_grade_headline(e.next_grade)))
+        link = safe_href(f"/unit?unit={code}&month={period}")
+        st.markdown(f'<a href="{link}" target="_self">查看各项指标 →</a>', unsafe_allow_html=True)
+
+st.subheader("待办的督办事项")
+tasks = svc.tasks()
+open_tasks = tasks[(tasks["unit_code"] == code) & (tasks["status"] != "已销号")]
+if open_tasks.empty:
+    st.caption("没有待办的督办事项。")
+for t in open_tasks.itertuples():
+    late = "(已逾期)" if t.overdue else ""
+    with st.container(border=True):
+        st.markdown(f"**{safe(t.action)}**")
+        st.caption(f"{t.status} · 期限 {t.due_date:%m月%d日}{late}")
+        link = safe_href(f"/tasks?task={t.id}")
+        st.markdown(f'<a href="{link}" target="_self">办理 →</a>', unsafe_allow_html=True)
