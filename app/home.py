@@ -30,7 +30,8 @@ if sent is not None and bool(sent.loc[sent["unit_code"] == code, "reported"].any
     st.success(f"{reporting} 的数据已上报。")
 else:
     due = f",截止 {deadline:%m月%d日}" if deadline else ""
-    st.warning(f"{reporting} 的数据尚未上报{due}。请向街道报送本月数据。")
+    st.warning(f"{reporting} 的数据尚未上报{due}。")
+    st.page_link("app/form.py", label="去填报 →", icon=":material/edit_note:")
 
 if d.periods:
     period = d.periods[-1]

@@ -23,6 +23,7 @@ def run() -> None:
     if user.role == Role.REPORTER:  # a village or community on a phone: its own unit first
         pages = [
             st.Page("app/home.py", title="我的村/社区", icon=":material/home:", default=True),
+            st.Page("app/form.py", title="本月填报", icon=":material/edit_note:"),
             st.Page("app/unit.py", title="指标详情", icon=":material/apartment:"),
             st.Page("app/tasks.py", title="跟进督办", icon=":material/task_alt:"),
             st.Page("app/inbox.py", title="消息", icon=":material/notifications:"),
@@ -33,6 +34,7 @@ def run() -> None:
         st.Page("app/overview.py", title="五色图", icon=":material/grid_view:", default=True),
         st.Page("app/unit.py", title="单位详情", icon=":material/apartment:"),
         st.Page("app/upload.py", title="数据上传", icon=":material/upload_file:"),
+        st.Page("app/review.py", title="填报审核", icon=":material/fact_check:"),
         st.Page("app/weights.py", title="规则与权重", icon=":material/tune:"),
         st.Page("app/tasks.py", title="跟进督办", icon=":material/task_alt:"),
         st.Page("app/trends.py", title="趋势", icon=":material/timeline:"),

@@ -137,6 +137,8 @@ session_ended E 会话已结束
 bad_email E 邮箱地址格式不对
 reporter_scope E 填报员只能管辖村/社区
 duplicate_user E 表中重复的用户名
+form_state E 填报状态已变
+comment_required E 缺少退回意见
 must_change_password E 须先修改初始密码
 backup_not_sqlite E 不是 SQLite 数据库
 backup_exists E 备份文件已存在

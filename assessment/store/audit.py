@@ -37,6 +37,10 @@ ACTION_LABELS = {
     "reminders_sent": "发送催办提醒",
     "email_changed": "修改邮箱",
     "user_updated": "修改账户",
+    "form_draft": "保存填报草稿",
+    "form_submitted": "提交填报",
+    "form_returned": "退回填报",
+    "form_approved": "审核通过填报",
 }
 
 

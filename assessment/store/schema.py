@@ -271,3 +271,24 @@ class SentLog(Base):
     first_at: Mapped[dt.datetime] = mapped_column(DateTime, default=now)
     last_at: Mapped[dt.datetime] = mapped_column(DateTime, default=now)
     error: Mapped[str] = mapped_column(Text, default="")
+
+
+class FormEntry(Base):
+    """A unit's month entered online: the values as typed, and where the entry stands
+    (draft → submitted → returned or approved). Only an approved entry reaches the values, as
+    an upload of its own."""
+
+    __tablename__ = "form_entries"
+    __table_args__ = (UniqueConstraint("unit_code", "period"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    unit_code: Mapped[str] = mapped_column(String(32))
+    period: Mapped[str] = mapped_column(String(7))
+    status: Mapped[str] = mapped_column(String(16))
+    values: Mapped[dict] = mapped_column(JSON, default=dict)
+    updated_by: Mapped[str] = mapped_column(String(64))
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=now)
+    submitted_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    reviewed_by: Mapped[str] = mapped_column(String(64), default="")
+    reviewed_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    comment: Mapped[str] = mapped_column(Text, default="")
+    upload_id: Mapped[int | None] = mapped_column(Integer)

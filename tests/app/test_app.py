@@ -775,3 +775,55 @@ def test_a_reporter_sets_its_own_password_then_lands_on_its_unit_only(fresh):
     at.query_params["unit"] = "500188002001"  # a link to another unit
     page(at, "app/unit.py")
     assert any("不在您可查看的范围内" in w.value for w in at.warning) and not at.metric
+
+
+def test_a_village_fills_its_month_on_the_form_and_the_street_reviews_it(fresh):
+    from assessment.service import Principal
+    from assessment.service.accounts import add_user
+    from assessment.service.forms import reporting_month
+    from assessment.store.forms import get_entry
+    from assessment.store.messages import inbox
+
+    add_user(fresh.db, Principal.operator("t"), "yx", "reporter", ["500188001001"], "village-pw-1")
+    month = reporting_month()
+    october = pd.read_csv(ROOT / "sample_data" / "indicators_2026-10.csv", dtype=str).set_index(
+        "unit_code"
+    )
+    row = october.loc["500188001001"]
+    at = sign_in(fresh, "yx", "village-pw-1")
+    page(at, "app/form.py")
+    inputs = {t.key: t for t in at.text_input}
+    radios = {r.key: r for r in at.radio}
+    assert inputs and radios  # numbers typed, yes/no picked
+    for key, box in inputs.items():
+        value = row.get(key.removeprefix("f_"))
+        box.set_value("" if pd.isna(value) else str(value))
+    for key, choice in radios.items():
+        choice.set_value("是" if str(row.get(key.removeprefix("f_"))) in ("1", "1.0") else "否")
+    wrong = next(k for k in inputs if "rate" in k)
+    inputs[wrong].set_value("250")
+    at.run()
+    assert any("250" in e.value or "范围" in e.value for e in at.error)  # at the field, in Chinese
+    at.text_input(key=wrong).set_value(str(row.get(wrong.removeprefix("f_")))).run()
+    next(b for b in at.button if b.label == "保存草稿").click().run()
+    assert get_entry(at.db, "500188001001", month).status == "draft"
+    next(b for b in at.button if b.label == "提交").click().run()
+    assert not at.exception, at.exception
+    assert get_entry(at.db, "500188001001", month).status == "submitted"
+    assert any("若审核通过,预计为" in m.value for m in at.markdown)
+    org = sign_in(at, "org01")  # the street's organizer
+    page(org, "app/review.py")
+    org.text_input(key="review_comment_500188001001").set_value("请核对党员人数").run()
+    next(b for b in org.button if b.label == "退回修改").click().run()
+    assert get_entry(org.db, "500188001001", month).comment == "请核对党员人数"
+    assert [m.kind for m in inbox(org.db, "yx")] == ["form_returned"]
+    back = sign_in(org, "yx", "village-pw-1")
+    page(back, "app/form.py")
+    assert any("请核对党员人数" in w.value for w in back.warning)
+    next(b for b in back.button if b.label == "提交").click().run()
+    street = sign_in(back, "org01")
+    page(street, "app/review.py")
+    next(b for b in street.button if b.label == "审核通过").click().run()
+    assert get_entry(street.db, "500188001001", month).status == "approved"
+    graded = load_district(street.db).table(month).set_index("unit_code")
+    assert graded.loc["500188001001", "grade"] in ("green", "blue", "yellow", "orange", "red")

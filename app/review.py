@@ -1,0 +1,106 @@
+"""审核: a street's organizer sees each unit's form for the month against the deadline, opens a
+submission with the values far from last month's flagged, approves or returns it with a
+comment, or approves every unflagged one at once. The district sees the status per street."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from app.common import address_holds, from_link, keep_in_address, safe, service, sidebar
+from assessment.problems import ProblemsError
+from assessment.service import Action
+from assessment.service.forms import (
+    STATUS_TEXT,
+    approve,
+    approve_unflagged,
+    fields,
+    flagged,
+    reporting_month,
+    return_form,
+    tracker,
+)
+from assessment.service.forms import entry as form_entry
+
+svc = service()
+address_holds("month")
+sidebar(svc)
+st.title("填报审核")
+d = svc.view()
+months = sorted({reporting_month(), *d.periods[-2:]}, reverse=True)
+from_link("month", "review_month", months)
+period = st.selectbox("月份", months, key="review_month")
+keep_in_address(month=period)
+table = tracker(svc, period)
+if table.empty:
+    st.info("您的辖区内没有村/社区。")
+    st.stop()
+st.caption(f"截止日 {table.attrs['deadline']}。只有审核通过的数据计入评定。")
+counts = table["status_text"].value_counts()
+cols = st.columns(len(STATUS_TEXT))
+for col, label in zip(cols, STATUS_TEXT.values(), strict=True):
+    col.metric(label, int(counts.get(label, 0)))
+
+names = d.names
+if table["parent_code"].nunique() > 1:  # the district: the status per street
+    st.subheader("各街道/乡镇")
+    per = table.assign(street=table["parent_code"].map(lambda c: names.get(c, c)))
+    summary = per.pivot_table(
+        index="street", columns="status_text", values="unit_code", aggfunc="count", fill_value=0
+    )
+    summary["表单报送"] = per[per["by"] == "表单"].groupby("street").size()
+    summary["文件报送"] = per[per["by"] == "文件"].groupby("street").size()
+    summary["平均审核用时(小时)"] = per.groupby("street")["review_hours"].mean().round(1)
+    st.dataframe(summary.fillna(0), width="stretch", key="review_streets")
+
+shown = table[["unit_code", "unit_name", "status_text", "by", "submitted_at"]].rename(
+    columns={
+        "unit_code": "单位代码",
+        "unit_name": "单位",
+        "status_text": "状态",
+        "by": "报送方式",
+        "submitted_at": "提交时间(UTC)",
+    }
+)
+st.dataframe(shown, hide_index=True, width="stretch", key="review_table")
+waiting = table[table["status"] == "submitted"]
+if waiting.empty:
+    st.caption("没有待审核的填报。")
+    st.stop()
+if not svc.user.can(Action.UPLOAD):
+    st.caption("审核由街道组织员进行。")
+    st.stop()
+if st.button(f"全部通过无异常的填报({len(waiting)} 份待审核)", key="approve_clean"):
+    done = approve_unflagged(svc, period)
+    st.success(f"已通过 {len(done)} 份;有异常值的请逐份查看。")
+    st.rerun()
+labels = dict(zip(waiting["unit_code"], waiting["unit_name"], strict=True))
+unit = st.selectbox("查看一份填报", list(labels), format_func=labels.get, key="review_unit")
+e = form_entry(svc, unit, period)
+warned = {p.column: p.message for p in flagged(svc, unit, period)}
+rows = [
+    {
+        "指标": f.name,
+        "填报值": e.values.get(f.id, ""),
+        "上月": f.last,
+        "提示": warned.get(f.id, ""),
+    }
+    for f in fields(svc, unit, period)
+]
+if warned:
+    st.warning(f"{len(warned)} 项与上月相比变化很大,请核实。")
+st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch", key="review_values")
+comment = st.text_input("退回意见(退回时必填)", key=f"review_comment_{unit}")
+c1, c2 = st.columns(2)
+try:
+    if c1.button("审核通过", type="primary", key="review_approve", use_container_width=True):
+        approve(svc, unit, period)
+        st.success(f"{safe(labels[unit])} 的填报已通过并入库。")
+        st.rerun()
+    if c2.button("退回修改", key="review_return", use_container_width=True):
+        return_form(svc, unit, period, comment)
+        st.success("已退回,填报员会在消息中收到意见。")
+        st.rerun()
+except ProblemsError as exc:
+    for p in exc.problems:
+        st.error(safe(p.message))
