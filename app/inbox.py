@@ -8,7 +8,12 @@ import streamlit as st
 from app.common import address_holds, safe, safe_href, service, sidebar
 from assessment.service.inbox import messages, read
 
-KINDS = {"task_due": "即将到期", "task_overdue": "已逾期", "not_reported": "未上报"}
+KINDS = {
+    "task_due": "即将到期",
+    "task_overdue": "已逾期",
+    "not_reported": "未上报",
+    "form_returned": "填报被退回",
+}
 
 svc = service()
 address_holds()

@@ -352,25 +352,32 @@ def return_form(svc: Service, unit_code: str, period: str, comment: str) -> Entr
         reviewed_at=now(),
         comment=comment,
     )
-    _tell_reporters(svc, unit_code, period, comment)
+    _tell_reporters(svc, returned)
     return returned
 
 
-def _tell_reporters(svc: Service, unit_code: str, period: str, comment: str) -> None:
-    from ..store.messages import add_message
+def _tell_reporters(svc: Service, returned: Entry) -> None:
+    """The reporter sees the return in 消息 at once; ``fivecolor remind`` mails it and posts it
+    to the group robots, and skips the inbox copy claimed here (one event, one message)."""
+    from ..store.messages import add_message, claim, settle
     from ..store.users import accounts
+    from .reminders import returned_event
 
+    event = returned_event(returned.unit_code, returned.period, returned.reviewed_at)
     for a in accounts(svc.db):
-        if a.role == Role.REPORTER and not a.disabled and unit_code in (a.scope or ()):
+        if a.role != Role.REPORTER or a.disabled or returned.unit_code not in (a.scope or ()):
+            continue
+        if claim(svc.db, event, a.name, "inbox", now()):
             add_message(
                 svc.db,
                 a.name,
                 "form_returned",
-                f"{period} 的填报被退回,请修改后重新提交",
-                f"退回意见:{comment}",
-                f"/form?month={period}",
+                f"{returned.period} 的填报被退回,请修改后重新提交",
+                f"退回意见:{returned.comment}",
+                f"/form?month={returned.period}",
                 now(),
             )
+            settle(svc.db, event, a.name, "inbox", "", now())
 
 
 def approve_unflagged(svc: Service, period: str) -> list[str]:

@@ -74,7 +74,34 @@ def due_reminders(db: Database, today: dt.date, days_before: int) -> list[Remind
                     who,
                 )
             )
-    return out + _not_reported(db, registry, names, today)
+    return out + _not_reported(db, registry, names, today) + _returned_forms(db, names)
+
+
+def _returned_forms(db, names: dict) -> list[Reminder]:
+    """Forms sent back for correction and not yet resubmitted, to their reporters."""
+    from ..store.forms import returned_entries
+
+    return [
+        Reminder(
+            returned_event(e.unit_code, e.period, e.reviewed_at),
+            "form_returned",
+            e.unit_code,
+            f"{names.get(e.unit_code, e.unit_code)} {e.period} 的填报被退回,请修改后重新提交",
+            f"退回意见:{e.comment}",
+            f"/form?month={e.period}",
+            (Role.REPORTER,),
+        )
+        for e in returned_entries(db)
+    ]
+
+
+def returned_event(unit_code: str, period: str, at: dt.datetime | None) -> str:
+    """One event per return (a form returned twice is two events)."""
+    return (
+        f"form_returned:{unit_code}:{period}:{at:%Y%m%d%H%M%S}"
+        if at
+        else f"form_returned:{unit_code}:{period}"
+    )
 
 
 def _not_reported(db, registry: pd.DataFrame, names: dict, today: dt.date) -> list[Reminder]:

@@ -62,6 +62,13 @@ def entries(db: Database, codes: set[str] | None, period: str) -> list[Entry]:
         return [_entry(f) for f in rows if codes is None or f.unit_code in codes]
 
 
+def returned_entries(db: Database) -> list[Entry]:
+    with db.sessions() as s:
+        return [
+            _entry(f) for f in s.scalars(select(FormEntry).where(FormEntry.status == "returned"))
+        ]
+
+
 def save_entry(
     db: Database,
     unit_code: str,

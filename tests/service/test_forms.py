@@ -171,3 +171,26 @@ def test_form_and_file_for_one_unit_month_merge_cell_by_cell_later_approved_wins
         file.set_index("unit_code").loc["500188001002", column]
     )  # the file's other units untouched
     assert len(upload_history(town, ALL)) >= 3  # both kept in the history
+
+
+def test_a_returned_form_reaches_the_reporter_once_in_the_inbox_and_by_each_channel(town):
+    import datetime as dt
+
+    from assessment.service.accounts import set_email
+    from assessment.service.channels import Channels, Smtp
+    from assessment.service.reminders import remind
+    from assessment.store.messages import sent_log
+
+    set_email(town, Principal.operator("setup"), "yinxing", "yx@town.test")
+    submit(as_(town, "yinxing"), UNIT, MONTH, october_row())
+    return_form(as_(town, "org01"), UNIT, MONTH, "请核对")
+    unreachable = Channels(smtp=Smtp("127.0.0.1", 1, False), base_url="http://x")
+    remind(town, dt.date(2026, 11, 20), unreachable)
+    remind(town, dt.date(2026, 11, 20), unreachable)
+    mine = [r for r in sent_log(town) if r["event"].startswith("form_returned")]
+    assert {(r["channel"], r["recipient"]) for r in mine} == {
+        ("inbox", "yinxing"),
+        ("email", "yx@town.test"),
+    }
+    assert [r["attempts"] for r in mine if r["channel"] == "email"] == [2]  # retried
+    assert [m.kind for m in inbox(town, "yinxing")] == ["form_returned"]  # one copy
