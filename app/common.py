@@ -170,6 +170,16 @@ def from_link(param: str, key: str, options: list) -> None:
         st.session_state[key] = match
 
 
+def own_unit(v: View) -> str:
+    """A reporter's unit (the first of its scope's villages or communities); stops the page,
+    saying why, when the account has none."""
+    units = v.leaves()
+    if units.empty:
+        st.info("您的账户还没有对应的村/社区,请联系街道组织员。")
+        st.stop()
+    return str(units["unit_code"].iloc[0])
+
+
 def address_holds(*names: str) -> None:
     """This page's address names only its own state (``names``): what another page left in it
     (a unit on the trends page) would make a copied link say something it does not show."""

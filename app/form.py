@@ -6,7 +6,16 @@ from __future__ import annotations
 
 import streamlit as st
 
-from app.common import address_holds, badge, from_link, keep_in_address, safe, service, sidebar
+from app.common import (
+    address_holds,
+    badge,
+    from_link,
+    keep_in_address,
+    own_unit,
+    safe,
+    service,
+    sidebar,
+)
 from assessment.insight.explanation import next_grade_headline, reason_line
 from assessment.problems import ProblemsError, errors_only
 from assessment.service.forms import (
@@ -25,11 +34,7 @@ svc = service()
 address_holds("month")
 sidebar(svc)
 d = svc.view()
-units = d.leaves()
-if units.empty:
-    st.info("您的账户还没有对应的村/社区,请联系街道组织员。")
-    st.stop()
-code = str(units["unit_code"].iloc[0])
+code = own_unit(d)
 st.title("本月填报")
 months = [reporting_month()]
 from_link("month", "form_month", months)

@@ -8,18 +8,14 @@ import datetime as dt
 
 import streamlit as st
 
-from app.common import address_holds, badge, safe, safe_href, service, sidebar
+from app.common import address_holds, badge, own_unit, safe, safe_href, service, sidebar
 from assessment.insight.explanation import NO_REASON, next_grade_headline, reason_line
 
 svc = service()
 address_holds()
 sidebar(svc)
 d = svc.view()
-units = d.leaves()
-if units.empty:
-    st.info("您的账户还没有对应的村/社区,请联系街道组织员。")
-    st.stop()
-code = str(units["unit_code"].iloc[0])
+code = own_unit(d)
 st.title(safe(d.names.get(code, code)))
 
 today = dt.date.today()

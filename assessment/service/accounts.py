@@ -265,29 +265,7 @@ def add_user(
             Problem("scope_required", f"{Role(role).label}须用 --scope 指定所辖单位代码")
         )
     if scope:
-        registry = current_registry(db, Scope.everything())
-        known = set(registry["unit_code"])
-        unknown = sorted(set(scope) - known)
-        if role == Role.REPORTER:  # a village or community: a unit with none under it
-            parents = set(registry["parent_code"])
-            wide = sorted(set(scope) & known & parents)
-            if wide:
-                problems.append(
-                    Problem(
-                        "reporter_scope",
-                        "填报员只能管辖村/社区(没有下级的单位),以下代码不是: "
-                        + "、".join(wide[:10]),
-                        value=wide[0][:80],
-                    )
-                )
-        if unknown:
-            problems.append(
-                Problem(
-                    "unknown_scope",
-                    "单位代码不在单位名册中: " + "、".join(unknown[:10]),
-                    value=unknown[0][:80],
-                )
-            )
+        problems += scope_problems(current_registry(db, Scope.everything()), role, scope)
     if get_account(db, name) is not None:
         problems.append(Problem("user_exists", f"用户名 {name} 已存在", value=name))
     if password is not None:
@@ -309,6 +287,32 @@ def add_user(
         email,
         must_change_password and password is not None,
     )
+
+
+def scope_problems(registry, role: str, scope: list[str]) -> list[Problem]:
+    """Unit codes not in the registry, and a reporter given anything but a village or
+    community (a unit with none under it)."""
+    known = set(registry["unit_code"])
+    out = []
+    unknown = sorted(set(scope) - known)
+    if unknown:
+        out.append(
+            Problem(
+                "unknown_scope",
+                "单位代码不在单位名册中: " + "、".join(unknown[:10]),
+                value=unknown[0][:80],
+            )
+        )
+    wide = sorted(set(scope) & known & set(registry["parent_code"]))
+    if role == Role.REPORTER and wide:
+        out.append(
+            Problem(
+                "reporter_scope",
+                "填报员只能管辖村/社区(没有下级的单位),以下代码不是: " + "、".join(wide[:10]),
+                value=wide[0][:80],
+            )
+        )
+    return out
 
 
 def set_email(db: Database, by: Principal, name: str, email: str) -> None:

@@ -162,6 +162,11 @@ def _may_fill(svc: Service, unit_code: str) -> None:
 def save_draft(svc: Service, unit_code: str, period: str, values: dict[str, str]) -> Entry:
     """Kept on the server as typed (back after a reload or on another device)."""
     _may_fill(svc, unit_code)
+    return _keep(svc, unit_code, period, values, status="draft")
+
+
+def _keep(svc: Service, unit_code: str, period: str, values: dict, **fields: object) -> Entry:
+    """Store the reporter's values (from none yet, a draft or a returned form)."""
     return save_entry(
         svc.db,
         unit_code,
@@ -169,8 +174,8 @@ def save_draft(svc: Service, unit_code: str, period: str, values: dict[str, str]
         svc.user.name,
         now(),
         ("", "draft", "returned"),
-        status="draft",
         values=_clean(values),
+        **fields,
     )
 
 
@@ -182,17 +187,7 @@ def submit(svc: Service, unit_code: str, period: str, values: dict[str, str]) ->
     if errors_only(problems):
         save_draft(svc, unit_code, period, values)
         raise ProblemsError(problems)
-    return save_entry(
-        svc.db,
-        unit_code,
-        period,
-        svc.user.name,
-        now(),
-        ("", "draft", "returned"),
-        status="submitted",
-        values=_clean(values),
-        submitted_at=now(),
-    )
+    return _keep(svc, unit_code, period, values, status="submitted", submitted_at=now())
 
 
 def _clean(values: dict[str, str]) -> dict[str, str]:

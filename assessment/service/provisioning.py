@@ -5,7 +5,7 @@ created or updated from a sheet (name, role, scope, display name, e-mail)."""
 from __future__ import annotations
 
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import pandas as pd
 
@@ -13,7 +13,7 @@ from ..problems import Problem, ProblemsError
 from ..store import Database, Scope
 from ..store.registry import current_registry
 from ..store.users import accounts, get_account, update_account
-from .accounts import EMAIL, NAME, add_user
+from .accounts import EMAIL, NAME, add_user, scope_problems
 from .roles import WHOLE_BY_DEFAULT, Action, Principal, Role
 
 ALPHABET = "abcdefghjkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/l/I
@@ -159,29 +159,12 @@ def import_accounts(
     by.require(Action.MANAGE_USERS)
     rows, problems = read_accounts(frame)
     registry = current_registry(db, Scope.everything())
-    known = set(registry["unit_code"])
-    parents = set(registry["parent_code"])
     for row in rows:
-        unknown = sorted(set(row["scope"] or ()) - known)
-        if unknown:
-            problems.append(
-                Problem(
-                    "unknown_scope",
-                    "单位代码不在单位名册中: " + "、".join(unknown[:10]),
-                    value=unknown[0][:80],
-                    row=row["row"],
-                    column="scope",
-                )
-            )
-        if row["role"] == Role.REPORTER and set(row["scope"] or ()) & parents:
-            problems.append(
-                Problem(
-                    "reporter_scope",
-                    "填报员只能管辖村/社区(没有下级的单位)",
-                    row=row["row"],
-                    column="scope",
-                )
-            )
+        if row["role"] is not None and row["scope"]:
+            problems += [
+                replace(p, row=row["row"], column="scope")
+                for p in scope_problems(registry, row["role"], row["scope"])
+            ]
     if problems:
         raise ProblemsError(problems)
     created, updated = [], []
