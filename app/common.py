@@ -170,6 +170,21 @@ def from_link(param: str, key: str, options: list) -> None:
         st.session_state[key] = match
 
 
+PHONE_CSS = """<style>
+/* the pages people use in the field: targets a finger can hit (44 px and more) */
+@media (max-width: 640px) {
+  [data-testid^="stBaseButton"] { min-height: 48px; }
+  [data-testid="stTextInput"] input, [data-testid="stNumberInput"] input { min-height: 44px; }
+  [role="radiogroup"] label { min-height: 44px; align-items: center; }
+}
+</style>"""
+
+
+def phone_friendly() -> None:
+    """Our own style (no user text in it) for the pages used on a phone."""
+    st.markdown(PHONE_CSS, unsafe_allow_html=True)
+
+
 def own_unit(v: View) -> str:
     """A reporter's unit (the first of its scope's villages or communities); stops the page,
     saying why, when the account has none."""

@@ -12,6 +12,7 @@ from app.common import (
     from_link,
     keep_in_address,
     own_unit,
+    phone_friendly,
     safe,
     service,
     sidebar,
@@ -31,6 +32,7 @@ from assessment.service.forms import (
 )
 
 svc = service()
+phone_friendly()
 address_holds("month")
 sidebar(svc)
 d = svc.view()
@@ -63,6 +65,7 @@ for f in form:  # a saved draft (or submission) comes back on any device
     if key not in st.session_state and saved is not None:
         kept = saved.values.get(f.id, "")
         st.session_state[key] = (kept or None) if f.kind == "yes_no" else kept
+top = st.container(key="form_actions")  # the actions and their answer: on the first screen
 slots = {}
 group = None
 for f in form:
@@ -93,27 +96,27 @@ if entered:  # the upload's own checks, on what has been entered so far
             show = slots[p.column].error if p.severity == "error" else slots[p.column].warning
             show(safe(p.message))
 
-c1, c2 = st.columns(2)
+c1, c2 = top.columns(2)  # drawn above the fields, filled once they are read
 if c1.button("保存草稿", key="form_draft", use_container_width=True):
     save_draft(svc, code, period, values)
-    st.success("草稿已保存,换台设备登录也能接着填。")
+    top.success("草稿已保存,换台设备登录也能接着填。")
 if c2.button("提交", key="form_submit", type="primary", use_container_width=True):
     try:
         submit(svc, code, period, values)
     except ProblemsError as exc:
-        st.error(f"还有 {len(errors_only(exc.problems))} 处需要修改,已存为草稿:")
+        top.error(f"还有 {len(errors_only(exc.problems))} 处需要修改,已存为草稿:")
         for p in errors_only(exc.problems)[:20]:
-            st.error(safe(p.message))
+            top.error(safe(p.message))
     else:
         st.session_state["form_submitted"] = True
         st.rerun()
 if st.session_state.get("form_submitted") or status == "submitted":
     e = trial(svc, code, period, values)
     if e is not None:
-        st.subheader("试算")
-        st.markdown("若审核通过,预计为 " + badge(e.grade or "", "1.1rem"), unsafe_allow_html=True)
+        top.subheader("试算")
+        top.markdown("若审核通过,预计为 " + badge(e.grade or "", "1.1rem"), unsafe_allow_html=True)
         if e.grade is not None:
-            st.metric("预计总分", f"{e.score:.1f}")
+            top.metric("预计总分", f"{e.score:.1f}")
             for r in e.reasons:
-                st.error(safe(reason_line(r)))
-            st.info(safe(next_grade_headline(e.next_grade)))
+                top.error(safe(reason_line(r)))
+            top.info(safe(next_grade_headline(e.next_grade)))

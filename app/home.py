@@ -8,10 +8,20 @@ import datetime as dt
 
 import streamlit as st
 
-from app.common import address_holds, badge, own_unit, safe, safe_href, service, sidebar
+from app.common import (
+    address_holds,
+    badge,
+    own_unit,
+    phone_friendly,
+    safe,
+    safe_href,
+    service,
+    sidebar,
+)
 from assessment.insight.explanation import NO_REASON, next_grade_headline, reason_line
 
 svc = service()
+phone_friendly()
 address_holds()
 sidebar(svc)
 d = svc.view()

@@ -7,7 +7,15 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from app.common import address_holds, from_link, keep_in_address, safe, service, sidebar
+from app.common import (
+    address_holds,
+    from_link,
+    keep_in_address,
+    phone_friendly,
+    safe,
+    service,
+    sidebar,
+)
 from assessment.problems import ProblemsError
 from assessment.service import Action
 from assessment.service.forms import (
@@ -23,6 +31,7 @@ from assessment.service.forms import (
 from assessment.service.forms import entry as form_entry
 
 svc = service()
+phone_friendly()
 address_holds("month")
 sidebar(svc)
 st.title("填报审核")

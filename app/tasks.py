@@ -8,7 +8,16 @@ import datetime as dt
 
 import streamlit as st
 
-from app.common import address_holds, copy_link, from_link, keep_in_address, safe, service, sidebar
+from app.common import (
+    address_holds,
+    copy_link,
+    from_link,
+    keep_in_address,
+    phone_friendly,
+    safe,
+    service,
+    sidebar,
+)
 from assessment.problems import ProblemsError
 from assessment.service import TASK_STATUSES as STATUSES
 from assessment.service import Action
@@ -17,6 +26,7 @@ COLUMNS = ["id", "flag", "status", "unit_name", "period", "action", "owner_role"
 COLUMNS += ["next_month"]
 
 svc = service()
+phone_friendly()
 address_holds("task")
 d = svc.view()
 sidebar(svc)

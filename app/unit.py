@@ -16,6 +16,7 @@ from app.common import (
     from_link,
     keep_in_address,
     period_picker,
+    phone_friendly,
     safe,
     service,
     sidebar,
@@ -35,6 +36,7 @@ from assessment.service import Action
 PLAN_WHY = {"points": "补足分数", "floor": "补足维度底线"}
 
 svc = service()
+phone_friendly()
 address_holds("unit", "month")
 d = svc.view()
 sidebar(svc)

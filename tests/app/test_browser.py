@@ -550,3 +550,121 @@ def test_every_page_was_screenshotted_and_the_readme_has_them(shots):
     for name in PAGES:
         assert (shots / f"{name}.png").stat().st_size > 10_000, name
         assert (README_SHOTS / f"{name}.png").stat().st_size > 10_000, name
+
+
+PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True}
+
+
+def no_sideways_scroll(pg) -> None:
+    assert pg.evaluate("document.documentElement.scrollWidth") <= 390
+
+
+def test_a_reporter_on_a_phone_fills_its_month_and_the_street_reviews_it(
+    browser, server, seeded_url
+):
+    import pandas as pd
+
+    from assessment.service import Principal
+    from assessment.service.accounts import add_user
+    from assessment.service.forms import reporting_month
+    from assessment.store import open_database
+
+    db = open_database(seeded_url)
+    try:
+        add_user(
+            db,
+            Principal.operator("test"),
+            "rphone",
+            "reporter",
+            ["500188001004"],
+            "Initial-Pw-123",
+            "碧湖塘社区",
+            must_change_password=True,
+        )
+    finally:
+        db.dispose()
+    october = pd.read_csv(ROOT / "sample_data" / "indicators_2026-10.csv", dtype=str)
+    row = october.set_index("unit_code").loc["500188001004"]
+    month = reporting_month()
+    phone = browser.new_context(locale="zh-CN", **PHONE)
+    desk = browser.new_context(viewport={"width": 1400, "height": 1000}, locale="zh-CN")
+    try:
+        pg = phone.new_page()
+        pg.on("request", lambda request: REQUESTS.append(request.url))
+        pg.base = server
+        open_page(pg, "", user=None)
+        sign_in(pg, "rphone", "Initial-Pw-123")
+        pg.get_by_text("设置您的密码").wait_for(timeout=60_000)  # first sign-in: its own password
+        pg.get_by_label("初始密码").fill("Initial-Pw-123")
+        pg.get_by_label("新密码(至少 8 个字符)").fill("my-village-pw-9")
+        pg.get_by_label("再输入一次新密码").fill("my-village-pw-9")
+        pg.get_by_role("button", name="保存并进入").click()
+        pg.locator("h1", has_text="碧湖塘社区").wait_for(timeout=60_000)
+        no_sideways_scroll(pg)
+        pg.goto(f"{server}/form")
+        pg.wait_for_selector(IDLE, timeout=90_000)
+        pg.locator("h1", has_text="本月填报").wait_for(timeout=60_000)
+        settle(pg)
+        first = pg.get_by_role("button", name="提交").bounding_box()
+        assert first["y"] + first["height"] <= 844  # the main action on the first screen
+        boxes = pg.locator("[class*='st-key-f_'] input[type=text]")
+        for k in range(boxes.count()):
+            box = boxes.nth(k)
+            key = box.locator("xpath=ancestor::*[contains(@class,'st-key-f_')][1]")
+            column = re.search(r"st-key-f_(\w+)", key.get_attribute("class")).group(1)
+            value = row.get(column)
+            box.fill("" if pd.isna(value) else str(value))
+            box.press("Tab")
+        for radio in pg.locator("[class*='st-key-f_'] [role=radiogroup]").all():
+            holder = radio.locator("xpath=ancestor::*[contains(@class,'st-key-f_')][1]")
+            column = re.search(r"st-key-f_(\w+)", holder.get_attribute("class")).group(1)
+            yes = str(row.get(column)) in ("1", "1.0")
+            radio.get_by_text("是" if yes else "否", exact=True).click()
+        settle(pg)
+        rate = pg.locator(".st-key-f_dues_paid_rate input")
+        rate.fill("250")  # one wrong value
+        rate.press("Tab")
+        settle(pg)
+        pg.get_by_text(re.compile("超出|有效范围")).first.wait_for(timeout=30_000)  # in Chinese
+        rate.fill(str(row["dues_paid_rate"]))
+        rate.press("Tab")
+        settle(pg)
+        pg.get_by_role("button", name="保存草稿").click()
+        pg.get_by_text("草稿已保存").wait_for(timeout=30_000)
+        no_sideways_scroll(pg)
+        tap = pg.get_by_role("button", name="提交").bounding_box()
+        assert tap["height"] >= 44 and tap["width"] >= 44  # a finger's target
+        pg.reload()  # the draft is kept on the server
+        pg.wait_for_selector(IDLE, timeout=90_000)
+        settle(pg)
+        assert pg.locator(".st-key-f_dues_paid_rate input").input_value() == str(
+            row["dues_paid_rate"]
+        )
+        pg.get_by_role("button", name="提交").click()
+        pg.get_by_text("若审核通过,预计为").wait_for(timeout=60_000)
+
+        org = desk.new_page()
+        org.on("request", lambda request: REQUESTS.append(request.url))
+        org.base = server
+        open_page(org, f"review?month={month}", "org01")
+        org.get_by_label("退回意见(退回时必填)").fill("请核对党费收缴率")
+        org.get_by_role("button", name="退回修改").click()
+        org.get_by_text("已退回").first.wait_for(timeout=30_000)
+
+        pg.reload()
+        pg.wait_for_selector(IDLE, timeout=90_000)
+        pg.get_by_text("请核对党费收缴率").first.wait_for(timeout=30_000)
+        pg.get_by_role("button", name="提交").click()
+        pg.get_by_text("若审核通过,预计为").wait_for(timeout=60_000)
+
+        org.reload()
+        org.wait_for_selector(IDLE, timeout=90_000)
+        org.get_by_role("button", name="审核通过").click()
+        org.get_by_text("已通过并入库").first.wait_for(timeout=30_000)
+        open_page(org, f"?month={month}&level=村/社区&parent=500188001000", "org01")
+        tile = org.locator('svg path[aria-label*="单位: 碧湖塘社区;"]').first
+        tile.wait_for(state="attached", timeout=30_000)
+        assert "数据不全" not in tile.get_attribute("aria-label")  # graded from the form
+    finally:
+        phone.close()
+        desk.close()
