@@ -44,7 +44,8 @@ table = tracker(svc, period)
 if table.empty:
     st.info("您的辖区内没有村/社区。")
     st.stop()
-st.caption(f"截止日 {table.attrs['deadline']}。只有审核通过的数据计入评定。")
+deadline = table.attrs.pop("deadline")  # not for the grid: a date does not go into JSON
+st.caption(f"截止日 {deadline}。只有审核通过的数据计入评定。")
 counts = table["status_text"].value_counts()
 cols = st.columns(len(STATUS_TEXT))
 for col, label in zip(cols, STATUS_TEXT.values(), strict=True):
