@@ -35,6 +35,9 @@ phone_friendly()
 address_holds("month")
 sidebar(svc)
 st.title("填报审核")
+flash = st.session_state.pop("review_flash", None)  # what the last step did, after its rerun
+if flash:
+    st.success(flash)
 d = svc.view()
 months = sorted({reporting_month(), *d.periods[-2:]}, reverse=True)
 from_link("month", "review_month", months)
@@ -82,7 +85,7 @@ if not svc.user.can(Action.UPLOAD):
     st.stop()
 if st.button(f"全部通过无异常的填报({len(waiting)} 份待审核)", key="approve_clean"):
     done = approve_unflagged(svc, period)
-    st.success(f"已通过 {len(done)} 份;有异常值的请逐份查看。")
+    st.session_state["review_flash"] = f"已通过 {len(done)} 份;有异常值的请逐份查看。"
     st.rerun()
 labels = dict(zip(waiting["unit_code"], waiting["unit_name"], strict=True))
 unit = st.selectbox("查看一份填报", list(labels), format_func=labels.get, key="review_unit")
@@ -105,11 +108,11 @@ c1, c2 = st.columns(2)
 try:
     if c1.button("审核通过", type="primary", key="review_approve", use_container_width=True):
         approve(svc, unit, period)
-        st.success(f"{safe(labels[unit])} 的填报已通过并入库。")
+        st.session_state["review_flash"] = f"{safe(labels[unit])} 的填报已通过并入库。"
         st.rerun()
     if c2.button("退回修改", key="review_return", use_container_width=True):
         return_form(svc, unit, period, comment)
-        st.success("已退回,填报员会在消息中收到意见。")
+        st.session_state["review_flash"] = "已退回,填报员会在消息中收到意见。"
         st.rerun()
 except ProblemsError as exc:
     for p in exc.problems:
