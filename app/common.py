@@ -186,13 +186,30 @@ def phone_friendly() -> None:
 
 
 def own_unit(v: View) -> str:
-    """A reporter's unit (the first of its scope's villages or communities); stops the page,
-    saying why, when the account has none."""
+    """A reporter's unit: its only village or community, or the one picked when it has a few
+    (kept across its pages); stops the page, saying why, when the account has none."""
     units = v.leaves()
     if units.empty:
         st.info("您的账户还没有对应的村/社区,请联系街道组织员。")
         st.stop()
-    return str(units["unit_code"].iloc[0])
+    codes = [str(c) for c in units["unit_code"]]
+    if len(codes) == 1:
+        return codes[0]
+    names = dict(zip(codes, units["unit_name"], strict=True))
+    picked = st.session_state.get("own_unit_picked")
+    return st.selectbox(
+        "村/社区",
+        codes,
+        index=codes.index(picked) if picked in codes else 0,
+        format_func=names.get,
+        key="own_unit",
+        on_change=lambda: st.session_state.update(own_unit_picked=st.session_state["own_unit"]),
+    )
+
+
+def month_text(period: str) -> str:
+    """A month as people write it: 2026年11月."""
+    return f"{period[:4]}年{int(period[5:7])}月"
 
 
 def address_holds(*names: str) -> None:

@@ -11,6 +11,7 @@ from app.common import (
     badge,
     from_link,
     keep_in_address,
+    month_text,
     own_unit,
     phone_friendly,
     safe,
@@ -40,7 +41,7 @@ code = own_unit(d)
 st.title("本月填报")
 months = [reporting_month()]
 from_link("month", "form_month", months)
-period = st.selectbox("月份", months, key="form_month")
+period = st.selectbox("月份", months, format_func=month_text, key="form_month")
 keep_in_address(month=period)
 st.caption(safe(d.names.get(code, code)))
 

@@ -11,6 +11,7 @@ import streamlit as st
 from app.common import (
     address_holds,
     badge,
+    month_text,
     own_unit,
     phone_friendly,
     safe,
@@ -33,17 +34,17 @@ reporting = (today.replace(day=1) - dt.timedelta(days=1)).strftime("%Y-%m")  # l
 sent = svc.submissions(reporting) if reporting in d.periods else None
 deadline = (sent.attrs["deadline"] if sent is not None else None) or None
 if sent is not None and bool(sent.loc[sent["unit_code"] == code, "reported"].any()):
-    st.success(f"{reporting} 的数据已上报。")
+    st.success(f"{month_text(reporting)}的数据已上报。")
 else:
     due = f",截止 {deadline:%m月%d日}" if deadline else ""
-    st.warning(f"{reporting} 的数据尚未上报{due}。")
+    st.warning(f"{month_text(reporting)}的数据尚未上报{due}。")
     st.page_link("app/form.py", label="去填报 →", icon=":material/edit_note:")
 
 if d.periods:
     period = d.periods[-1]
     e = d.explain(code, period)
     if e is not None:
-        st.subheader(f"{period[:4]}年{int(period[5:])}月的等级")
+        st.subheader(f"{month_text(period)}的等级")
         st.markdown(badge(e.grade or "", "1.3rem"), unsafe_allow_html=True)
         if e.grade is not None:
             st.metric("总分", f"{e.score:.1f}")

@@ -11,6 +11,7 @@ from app.common import (
     address_holds,
     from_link,
     keep_in_address,
+    month_text,
     phone_friendly,
     safe,
     service,
@@ -41,7 +42,7 @@ if flash:
 d = svc.view()
 months = sorted({reporting_month(), *d.periods[-2:]}, reverse=True)
 from_link("month", "review_month", months)
-period = st.selectbox("月份", months, key="review_month")
+period = st.selectbox("月份", months, format_func=month_text, key="review_month")
 keep_in_address(month=period)
 table = tracker(svc, period)
 if table.empty:

@@ -827,3 +827,28 @@ def test_a_village_fills_its_month_on_the_form_and_the_street_reviews_it(fresh):
     assert get_entry(street.db, "500188001001", month).status == "approved"
     graded = load_district(street.db).table(month).set_index("unit_code")
     assert graded.loc["500188001001", "grade"] in ("green", "blue", "yellow", "orange", "red")
+
+
+def test_a_reporter_of_two_communities_picks_which_one_it_works_on(fresh):
+    from assessment.service import Principal
+    from assessment.service.accounts import add_user
+
+    add_user(
+        fresh.db,
+        Principal.operator("t"),
+        "two",
+        "reporter",
+        ["500188001001", "500188001002"],
+        "village-pw-1",
+    )
+    at = sign_in(fresh, "two", "village-pw-1")
+    assert at.title[0].value == "银杏苑社区"
+    at.selectbox(key="own_unit").set_value("500188001002").run()
+    assert at.title[0].value == "锦绣林社区"
+    page(at, "app/form.py")
+    assert at.selectbox(key="own_unit").value == "500188001002"  # kept across its pages
+    assert (
+        at.selectbox(key="form_month")
+        .format_func(at.selectbox(key="form_month").value)
+        .endswith("月")
+    )
