@@ -20,13 +20,13 @@ from app.common import (
 )
 from assessment.insight.explanation import next_grade_headline, reason_line
 from assessment.problems import ProblemsError, errors_only
+from assessment.service.actions import reporting_month
 from assessment.service.forms import (
     STATUS_TEXT,
     check,
     entry,
     fields,
     not_applicable,
-    reporting_month,
     save_draft,
     submit,
     trial,

@@ -4,8 +4,6 @@ the main facts in the first screen."""
 
 from __future__ import annotations
 
-import datetime as dt
-
 import streamlit as st
 
 from app.common import (
@@ -20,6 +18,7 @@ from app.common import (
     sidebar,
 )
 from assessment.insight.explanation import NO_REASON, next_grade_headline, reason_line
+from assessment.service.actions import reporting_month
 
 svc = service()
 phone_friendly()
@@ -29,8 +28,7 @@ d = svc.view()
 code = own_unit(d)
 st.title(safe(d.names.get(code, code)))
 
-today = dt.date.today()
-reporting = (today.replace(day=1) - dt.timedelta(days=1)).strftime("%Y-%m")  # last month
+reporting = reporting_month()
 sent = svc.submissions(reporting) if reporting in d.periods else None
 deadline = (sent.attrs["deadline"] if sent is not None else None) or None
 if sent is not None and bool(sent.loc[sent["unit_code"] == code, "reported"].any()):

@@ -19,13 +19,13 @@ from app.common import (
 )
 from assessment.problems import ProblemsError
 from assessment.service import Action
+from assessment.service.actions import reporting_month
 from assessment.service.forms import (
     STATUS_TEXT,
     approve,
     approve_unflagged,
     fields,
     flagged,
-    reporting_month,
     return_form,
     tracker,
 )

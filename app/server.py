@@ -58,23 +58,27 @@ def shared_database() -> Database:
         return _database(app_database_url())
 
 
-def client_address(request: Request) -> str:
-    """The browser's address: the proxy's X-Forwarded-For only when FIVECOLOR_TRUSTED_PROXY
-    names the proxy (docs/DEPLOY.md), so nobody can pick their own address to dodge back-off."""
+def _from_proxy(request: Request) -> bool:
+    """The request came through the proxy named in FIVECOLOR_TRUSTED_PROXY (docs/DEPLOY.md):
+    only then are its X-Forwarded-* headers believed."""
     peer = request.client.host if request.client else ""
     trusted = {a.strip() for a in os.environ.get("FIVECOLOR_TRUSTED_PROXY", "").split(",")}
+    return bool(peer) and peer in trusted
+
+
+def client_address(request: Request) -> str:
+    """The browser's address: the proxy's X-Forwarded-For only from the trusted proxy, so
+    nobody can pick their own address to dodge back-off."""
     forwarded = request.headers.get("x-forwarded-for", "")
-    if peer and peer in trusted and forwarded:
+    if forwarded and _from_proxy(request):
         return forwarded.split(",")[-1].strip()[:64]
-    return peer[:64]
+    return (request.client.host if request.client else "")[:64]
 
 
 def _https(request: Request) -> bool:
     if request.url.scheme == "https":
         return True
-    peer = request.client.host if request.client else ""
-    trusted = {a.strip() for a in os.environ.get("FIVECOLOR_TRUSTED_PROXY", "").split(",")}
-    return peer in trusted and request.headers.get("x-forwarded-proto", "") == "https"
+    return _from_proxy(request) and request.headers.get("x-forwarded-proto", "") == "https"
 
 
 def safe_next(target: str | None) -> str:

@@ -62,6 +62,12 @@ STEP_NEEDS = {
 }
 
 
+def reporting_month(today: dt.date | None = None) -> str:
+    """The month a unit is reporting now: last month (due on the report day of this one)."""
+    today = today or dt.date.today()
+    return (today.replace(day=1) - dt.timedelta(days=1)).strftime("%Y-%m")
+
+
 def report_deadline(period: str) -> dt.date:
     """The day a month's table is due: day ``FIVECOLOR_REPORT_DAY`` (default 5) of the month
     after."""

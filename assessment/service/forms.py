@@ -12,19 +12,18 @@ count in grades.
 
 from __future__ import annotations
 
-import datetime as dt
 import math
 from dataclasses import dataclass
 
 import pandas as pd
 
 from ..grading.engine import assess
+from ..grading.scoring import shift_period
 from ..insight.explain import explain
 from ..insight.explanation import UnitExplanation
 from ..outputs.spreadsheets import template_columns
 from ..problems import WARNING, Problem, ProblemsError, errors_only
 from ..rules.models import Input
-from ..store.audit import record
 from ..store.forms import Entry, entries, get_entry, save_entry
 from ..store.registry import current_registry
 from ..store.schema import now
@@ -61,6 +60,12 @@ def _unit(svc: Service, unit_code: str) -> pd.Series:
     if row.empty:  # outside the scope, or no such unit: the same answer
         raise denied(f"单位 {unit_code[:40]} 不在您可查看的范围内")
     return row.iloc[0]
+
+
+def columns(svc: Service, unit_code: str) -> list[str]:
+    """The ids of the form's fields: what the rule sets read for the unit's type."""
+    unit = _unit(svc, unit_code)
+    return [spec.id for spec, _ in template_columns(svc._sets(), {unit["unit_type"]})]
 
 
 def fields(svc: Service, unit_code: str, period: str) -> list[Field]:
@@ -107,9 +112,7 @@ def _shown(value: float, yes_no: bool) -> str:
 
 
 def _last_month(svc: Service, unit_code: str, period: str) -> dict[str, float]:
-    year, month = map(int, period.split("-"))
-    before = f"{year - (month == 1)}-{12 if month == 1 else month - 1:02d}"
-    values = current_values(svc.db, svc.user.scope, [before])
+    values = current_values(svc.db, svc.user.scope, [shift_period(period, -1)])
     row = values[values["unit_code"] == unit_code]
     if row.empty:
         return {}
@@ -140,8 +143,8 @@ def _table(unit_code: str, period: str, values: dict[str, str], ids: list[str]) 
 
 def check(svc: Service, unit_code: str, period: str, values: dict[str, str]) -> list[Problem]:
     """Every problem of these values, exactly as an upload of them would list it."""
-    form = fields(svc, unit_code, period)
-    data = _table(unit_code, period, values, [f.id for f in form])
+    svc.user.require(Action.READ)
+    data = _table(unit_code, period, values, columns(svc, unit_code))
     _, problems = check_monthly(
         svc.db,
         data,
@@ -219,10 +222,9 @@ def trial(
     )
     if loaded is None or loaded.rules.relative:
         return None
-    form = fields(svc, unit_code, period)
     frame, problems = check_monthly(
         svc.db,
-        _table(unit_code, period, values, [f.id for f in form]),
+        _table(unit_code, period, values, columns(svc, unit_code)),
         "试算.csv",
         svc.user.scope,
         svc._sets(),
@@ -293,10 +295,9 @@ def approve(svc: Service, unit_code: str, period: str) -> UploadOutcome:
         raise ProblemsError(
             [Problem("form_state", f"该单位 {period} 没有待审核的填报(可能已被他人处理,请刷新)")]
         )
-    form = fields(svc, unit_code, period)
     outcome = import_monthly(
         svc.db,
-        _table(unit_code, period, e.values, [f.id for f in form]),
+        _table(unit_code, period, e.values, columns(svc, unit_code)),
         f"在线填报_{unit_code}_{period}_{e.updated_by}_审核{svc.user.name}.csv",
         e.updated_by,
         svc.user.scope,
@@ -306,27 +307,24 @@ def approve(svc: Service, unit_code: str, period: str) -> UploadOutcome:
     )
     if not outcome.ok:
         raise ProblemsError(errors_only(outcome.problems) or outcome.problems)
-    save_entry(
+    _reviewed(svc, unit_code, period, "approved", upload_id=outcome.upload_id)
+    return outcome
+
+
+def _reviewed(svc: Service, unit_code: str, period: str, status: str, **fields) -> Entry:
+    """The reviewer's step, taken only from a submission."""
+    return save_entry(
         svc.db,
         unit_code,
         period,
         svc.user.name,
         now(),
         ("submitted",),
-        status="approved",
+        status=status,
         reviewed_by=svc.user.name,
         reviewed_at=now(),
-        upload_id=outcome.upload_id,
+        **fields,
     )
-    record(
-        svc.db,
-        svc.user.name,
-        "form_approved",
-        unit=unit_code,
-        period=period,
-        upload=outcome.upload_id,
-    )
-    return outcome
 
 
 def return_form(svc: Service, unit_code: str, period: str, comment: str) -> Entry:
@@ -335,18 +333,7 @@ def return_form(svc: Service, unit_code: str, period: str, comment: str) -> Entr
     comment = " ".join(comment.split())[:500]
     if not comment:
         raise ProblemsError([Problem("comment_required", "退回时请写明需要修改什么")])
-    returned = save_entry(
-        svc.db,
-        unit_code,
-        period,
-        svc.user.name,
-        now(),
-        ("submitted",),
-        status="returned",
-        reviewed_by=svc.user.name,
-        reviewed_at=now(),
-        comment=comment,
-    )
+    returned = _reviewed(svc, unit_code, period, "returned", comment=comment)
     _tell_reporters(svc, returned)
     return returned
 
@@ -383,9 +370,3 @@ def approve_unflagged(svc: Service, period: str) -> list[str]:
             approve(svc, row.unit_code, period)
             done.append(row.unit_code)
     return done
-
-
-def reporting_month(today: dt.date | None = None) -> str:
-    """The month a unit is reporting now: last month (due on the report day of this one)."""
-    today = today or dt.date.today()
-    return (today.replace(day=1) - dt.timedelta(days=1)).strftime("%Y-%m")

@@ -24,7 +24,7 @@ from ..store.schema import now
 from ..store.tasks import list_tasks
 from ..store.uploads import current_values
 from ..store.users import Account, accounts
-from .actions import report_deadline
+from .actions import report_deadline, reporting_month
 from .channels import Channels, post_webhook, send_mail
 from .roles import Role
 
@@ -40,8 +40,11 @@ class Reminder:
     roles: tuple[Role, ...]
 
 
-def due_reminders(db: Database, today: dt.date, days_before: int) -> list[Reminder]:
-    registry = current_registry(db, Scope.everything())
+def due_reminders(
+    db: Database, today: dt.date, days_before: int, registry: pd.DataFrame | None = None
+) -> list[Reminder]:
+    if registry is None:
+        registry = current_registry(db, Scope.everything())
     names = dict(zip(registry["unit_code"], registry["unit_name"], strict=True))
     out = []
     tasks = list_tasks(db, Scope.everything(), today=today)
@@ -107,8 +110,7 @@ def returned_event(unit_code: str, period: str, at: dt.datetime | None) -> str:
 def _not_reported(db, registry: pd.DataFrame, names: dict, today: dt.date) -> list[Reminder]:
     """Last month's table is due on the report day of this month: once that day has passed,
     every street with units that have not reported it."""
-    first = today.replace(day=1)
-    period = (first - dt.timedelta(days=1)).strftime("%Y-%m")
+    period = reporting_month(today)
     deadline = report_deadline(period)
     if today <= deadline or registry.empty:
         return []
@@ -133,13 +135,18 @@ def _not_reported(db, registry: pd.DataFrame, names: dict, today: dt.date) -> li
     return out
 
 
-def recipients(r: Reminder, people: list[Account], registry: pd.DataFrame) -> list[Account]:
-    """The active accounts of the reminder's roles whose scope holds its unit."""
-    parent = dict(zip(registry["unit_code"], registry["parent_code"], strict=True))
-    line, code = {r.unit_code}, r.unit_code
+def line_of(code: str, parent: dict[str, str]) -> set[str]:
+    """The unit and every unit above it."""
+    line = {code}
     while parent.get(code):
         code = parent[code]
         line.add(code)
+    return line
+
+
+def recipients(r: Reminder, people: list[Account], line: set[str]) -> list[Account]:
+    """The active accounts of the reminder's roles whose scope holds its unit (``line``: the
+    unit and the units above it)."""
     return [
         a
         for a in people
@@ -169,18 +176,18 @@ def remind(
     today = today or dt.date.today()
     channels = channels or Channels.load()
     registry = current_registry(db, Scope.everything())
+    parent = dict(zip(registry["unit_code"], registry["parent_code"], strict=True))
     people = accounts(db)
     sent = Sent(planned=[] if dry_run else None)
-    for r in due_reminders(db, today, channels.days_before):
+    for r in due_reminders(db, today, channels.days_before, registry):
         url = channels.base_url + r.link
         text = f"{r.body}\n查看:{url}"
-        to = recipients(r, people, registry)
+        line = line_of(r.unit_code, parent)
+        to = recipients(r, people, line)
         plan = [("inbox", a.name) for a in to]
         plan += [("email", a.email) for a in to if a.email and channels.smtp]
         plan += [
-            ("webhook", h.name)
-            for h in channels.webhooks
-            if not h.scope or _under(r.unit_code, set(h.scope), registry)
+            ("webhook", h.name) for h in channels.webhooks if not h.scope or line & set(h.scope)
         ]
         for channel, recipient in plan:
             if dry_run:
@@ -215,15 +222,6 @@ def remind(
             failed=sent.failed,
         )
     return sent
-
-
-def _under(code: str, roots: set[str], registry: pd.DataFrame) -> bool:
-    parent = dict(zip(registry["unit_code"], registry["parent_code"], strict=True))
-    while code:
-        if code in roots:
-            return True
-        code = parent.get(code, "")
-    return False
 
 
 def run_every(db: Database, minutes: float, stop: threading.Event, clock=dt.date.today) -> None:

@@ -103,11 +103,13 @@ def save_entry(
             setattr(f, key, value)
         f.updated_by, f.updated_at = who, at
         s.flush()
+        upload = {"upload": fields["upload_id"]} if fields.get("upload_id") else {}
         log(
             s,
             who,
             f"form_{fields.get('status', now_status)}",
             unit=unit_code,
             period=period,
+            **upload,
         )
         return _entry(f)

@@ -780,7 +780,7 @@ def test_a_reporter_sets_its_own_password_then_lands_on_its_unit_only(fresh):
 def test_a_village_fills_its_month_on_the_form_and_the_street_reviews_it(fresh):
     from assessment.service import Principal
     from assessment.service.accounts import add_user
-    from assessment.service.forms import reporting_month
+    from assessment.service.actions import reporting_month
     from assessment.store.forms import get_entry
     from assessment.store.messages import inbox
 

@@ -566,7 +566,7 @@ def test_a_reporter_on_a_phone_fills_its_month_and_the_street_reviews_it(
 
     from assessment.service import Principal
     from assessment.service.accounts import add_user
-    from assessment.service.forms import reporting_month
+    from assessment.service.actions import reporting_month
     from assessment.store import open_database
 
     db = open_database(seeded_url)
