@@ -212,6 +212,34 @@ def month_text(period: str) -> str:
     return f"{period[:4]}年{int(period[5:7])}月"
 
 
+def day_text(day: object) -> str:
+    """A date as people write it: 12月10日 (with the year when it is not this year's)."""
+    import datetime as dt
+
+    if day is None or day != day:  # None or NaT
+        return "—"
+    day = dt.date.fromisoformat(str(day)[:10])
+    year = "" if day.year == dt.date.today().year else f"{day.year}年"
+    return f"{year}{day.month}月{day.day}日"
+
+
+def local_time(at: object) -> str:
+    """A stored time (UTC) as people read it where they are (FIVECOLOR_TZ, default
+    Asia/Shanghai): 12月4日 16:05."""
+    import zoneinfo
+
+    import pandas as pd
+
+    if at is None or at != at:
+        return "—"
+    try:
+        zone = zoneinfo.ZoneInfo(os.environ.get("FIVECOLOR_TZ", "Asia/Shanghai"))
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        zone = zoneinfo.ZoneInfo("Asia/Shanghai")
+    here_ = pd.Timestamp(at).tz_localize("UTC").tz_convert(zone)
+    return f"{day_text(here_.date())} {here_:%H:%M}"
+
+
 def address_holds(*names: str) -> None:
     """This page's address names only its own state (``names``): what another page left in it
     (a unit on the trends page) would make a copied link say something it does not show."""

@@ -20,13 +20,13 @@ from app.common import (
 )
 from assessment.insight.explanation import next_grade_headline, reason_line
 from assessment.problems import ProblemsError, errors_only
-from assessment.service.actions import reporting_month
 from assessment.service.forms import (
     STATUS_TEXT,
     check,
     entry,
     fields,
     not_applicable,
+    open_months,
     save_draft,
     submit,
     trial,
@@ -39,7 +39,7 @@ sidebar(svc)
 d = svc.view()
 code = own_unit(d)
 st.title("本月填报")
-months = [reporting_month()]
+months = open_months(svc, code)  # this month, and a missed one filled late
 from_link("month", "form_month", months)
 period = st.selectbox("月份", months, format_func=month_text, key="form_month")
 keep_in_address(month=period)

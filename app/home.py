@@ -9,6 +9,7 @@ import streamlit as st
 from app.common import (
     address_holds,
     badge,
+    day_text,
     month_text,
     own_unit,
     phone_friendly,
@@ -19,6 +20,7 @@ from app.common import (
 )
 from assessment.insight.explanation import NO_REASON, next_grade_headline, reason_line
 from assessment.service.actions import reporting_month
+from assessment.service.forms import open_months
 
 svc = service()
 phone_friendly()
@@ -34,9 +36,13 @@ deadline = (sent.attrs["deadline"] if sent is not None else None) or None
 if sent is not None and bool(sent.loc[sent["unit_code"] == code, "reported"].any()):
     st.success(f"{month_text(reporting)}的数据已上报。")
 else:
-    due = f",截止 {deadline:%m月%d日}" if deadline else ""
+    due = f",截止 {day_text(deadline)}" if deadline else ""
     st.warning(f"{month_text(reporting)}的数据尚未上报{due}。")
     st.page_link("app/form.py", label="去填报 →", icon=":material/edit_note:")
+
+for missed in open_months(svc, code)[1:]:  # a month it never reported: still open a while
+    st.warning(f"{month_text(missed)}的数据漏报,可补报。")
+    st.page_link("app/form.py", label=f"补报{month_text(missed)} →", query_params={"month": missed})
 
 if d.periods:
     period = d.periods[-1]
@@ -64,6 +70,6 @@ for t in open_tasks.itertuples():
     late = "(已逾期)" if t.overdue else ""
     with st.container(border=True):
         st.markdown(f"**{safe(t.action)}**")
-        st.caption(f"{t.status} · 期限 {t.due_date:%m月%d日}{late}")
+        st.caption(f"{t.status} · 期限 {day_text(t.due_date)}{late}")
         link = safe_href(f"/tasks?task={t.id}")
         st.markdown(f'<a href="{link}" target="_self">办理 →</a>', unsafe_allow_html=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from app.common import address_holds, safe, safe_href, service, sidebar
+from app.common import address_holds, local_time, safe, safe_href, service, sidebar
 from assessment.service.inbox import messages, read
 
 KINDS = {
@@ -31,7 +31,7 @@ for m in found:
     with st.container(border=True):
         tag = "" if m.read else "🔴 "
         st.markdown(f"{tag}**{safe(m.title)}** · {KINDS.get(m.kind, m.kind)}")
-        st.caption(f"{m.created_at:%Y-%m-%d %H:%M}(UTC)")
+        st.caption(local_time(m.created_at))
         st.text(m.body)
         c1, c2 = st.columns([1, 1])
         if m.link.startswith("/") and not m.link.startswith("//"):

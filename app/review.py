@@ -9,18 +9,22 @@ import streamlit as st
 
 from app.common import (
     address_holds,
+    day_text,
     from_link,
     keep_in_address,
+    local_time,
     month_text,
     phone_friendly,
     safe,
     service,
     sidebar,
 )
+from assessment.grading.scoring import shift_period
 from assessment.problems import ProblemsError
 from assessment.service import Action
 from assessment.service.actions import reporting_month
 from assessment.service.forms import (
+    BACK_FILL,
     STATUS_TEXT,
     approve,
     approve_unflagged,
@@ -40,7 +44,7 @@ flash = st.session_state.pop("review_flash", None)  # what the last step did, af
 if flash:
     st.success(flash)
 d = svc.view()
-months = sorted({reporting_month(), *d.periods[-2:]}, reverse=True)
+months = [shift_period(reporting_month(), -k) for k in range(BACK_FILL + 1)]  # latest first
 from_link("month", "review_month", months)
 period = st.selectbox("月份", months, format_func=month_text, key="review_month")
 keep_in_address(month=period)
@@ -49,7 +53,7 @@ if table.empty:
     st.info("您的辖区内没有村/社区。")
     st.stop()
 deadline = table.attrs.pop("deadline")  # not for the grid: a date does not go into JSON
-st.caption(f"截止日 {deadline}。只有审核通过的数据计入评定。")
+st.caption(f"截止日 {day_text(deadline)}。只有审核通过的数据计入评定。")
 counts = table["status_text"].value_counts()
 cols = st.columns(len(STATUS_TEXT))
 for col, label in zip(cols, STATUS_TEXT.values(), strict=True):
@@ -64,16 +68,22 @@ if table["parent_code"].nunique() > 1:  # the district: the status per street
     )
     summary["表单报送"] = per[per["by"] == "表单"].groupby("street").size()
     summary["文件报送"] = per[per["by"] == "文件"].groupby("street").size()
+    summary["未报送"] = per[per["by"] == ""].groupby("street").size()
+    summary["逾期"] = per[per["late"]].groupby("street").size()
     summary["平均审核用时(小时)"] = per.groupby("street")["review_hours"].mean().round(1)
     st.dataframe(summary.fillna(0), width="stretch", key="review_streets")
 
-shown = table[["unit_code", "unit_name", "status_text", "by", "submitted_at"]].rename(
+shown = table.assign(
+    submitted_at=table["submitted_at"].map(local_time),
+    late=table["late"].map({True: "⚠ 逾期", False: ""}),
+)[["unit_code", "unit_name", "status_text", "late", "by", "submitted_at"]].rename(
     columns={
         "unit_code": "单位代码",
         "unit_name": "单位",
         "status_text": "状态",
+        "late": "",
         "by": "报送方式",
-        "submitted_at": "提交时间(UTC)",
+        "submitted_at": "提交时间",
     }
 )
 st.dataframe(shown, hide_index=True, width="stretch", key="review_table")

@@ -11,8 +11,10 @@ import streamlit as st
 from app.common import (
     address_holds,
     copy_link,
+    day_text,
     from_link,
     keep_in_address,
+    local_time,
     phone_friendly,
     safe,
     service,
@@ -20,7 +22,7 @@ from app.common import (
 )
 from assessment.problems import ProblemsError
 from assessment.service import TASK_STATUSES as STATUSES
-from assessment.service import Action
+from assessment.service import Action, Role
 
 COLUMNS = ["id", "flag", "status", "unit_name", "period", "action", "owner_role", "due_date"]
 COLUMNS += ["next_month"]
@@ -67,45 +69,52 @@ tasks = tasks.assign(
     next_month=[resolution(r) for r in tasks.itertuples()],
     flag=tasks["overdue"].map({True: "⚠ 逾期", False: ""}),
 )
-c1, c2, c3, c4 = st.columns([2, 1, 2, 1])
-status = c1.multiselect("状态", list(STATUSES), default=list(STATUSES[:3]), key="task_status")
-owners = sorted(tasks["owner_role"].unique())
-owner = c2.selectbox("责任方", ["全部", *owners], key="task_owner")
-search = c3.text_input("查找(单位名称或编号,含已销号)", key="task_search").strip()
-c4.metric("逾期", int(tasks.loc[tasks["status"] != "已销号", "overdue"].sum()))
-if search:  # a search looks through every status: closed tasks stay findable
-    number = search.lstrip("#")
-    shown = tasks[
-        tasks["unit_name"].fillna("").str.contains(search, regex=False)
-        | (tasks["id"].astype(str) == number)
-    ]
+phone = svc.user.role == Role.REPORTER  # a village on a phone: its own tasks as cards
+if phone:
+    shown = tasks[tasks["status"] != "已销号"].reset_index(drop=True)
+    event = None
 else:
-    shown = tasks[tasks["status"].isin(status)]
-if owner != "全部":
-    shown = shown[shown["owner_role"] == owner]
-shown = shown.reset_index(drop=True)
-st.caption(f"共 {len(shown)} 项。点击一行打开该事项。")
-event = st.dataframe(
-    shown[COLUMNS],
-    hide_index=True,
-    width="stretch",
-    key="task_table",
-    on_select="rerun",
-    selection_mode="single-row",
-    column_config={
-        "id": st.column_config.NumberColumn("编号", width=52, format="#%d"),
-        "flag": st.column_config.TextColumn("", width=58),
-        "status": st.column_config.TextColumn("状态", width=62),
-        "unit_name": st.column_config.TextColumn("单位", width=92),
-        "period": st.column_config.TextColumn("月份", width=66),
-        "action": st.column_config.TextColumn("处理意见", width=210, help="打开事项可看全文"),
-        "owner_role": st.column_config.TextColumn("责任方", width=92),
-        "due_date": st.column_config.DateColumn("期限", width=88),
-        "next_month": st.column_config.TextColumn("下月数据", width=76),
-    },
-)
+    c1, c2, c3, c4 = st.columns([2, 1, 2, 1])
+    status = c1.multiselect("状态", list(STATUSES), default=list(STATUSES[:3]), key="task_status")
+    owners = sorted(tasks["owner_role"].unique())
+    owner = c2.selectbox("责任方", ["全部", *owners], key="task_owner")
+    search = c3.text_input("查找(单位名称或编号,含已销号)", key="task_search").strip()
+    c4.metric("逾期", int(tasks.loc[tasks["status"] != "已销号", "overdue"].sum()))
+    if search:  # a search looks through every status: closed tasks stay findable
+        number = search.lstrip("#")
+        shown = tasks[
+            tasks["unit_name"].fillna("").str.contains(search, regex=False)
+            | (tasks["id"].astype(str) == number)
+        ]
+    else:
+        shown = tasks[tasks["status"].isin(status)]
+    if owner != "全部":
+        shown = shown[shown["owner_role"] == owner]
+    shown = shown.reset_index(drop=True)
+    st.caption(f"共 {len(shown)} 项。点击一行打开该事项。")
+    event = st.dataframe(
+        shown[COLUMNS],
+        hide_index=True,
+        width="stretch",
+        key="task_table",
+        on_select="rerun",
+        selection_mode="single-row",
+        column_config={
+            "id": st.column_config.NumberColumn("编号", width=52, format="#%d"),
+            "flag": st.column_config.TextColumn("", width=58),
+            "status": st.column_config.TextColumn("状态", width=62),
+            "unit_name": st.column_config.TextColumn("单位", width=92),
+            "period": st.column_config.TextColumn("月份", width=66),
+            "action": st.column_config.TextColumn("处理意见", width=210, help="打开事项可看全文"),
+            "owner_role": st.column_config.TextColumn("责任方", width=92),
+            "due_date": st.column_config.DateColumn("期限", width=88),
+            "next_month": st.column_config.TextColumn("下月数据", width=76),
+        },
+    )
 ids = [int(i) for i in shown["id"]]
 if not ids:
+    if phone:
+        st.success("没有待办的督办事项。")
     st.stop()
 picked_rows = list(getattr(getattr(event, "selection", None), "rows", []) or [])
 if picked_rows and picked_rows != st.session_state.get("task_rows_seen"):
@@ -121,11 +130,13 @@ from_link("task", "task_pick", ids)
 if st.session_state.get("task_pick") not in ids:
     st.session_state["task_pick"] = ids[0]
 
-st.subheader("办理")
+if not phone:  # on a phone the step to take comes first; a link is for the desk
+    st.subheader("办理")
 labels = {int(r.id): f"#{r.id} {r.unit_name} · {r.action[:30]}" for r in shown.itertuples()}
 task_id = st.selectbox("督办事项", ids, format_func=labels.get, key="task_pick")
 keep_in_address(task=task_id)
-copy_link(key="copy_task")
+if not phone:
+    copy_link(key="copy_task")
 task = tasks[tasks["id"] == task_id].iloc[0]
 # The status the user was shown when they opened the task: a step is taken from it, so a task
 # someone else moved meanwhile is refused (已被他人修改), never moved on from a state not seen.
@@ -133,7 +144,7 @@ seen_key = f"task_seen_{task_id}"
 seen = st.session_state.setdefault(seen_key, task["status"])
 st.markdown(
     f"**{safe(task['action'])}**  \n状态: {seen} · 责任方: {safe(task['owner_role'])}"
-    f" · 期限: {task['due_date']}{'(已逾期)' if task['overdue'] else ''}"
+    f" · 期限: {day_text(task['due_date'])}{'(已逾期)' if task['overdue'] else ''}"
     f" · 下月数据: {task['next_month']}"
 )
 if seen != task["status"]:
@@ -148,7 +159,7 @@ if allowed:
     to = c1.selectbox("改为", allowed, key=f"task_to_{task_id}_{seen}")
     comment_key = f"task_comment_{task_id}_{seen}"
     comment = c2.text_input("办理说明", key=comment_key, placeholder="如:已约谈,整改方案已报送")
-    if st.button("提交", type="primary", key="task_submit"):
+    if st.button("提交", type="primary", key="task_submit", use_container_width=phone):
         try:
             svc.move_task(int(task_id), to, comment, expected=seen)
         except ProblemsError as exc:
@@ -184,7 +195,7 @@ files = svc.evidence(int(task_id))
 for f in files.itertuples():
     name, data = svc.evidence_file(int(f.id))
     st.download_button(
-        f"{name}({f.size / 1024:.0f} KB,{safe(f.who)} 上传于 {str(f.at)[:16]})",
+        f"{name}({f.size / 1024:.0f} KB,{safe(f.who)} 上传于 {local_time(f.at)})",
         data,
         file_name=name,
         mime="application/octet-stream",  # saved, never opened in the browser
@@ -194,7 +205,7 @@ if files.empty:
     st.caption("暂无材料。")
 if svc.user.can(Action.WORK_TASKS) or svc.user.can(Action.MANAGE_TASKS):
     upload = st.file_uploader(
-        "上传整改材料(PDF、图片、Word、Excel、WPS、文本)",
+        "上传整改材料(手机上可直接拍照;PDF、图片、Word、Excel、WPS、文本)",
         type=["pdf", "jpg", "jpeg", "png", "doc", "docx", "xls", "xlsx", "wps", "txt"],
         key=f"evidence_upload_{task_id}_{len(files)}",
     )

@@ -110,6 +110,7 @@ no_units W 规则集没有适用的单位
 scope_denied E 超出权限范围
 out_of_scope E 不在管辖范围内
 forbidden E 无权操作
+month_closed E 该月份不可填报
 unknown_task E 督办事项不存在
 bad_transition E 不允许的状态变更
 comment_required E 须写明原因

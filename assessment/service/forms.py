@@ -12,6 +12,7 @@ count in grades.
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 from dataclasses import dataclass
 
@@ -28,7 +29,7 @@ from ..store.forms import Entry, entries, get_entry, save_entry
 from ..store.registry import current_registry
 from ..store.schema import now
 from ..store.uploads import UploadOutcome, check_monthly, current_values, import_monthly
-from .actions import Service, report_deadline
+from .actions import Service, report_deadline, reporting_month
 from .roles import Action, Role, denied
 
 STATUS_TEXT = {
@@ -157,14 +158,35 @@ def check(svc: Service, unit_code: str, period: str, values: dict[str, str]) -> 
     return problems
 
 
-def _may_fill(svc: Service, unit_code: str) -> None:
-    svc.user.require(Action.FILL_FORM)
+BACK_FILL = 2  # months before the reporting month a unit that missed one may still fill
+
+
+def open_months(svc: Service, unit_code: str, today: dt.date | None = None) -> list[str]:
+    """The months a unit may fill, latest first: the reporting month, and each of the
+    ``BACK_FILL`` months before it for which the store holds nothing of the unit yet (a
+    missed month filled late, reviewed as any other). Never a future month."""
+    svc.user.require(Action.READ)
     _unit(svc, unit_code)
+    latest = reporting_month(today)
+    earlier = [shift_period(latest, -k) for k in range(1, BACK_FILL + 1)]
+    stored = current_values(svc.db, svc.user.scope, earlier)
+    have = set(stored.loc[stored["unit_code"] == unit_code, "period"])
+    return [latest, *(p for p in earlier if p not in have)]
+
+
+def _may_fill(svc: Service, unit_code: str, period: str) -> None:
+    svc.user.require(Action.FILL_FORM)
+    if period not in open_months(svc, unit_code):
+        raise denied(
+            f"{period} 不在可填报的月份内(本月报送上月数据;漏报的月份可在 {BACK_FILL} 个月内补报,"
+            "已入库的月份请联系街道组织员更正)",
+            "month_closed",
+        )
 
 
 def save_draft(svc: Service, unit_code: str, period: str, values: dict[str, str]) -> Entry:
     """Kept on the server as typed (back after a reload or on another device)."""
-    _may_fill(svc, unit_code)
+    _may_fill(svc, unit_code, period)
     return _keep(svc, unit_code, period, values, status="draft")
 
 
@@ -185,7 +207,7 @@ def _keep(svc: Service, unit_code: str, period: str, values: dict, **fields: obj
 def submit(svc: Service, unit_code: str, period: str, values: dict[str, str]) -> Entry:
     """Submitted for review when no check finds an error (warnings go with it to the
     reviewer); otherwise refused with every problem, and kept as a draft."""
-    _may_fill(svc, unit_code)
+    _may_fill(svc, unit_code, period)
     problems = check(svc, unit_code, period, values)
     if errors_only(problems):
         save_draft(svc, unit_code, period, values)
@@ -250,7 +272,7 @@ def _may_review(svc: Service, unit_code: str) -> None:
     _unit(svc, unit_code)
 
 
-def tracker(svc: Service, period: str) -> pd.DataFrame:
+def tracker(svc: Service, period: str, today: dt.date | None = None) -> pd.DataFrame:
     """Each unit of the scope with its form's status for ``period``, whether its values are
     in the store (by form or by file), the deadline, and how long review took."""
     svc.user.require(Action.READ)
@@ -274,8 +296,19 @@ def tracker(svc: Service, period: str) -> pd.DataFrame:
         else None
         for c in units["unit_code"]
     ]
-    units.attrs["deadline"] = report_deadline(period)
+    deadline = report_deadline(period)
+    units["late"] = _late(units, deadline, today or dt.date.today())
+    units.attrs["deadline"] = deadline
     return units.reset_index(drop=True)
+
+
+def _late(units: pd.DataFrame, deadline: dt.date, today: dt.date) -> pd.Series:
+    """Sent after the deadline's day, or past it with nothing sent yet (a draft or a returned
+    form is not sent; a street's file is)."""
+    end = pd.Timestamp(deadline) + pd.Timedelta(days=1)  # the whole day counts
+    sent_late = pd.to_datetime(units["submitted_at"]) >= end
+    waiting = ~units["in_store"] & ~units["status"].isin(["submitted", "approved"])
+    return sent_late.fillna(False) | (waiting & (today > deadline))
 
 
 def flagged(svc: Service, unit_code: str, period: str) -> list[Problem]:

@@ -827,6 +827,12 @@ def test_a_village_fills_its_month_on_the_form_and_the_street_reviews_it(fresh):
     assert get_entry(street.db, "500188001001", month).status == "approved"
     graded = load_district(street.db).table(month).set_index("unit_code")
     assert graded.loc["500188001001", "grade"] in ("green", "blue", "yellow", "orange", "red")
+    district = sign_in(street, "admin")  # the district: the status per street
+    page(district, "app/review.py")
+    per_street = table_with(district, "未报送")
+    assert per_street.loc["龙溪街道", "表单报送"] == 1 and per_street.loc["双凤街道", "表单报送"] == 0
+    assert per_street.loc["龙溪街道", "未报送"] == 15  # its other communities: nothing yet
+    assert per_street["平均审核用时(小时)"].loc["龙溪街道"] >= 0
 
 
 def test_a_reporter_of_two_communities_picks_which_one_it_works_on(fresh):

@@ -668,3 +668,79 @@ def test_a_reporter_on_a_phone_fills_its_month_and_the_street_reviews_it(
     finally:
         phone.close()
         desk.close()
+
+
+def test_a_reporter_on_a_phone_signs_for_a_task_and_reports_it_done_with_a_photo(
+    browser, server, seeded_url, tmp_path
+):
+    import io
+
+    import pandas as pd
+    from PIL import Image
+
+    from assessment.service import Principal, Service
+    from assessment.service.accounts import add_user
+    from assessment.store import Scope, open_database
+    from assessment.store.tasks import create_tasks
+
+    unit = "500188001005"
+    db = open_database(seeded_url)
+    try:
+        add_user(db, Principal.operator("test"), "rtask", "reporter", [unit], "task-pw-123")
+        action = "补开支委会并报送会议记录"
+        (task_id,) = create_tasks(
+            db,
+            Scope.everything(),
+            pd.DataFrame(
+                [{"unit_code": unit, "period": "2026-10", "source": "manual", "action": action}] * 1
+            ).assign(owner="社区党组织", due_days=10),
+            "admin",
+        )
+    finally:
+        db.dispose()
+    photo = tmp_path / "现场照片.jpg"
+    buffer = io.BytesIO()
+    Image.new("RGB", (640, 480), (200, 40, 40)).save(buffer, "JPEG")  # a photo off the camera
+    photo.write_bytes(buffer.getvalue())
+    phone = browser.new_context(locale="zh-CN", **PHONE)
+    try:
+        pg = phone.new_page()
+        pg.on("request", lambda request: REQUESTS.append(request.url))
+        pg.base = server
+        open_page(pg, "", user=None)
+        sign_in(pg, "rtask", "task-pw-123")
+        pg.get_by_text(action).first.wait_for(timeout=60_000)  # on its home page, as a card
+        due = (pd.Timestamp.today() + pd.Timedelta(days=10)).date()
+        assert pg.get_by_text(f"期限 {due.month}月{due.day}日").count()  # as people write it
+        pg.get_by_text("办理 →").first.click()
+        pg.wait_for_selector(IDLE, timeout=90_000)
+        pg.locator("h1", has_text="跟进督办").wait_for(timeout=60_000)
+        settle(pg)
+        no_sideways_scroll(pg)
+        assert pg.locator("[data-testid=stDataFrame]").count() == 1  # only its history, no grid
+        pg.get_by_label("办理说明").fill("已签收,本周内召开支委会")
+        submit = pg.get_by_role("button", name="提交")
+        box = submit.bounding_box()
+        assert box["height"] >= 44 and box["y"] + box["height"] <= 844  # first screen, a finger
+        submit.click()
+        pg.get_by_text(f"#{task_id}: 待签收 → 整改中").wait_for(timeout=30_000)
+        pg.locator("[data-testid=stFileUploaderDropzoneInput]").set_input_files(str(photo))
+        pg.get_by_text("已上传材料").wait_for(timeout=30_000)
+        pg.get_by_label("办理说明").fill("支委会已召开,记录照片已上传")
+        pg.get_by_role("button", name="提交").click()
+        pg.get_by_text(f"#{task_id}: 整改中 → 待验收").wait_for(timeout=30_000)
+        settle(pg)
+        no_sideways_scroll(pg)
+    finally:
+        phone.close()
+    db = open_database(seeded_url)
+    try:
+        admin = Service(db, Principal.operator("test"))
+        task = admin.tasks().set_index("id").loc[task_id]
+        assert task["status"] == "待验收"
+        files = admin.evidence(task_id)
+        assert list(files["who"]) == ["rtask"]
+        name, data = admin.evidence_file(int(files["id"].iloc[0]))
+        assert data == photo.read_bytes() and name.endswith(".jpg")
+    finally:
+        db.dispose()

@@ -4,20 +4,26 @@ only, an organizer reviews its own street only."""
 
 from __future__ import annotations
 
+import datetime as dt
+import io
+
 import pandas as pd
 import pytest
 from conftest import RULES, SAMPLE
 
+from assessment.grading.scoring import shift_period
 from assessment.problems import ProblemsError
 from assessment.rules.loader import load_rules
 from assessment.service import Principal, Service
 from assessment.service.accounts import add_user, principal_named
+from assessment.service.actions import report_deadline, reporting_month
 from assessment.service.forms import (
     approve,
     approve_unflagged,
     check,
     entry,
     fields,
+    open_months,
     return_form,
     save_draft,
     submit,
@@ -31,11 +37,17 @@ from assessment.store.uploads import current_values, upload_history
 
 ALL = Scope.everything()
 UNIT, OTHER_STREET_UNIT = "500188001001", "500188002001"  # 银杏苑社区 (龙溪), 双凤's first
-MONTH = "2026-10"
+# The form is open for the month being reported now (and missed ones shortly before): the
+# sample's October and September stand in for this month and the one before, whenever this runs.
+MONTH = reporting_month()
+PREV = shift_period(MONTH, -1)
 
 
 def _month(period: str) -> bytes:
-    return (SAMPLE / f"indicators_{period}.csv").read_bytes()
+    """The sample's September as ``PREV``, its October as ``MONTH``."""
+    source = {PREV: "2026-09", MONTH: "2026-10"}[period]
+    frame = pd.read_csv(SAMPLE / f"indicators_{source}.csv", dtype=str, keep_default_na=False)
+    return frame.assign(period=period).to_csv(index=False).encode()
 
 
 @pytest.fixture
@@ -46,7 +58,7 @@ def town(db):
     import_registry(db, (SAMPLE / "units.csv").read_bytes(), "units.csv", "setup", ALL)
     for f in ("community.yaml", "village.yaml"):
         admin.save_rules(load_rules(RULES / f), "shipped")
-    assert admin.upload(_month("2026-09"), "2026-09.csv", "2026-09").ok
+    assert admin.upload(_month(PREV), "prev.csv", PREV).ok
     op = Principal.operator("setup")
     add_user(db, op, "yinxing", "reporter", [UNIT], "village-pw-1", "银杏苑社区")
     add_user(db, op, "org01", "organizer", ["500188001000"], "street-pw-1")
@@ -59,7 +71,7 @@ def as_(db, name: str) -> Service:
 
 
 def october_row(unit: str = UNIT) -> dict[str, str]:
-    frame = pd.read_csv(SAMPLE / f"indicators_{MONTH}.csv", dtype=str, keep_default_na=False)
+    frame = pd.read_csv(SAMPLE / "indicators_2026-10.csv", dtype=str, keep_default_na=False)
     row = frame[frame["unit_code"] == unit].iloc[0].to_dict()
     return {k: v for k, v in row.items() if k not in ("unit_code", "unit_name", "period")}
 
@@ -70,7 +82,7 @@ def test_the_form_is_the_rule_set_s_columns_for_the_unit_s_type_grouped_by_dimen
     assert ids <= set(october_row())  # nothing the rules do not grade (减负)
     assert {f.group for f in form} >= {"组织建设", "服务群众"}
     assert any(f.kind == "yes_no" for f in form) and any(f.kind == "count" for f in form)
-    september = current_values(town, ALL, ["2026-09"])
+    september = current_values(town, ALL, [PREV])
     row = september[september["unit_code"] == UNIT].iloc[0]
     shown = next(f for f in form if f.kind == "count" and f.last)
     assert float(shown.last) == float(row[shown.id])  # last month beside it, as stored
@@ -158,7 +170,7 @@ def test_form_and_file_for_one_unit_month_merge_cell_by_cell_later_approved_wins
     street = as_(town, "org01")
     values = october_row()
     column = next(f.id for f in fields(street, UNIT, MONTH) if f.kind == "count")
-    file = pd.read_csv(SAMPLE / f"indicators_{MONTH}.csv", dtype=str, keep_default_na=False)
+    file = pd.read_csv(io.BytesIO(_month(MONTH)), dtype=str, keep_default_na=False)
     file = file[file["unit_code"].str.startswith("500188001")]
     file.loc[file["unit_code"] == UNIT, column] = "7"
     assert street.upload(file.to_csv(index=False).encode(), "street.csv", MONTH).ok
@@ -194,3 +206,30 @@ def test_a_returned_form_reaches_the_reporter_once_in_the_inbox_and_by_each_chan
     }
     assert [r["attempts"] for r in mine if r["channel"] == "email"] == [2]  # retried
     assert [m.kind for m in inbox(town, "yinxing")] == ["form_returned"]  # one copy
+
+
+def test_a_unit_fills_this_month_and_a_missed_one_never_a_stored_or_future_one(town):
+    me = as_(town, "yinxing")
+    missed = shift_period(MONTH, -2)  # nothing stored for it: still open, a while
+    assert open_months(me, UNIT) == [MONTH, missed]
+    save_draft(me, UNIT, missed, october_row())
+    assert entry(me, UNIT, missed).status == "draft"
+    for closed in (PREV, shift_period(MONTH, 1), shift_period(MONTH, -3)):  # stored, future, old
+        with pytest.raises(ProblemsError) as exc:
+            save_draft(me, UNIT, closed, october_row())
+        assert exc.value.codes == ["month_closed"]
+        with pytest.raises(ProblemsError):
+            submit(me, UNIT, closed, october_row())
+        assert entry(me, UNIT, closed) is None  # nothing kept
+
+
+def test_the_tracker_says_who_is_late_against_the_deadline(town):
+    street = as_(town, "org01")
+    deadline = report_deadline(MONTH)
+    before = tracker(street, MONTH, today=deadline).set_index("unit_code")
+    assert not before["late"].any()  # the deadline's own day is not late
+    submit(as_(town, "yinxing"), UNIT, MONTH, october_row())
+    after = tracker(street, MONTH, today=deadline + dt.timedelta(days=1)).set_index("unit_code")
+    assert not after.loc[UNIT, "late"]  # sent (today, before any deadline after this month)
+    others = after.drop(index=UNIT)
+    assert others["late"].all() and len(others) > 5  # nothing sent by the day after
