@@ -731,6 +731,16 @@ def test_a_reporter_on_a_phone_signs_for_a_task_and_reports_it_done_with_a_photo
         pg.get_by_text(f"#{task_id}: 整改中 → 待验收").wait_for(timeout=30_000)
         settle(pg)
         no_sideways_scroll(pg)
+        for path in ("unit", "inbox", ""):  # its other pages fit the phone too
+            pg.goto(f"{server}/{path}")
+            pg.wait_for_selector(IDLE, timeout=90_000)
+            settle(pg)
+            no_sideways_scroll(pg)
+        street = phone.new_page()  # the street reviews on a phone as well
+        street.base = server
+        street.context.clear_cookies()
+        open_page(street, "review", "org01")
+        no_sideways_scroll(street)
     finally:
         phone.close()
     db = open_database(seeded_url)
