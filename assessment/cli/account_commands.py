@@ -10,6 +10,7 @@ from typing import Annotated
 
 import typer
 
+from .problem_lines import echo_problems
 from .store_commands import DbOpt, UserOpt, operator_service, users_app
 
 OutOpt = Annotated[Path, typer.Option("--out", help="写入初始密码的 .xlsx(新文件,仅所有者可读)")]
@@ -79,8 +80,7 @@ def users_import(
         file, file.name, text_columns={"scope", "管辖范围", "单位代码", "name", "用户名"}
     )
     if errors_only(raw.problems) or raw.table is None:
-        for p in raw.problems:
-            typer.echo(p.render(), err=True)
+        echo_problems(raw.problems)
         raise typer.Exit(1)
     frame = raw.table.to_pandas().astype(str).replace({"None": "", "nan": ""})
     if out is not None and out.exists():
@@ -90,8 +90,7 @@ def users_import(
     try:
         created, updated = import_accounts(svc.db, svc.user, frame)
     except ProblemsError as exc:
-        for p in exc.problems:
-            typer.echo(p.render(), err=True)
+        echo_problems(exc.problems)
         typer.echo("表中有错误,没有新建或修改任何账户。", err=True)
         raise typer.Exit(1) from None
     typer.echo(f"已新建 {len(created)} 个账户,更新 {len(updated)} 个账户")

@@ -12,6 +12,7 @@ from ..problems import ProblemsError, errors_only
 from ..rules.grades import GRADE_ORDER, MISSING_LABEL
 from . import account_commands  # noqa: F401 (registers users provision and users import)
 from .ops_commands import register as register_ops_commands
+from .problem_lines import AllOpt, echo_problems
 from .store_commands import register as register_store_commands
 
 if TYPE_CHECKING:
@@ -29,13 +30,13 @@ DataOpt = Annotated[list[Path], typer.Option("--data", "-d", help="月度指标�
 PeriodOpt = Annotated[str | None, typer.Option("--period", "-p", help="月份 YYYY-MM")]
 
 
-def _report(inputs: Inputs, problems_out: Path | None = None) -> bool:
-    """Print every problem; True when there is no error."""
+def _report(inputs: Inputs, problems_out: Path | None = None, every: bool = False) -> bool:
+    """Print the problems, a repeated one as one line (every row with ``every``); True when
+    there is no error."""
     from ..outputs.exports import write_csv
     from ..problems.table import problems_frame
 
-    for p in inputs.problems:
-        typer.echo(p.render(), err=True)
+    echo_problems(inputs.problems, every)
     if problems_out is not None:
         write_csv(problems_frame(inputs.problems), problems_out)
     errors = errors_only(inputs.problems)
@@ -75,12 +76,13 @@ def validate(
     data: DataOpt = [],  # noqa: B006 - typer reads the default
     period: PeriodOpt = None,
     problems_out: Annotated[Path | None, typer.Option(help="问题清单另存为 CSV")] = None,
+    every: AllOpt = False,
 ) -> None:
-    """检查规则集、单位名册和月度数据,一次列出全部问题。"""
+    """检查规则集、单位名册和月度数据,一次列出全部问题(同类问题合并为一行,--all 逐行列出)。"""
     from ..intake.inputs import load_inputs
 
     inputs = load_inputs(rules, units, data, period)
-    if not _report(inputs, problems_out):
+    if not _report(inputs, problems_out, every):
         raise typer.Exit(1)
     rows = 0 if inputs.data is None else len(inputs.data)
     typer.echo(f"通过: {len(inputs.rule_sets)} 个规则集, {rows} 行数据。")

@@ -12,6 +12,8 @@ from typing import Annotated
 
 import typer
 
+from .problem_lines import AllOpt, echo_problems
+
 STATUSES = ("待签收", "整改中", "待验收", "已销号")  # as in store.tasks (a test keeps them equal)
 
 DbOpt = Annotated[
@@ -36,12 +38,15 @@ def db_upgrade(db: DbOpt = None) -> None:
 
 @import_app.command("registry")
 def import_registry_cmd(
-    file: Path, db: DbOpt = None, user: UserOpt = "admin", note: str = ""
+    file: Path,
+    db: DbOpt = None,
+    user: UserOpt = "admin",
+    note: str = "",
+    every: AllOpt = False,
 ) -> None:
     """导入单位名册(整表快照,旧版本保留)。"""
     result = operator_service(db, user).import_registry(file.read_bytes(), file.name, note)
-    for p in result.problems:
-        typer.echo(p.render(), err=True)
+    echo_problems(result.problems, every)
     typer.echo(
         f"单位名册第 {result.version_id} 版: 新增 {len(result.added)}、撤销 {len(result.retired)}"
         f"(其中合并 {len(result.merged)})、变更 {len(result.changed)}"
@@ -57,6 +62,7 @@ def import_data_cmd(
     ] = None,
     db: DbOpt = None,
     user: UserOpt = "admin",
+    every: AllOpt = False,
 ) -> None:
     """导入月度指标表:每个文件全部通过才导入,否则一行都不导入并列出全部问题。
     所用规则集同时登记到库中(已有相同文本的版本则不重复),应用即可按它试评。"""
@@ -72,8 +78,7 @@ def import_data_cmd(
         out = import_monthly(
             svc.db, file.read_bytes(), file.name, user, svc.user.scope, sets, period=period
         )
-        for p in out.problems:
-            typer.echo(p.render(), err=True)
+        echo_problems(out.problems, every)
         changed = f",改动 {len(out.changes)} 个数值" if len(out.changes) else ""
         status = {"imported": "已导入", "rejected": "未导入", "unchanged": "未变化"}[out.status]
         typer.echo(f"{file.name}: {status}(第 {out.upload_id} 次上传,{out.rows} 行{changed})")
@@ -99,8 +104,7 @@ def assess_cmd(
 
     versions = [svc.save_rules(load_rules(r), note or "评定时登记") for r in rules]
     ids = svc.assess(period, versions, publish=publish)
-    for p in ids.problems:
-        typer.echo(p.render(), err=True)
+    echo_problems(ids.problems)
     typer.echo(
         f"{period} 评定{'已发布' if publish else '草稿'}: " + ", ".join(f"#{i}" for i in ids)
     )

@@ -37,3 +37,14 @@ class Limits:
             max_unzipped=number("FIVECOLOR_MAX_XLSX_UNZIPPED_MB", cls.max_unzipped, MB),
             max_evidence=number("FIVECOLOR_MAX_EVIDENCE_MB", cls.max_evidence, MB),
         )
+
+
+# What a refused file's code says to raise, for those who run the command line or the server.
+SETTING_OF = {
+    "file_too_large": "FIVECOLOR_MAX_UPLOAD_MB",
+    "too_many_rows": "FIVECOLOR_MAX_ROWS",
+    "too_many_columns": "FIVECOLOR_MAX_COLUMNS",
+    "cell_too_long": "FIVECOLOR_MAX_CELL_CHARS",
+    "xlsx_too_large": "FIVECOLOR_MAX_XLSX_UNZIPPED_MB",
+    "evidence_too_large": "FIVECOLOR_MAX_EVIDENCE_MB",
+}

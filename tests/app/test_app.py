@@ -830,7 +830,9 @@ def test_a_village_fills_its_month_on_the_form_and_the_street_reviews_it(fresh):
     district = sign_in(street, "admin")  # the district: the status per street
     page(district, "app/review.py")
     per_street = table_with(district, "未报送")
-    assert per_street.loc["龙溪街道", "表单报送"] == 1 and per_street.loc["双凤街道", "表单报送"] == 0
+    assert (
+        per_street.loc["龙溪街道", "表单报送"] == 1 and per_street.loc["双凤街道", "表单报送"] == 0
+    )
     assert per_street.loc["龙溪街道", "未报送"] == 15  # its other communities: nothing yet
     assert per_street["平均审核用时(小时)"].loc["龙溪街道"] >= 0
 

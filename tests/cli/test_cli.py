@@ -8,6 +8,7 @@ from conftest import RULES, SAMPLE
 from typer.testing import CliRunner
 
 from assessment.cli.main import app
+from assessment.problems import PER_CODE
 from assessment.rules.grades import GRADE_KEYS
 
 runner = CliRunner()
@@ -207,3 +208,37 @@ def test_the_same_month_in_two_files_is_refused():
     result = runner.invoke(app, ["validate", *RULE_ARGS, *UNITS, *args, *args])
     assert result.exit_code == 1
     assert "数据出现在多个文件中" in result.output
+
+
+def test_a_problem_repeated_on_every_row_is_one_line_with_its_count_and_all_lists_each(
+    tmp_path,
+):
+    frame = pd.read_csv(SAMPLE / "indicators_2026-09.csv", dtype=str, keep_default_na=False)
+    frame["period"] = "2026-13"  # one wrong month on every row
+    frame.loc[5, "dues_paid_rate"] = "abc"  # and one real error after it
+    bad = tmp_path / "september.csv"
+    frame.to_csv(bad, index=False)
+    args = ["validate", *RULE_ARGS, *UNITS, "--data", str(bad)]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 1
+    lines = result.output.splitlines()
+    month = [line for line in lines if "bad_period" in line]
+    assert len(month) == 1 and f"共 {len(frame)} 处(第 2、3、4、5、6、7、8、9… 行)" in month[0]
+    assert any("“abc”不是数字" in line and "第7行" in line for line in lines)
+    assert lines.index(month[0]) < 5 and len(lines) < 10  # the real error is in sight
+    assert "加 --all 逐行列出" in result.output
+    every = runner.invoke(app, [*args, "--all"])
+    assert every.exit_code == 1
+    listed = [line for line in every.output.splitlines() if "bad_period" in line]
+    rows = [line for line in listed if "列“period”" in line]  # one line a row, up to the cap
+    assert len(rows) == PER_CODE and len({line.split(" 列")[0] for line in rows}) == PER_CODE
+    assert f"共 {len(frame)} 处" in listed[-1]  # and how many more there are
+
+
+def test_a_file_over_the_limit_names_the_setting_that_raises_it(tmp_path, monkeypatch):
+    monkeypatch.setenv("FIVECOLOR_MAX_UPLOAD_MB", "1")
+    big = tmp_path / "big.csv"
+    big.write_text("unit_code,period\n" + "500188001001,2026-10\n" * 60_000, encoding="utf-8")
+    result = runner.invoke(app, ["validate", *RULE_ARGS, *UNITS, "--data", str(big)])
+    assert result.exit_code == 1
+    assert "超过上限 1 MB" in result.output and "FIVECOLOR_MAX_UPLOAD_MB" in result.output
