@@ -6,6 +6,7 @@ from __future__ import annotations
 import altair as alt
 import pandas as pd
 
+from assessment.intake.divisions import short_name
 from assessment.rules.grades import display, legend
 
 SVG = {"embedOptions": {"renderer": "svg", "actions": False}}
@@ -47,7 +48,7 @@ def tile_grid(
     """One tile per unit (``tile`` px wide): its color, name and label; click selects
     ``unit_code``."""
     data = units.assign(grade_text=_grade_text(units["grade"]))
-    data["label"] = data["unit_name"] + "\n" + data["grade_text"]
+    data["label"] = data["unit_name"].map(short_name) + "\n" + data["grade_text"]
     if "borderline" in data:  # a 边界单位 says so on its tile
         data["label"] = data["label"].where(~data["borderline"], data["label"] + "·边界")
     layout = tile_layout(data, group, columns)

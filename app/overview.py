@@ -20,6 +20,7 @@ from app.common import (
     sidebar,
 )
 from app.publishing import month_banner, publish_panel
+from assessment.insight.levels import pages
 from assessment.outputs.exports import csv_bytes
 from assessment.rules.grades import GRADE_KEYS, GRADE_ORDER, MISSING_LABEL, display
 from assessment.service import Action
@@ -27,58 +28,100 @@ from assessment.service import Action
 MAX_TILES = 600  # above this the unit level is shown one street at a time
 MAX_SEARCH_LIST = 2000  # above this the search box is typed into, not a list of every unit
 MAX_MATCHES = 50
-STREET_TYPES = ["街道", "镇", "乡"]
 
-LEVELS = ["村/社区", "街道/乡镇", "区县"]
 svc = service()
-address_holds("month", "level", "parent")
+address_holds("month", "level", "parent", "page")
 d = svc.view()
 sidebar(svc)
 st.title("五色图")
 copy_link(key="copy_map")
-zoom = st.session_state.pop("zoom_to", None)
-if zoom:  # a street was clicked last run: apply it before the widgets are drawn
-    st.session_state["level"] = "村/社区"
-    st.session_state["parent_select"] = zoom
-c1, c2, c3, c4 = st.columns([1, 1.2, 1.5, 1.5])
+drill = st.session_state.pop("drill_to", None)
+if drill:  # a tile or a breadcrumb was clicked last run: apply it before the widgets are drawn
+    st.session_state["parent_select"], st.session_state["level"] = drill
+    st.session_state["tile_page"] = 1
+c1, c2, c3, c4 = st.columns([1, 1.8, 1.5, 1.5])
 with c1:
     period = period_picker(d)
 if period is None:
     st.stop()
 names = d.names
-table = d.table(period)
-parents = d.parents(period)
-streets = parents[parents["unit_type"].isin(STREET_TYPES)].sort_values("unit_code")
+levels = d.levels()
+by_name = {lv.name: lv for lv in levels}
 with c2:
-    if "level" not in st.session_state and len(table) > MAX_TILES:
-        st.session_state["level"] = "街道/乡镇"  # a city opens at its streets, then drills down
-    from_link("level", "level", LEVELS)
-    level = st.radio("层级", LEVELS, horizontal=True, key="level")
+    if st.session_state.get("level") not in by_name:  # first visit: where the scope opens
+        opening = d.opening_level(MAX_TILES)
+        st.session_state["level"] = next(lv.name for lv in levels if lv.index == opening)
+    from_link("level", "level", list(by_name))
+    level = by_name[st.radio("层级", list(by_name), horizontal=True, key="level")]
+graded_level = levels[-1]  # the graded units (村/社区); the levels above show roll-ups
+below = next((lv for lv in levels if lv.index > level.index), None)
+above = [lv for lv in levels if lv.index < level.index]
+
+
+def _inside(code: str | None) -> str:
+    """``code`` as the unit the map is opened under: itself when it is above the level shown,
+    else its nearest ancestor that is, else 全部 (the whole scope)."""
+    found = d.level_of(code) if code and code != "全部" else None
+    if found is None:
+        return "全部"
+    chain = [c for c in d.path(code) if d.level_of(c) < level.index]
+    return chain[-1] if chain else "全部"
+
+
 with c3:
-    options = ["全部", *streets["unit_code"]]
+    current = _inside(st.session_state.get("parent_select"))
+    linked = _inside(st.query_params.get("parent"))
+    candidates = d.units_at(above[-1].index) if above and above[-1].units <= MAX_SEARCH_LIST else []
+    extra = [c for c in (current, linked) if c != "全部" and c not in candidates]
+    options = ["全部", *dict.fromkeys(extra), *candidates]
+    st.session_state["parent_select"] = current
     from_link("parent", "parent_select", options)
-    if st.session_state.get("parent_select") not in options:
-        st.session_state["parent_select"] = "全部"
     parent = st.selectbox(
         "上级单位",
         options,
         format_func=lambda c: "全部" if c == "全部" else names.get(c, c),
         key="parent_select",
     )
-keep_in_address(level=level, parent=None if parent == "全部" else parent)
+under = None if parent == "全部" else parent
+keep_in_address(level=level.name, parent=under)
+if under:  # the way back up: each unit above, and the whole scope
+    crumbs = ["全部", *d.path(under)]
+    cols = st.columns(min(len(crumbs), 6))
+    for k, code in enumerate(crumbs[-6:]):
+        label = "全部" if code == "全部" else names.get(code, code)
+        arrow = "" if k == min(len(crumbs), 6) - 1 else " ›"
+        if cols[k].button(label + arrow, key=f"crumb_{code}", type="tertiary"):
+            after = next(
+                (lv.name for lv in levels if code != "全部" and lv.index > d.level_of(code)),
+                level.name,
+            )
+            st.session_state["drill_to"] = (code, after)
+            st.rerun()
 
 
 def _open_found() -> None:
-    """The unit picked in the search box opens; the box is emptied for the way back."""
-    st.session_state["unit"] = st.session_state["unit_search"]
+    """The unit picked in the search box opens: a graded unit its page, a unit above them
+    the map one level below it; the box is emptied for the way back."""
+    code = st.session_state["unit_search"]
     st.session_state["unit_search"] = None
     st.session_state["unit_words"] = ""
+    found = d.level_of(code)
+    if found is not None and found < graded_level.index:
+        after = next(lv.name for lv in levels if lv.index > found)
+        st.session_state["drill_to"] = (code, after)
+        return
+    st.session_state["unit"] = code
     st.session_state["open_unit"] = True
 
 
-leaves = d.leaves()
+def _found_label(code: str) -> str:
+    found = d.level_of(code)
+    kind = next((lv.name for lv in levels if lv.index == found), "")
+    return f"{names.get(code, code)}({code}{',' + kind if found != graded_level.index else ''})"
+
+
 with c4:
-    if len(leaves) > MAX_SEARCH_LIST:  # a city: type first, then pick among the matches
+    if len(d.registry) > MAX_SEARCH_LIST:  # a city: type first, then pick among the matches
         words = st.text_input("查找单位", placeholder="输入名称或代码…", key="unit_words")
         hits = d.find_units(words, MAX_MATCHES)
         if words:
@@ -89,29 +132,28 @@ with c4:
                 list(hits["unit_code"]),
                 index=None,
                 placeholder="选择一个单位打开…" if len(hits) else "没有匹配的单位",
-                format_func=lambda c: f"{names.get(c, c)}({c})",
+                format_func=_found_label,
                 key="unit_search",
                 on_change=_open_found,
             )
     else:
         st.selectbox(
             "查找单位",
-            list(leaves["unit_code"]),
+            list(d.registry["unit_code"]),
             index=None,
             placeholder="输入名称或代码…",
-            format_func=lambda c: f"{names.get(c, c)}({c})",
+            format_func=_found_label,
             key="unit_search",
             on_change=_open_found,
         )
 if st.session_state.pop("open_unit", False):
     st.switch_page("app/unit.py")
-if parent != "全部":
-    table = table[table["parent_code"] == parent]
+table = d.under(d.table(period), under)
 
 # Counts per color with the change from the month before; the colors can be clicked to filter.
 before = d.previous_table(period)
-if before is not None and parent != "全部":
-    before = before[before["parent_code"] == parent]
+if before is not None:
+    before = d.under(before, under)
 keys = [g.key for g in GRADE_ORDER] + [""]
 counts = {k: int((table["grade"].replace("nan", "") == k).sum()) for k in keys}
 cols = st.columns(6)
@@ -138,46 +180,58 @@ if svc.user.can(Action.ASSESS) and any(s.status != "published" for s in d.shown(
     with st.expander(f"发布 {period} 的评定"):
         publish_panel(svc, period, key="overview")
 
-if level == "区县":
-    counties = parents[parents["unit_type"] == "区县"].assign(
-        parent_name="区县(按下属街道/乡镇汇总)", reasons=""
+tiles = d.tiles(period, level.index, under)
+if only:
+    tiles = tiles[tiles["grade"].isin(only)].reset_index(drop=True)
+page_of = pages(tiles["parent_code"], MAX_TILES)
+n_pages = int(page_of.max()) + 1 if len(page_of) else 1
+if n_pages > 1:  # more than a person can read: whole groups a page, the pages numbered
+    if st.session_state.get("tile_page") not in range(1, n_pages + 1):
+        st.session_state["tile_page"] = 1
+    from_link("page", "tile_page", list(range(1, n_pages + 1)))
+    number = st.selectbox(
+        f"共 {len(tiles)} 个{level.name},分 {n_pages} 页(按上级单位分组)",
+        list(range(1, n_pages + 1)),
+        format_func=lambda k: f"第 {k} / {n_pages} 页",
+        key="tile_page",
     )
-    st.caption("区县的等级由下属街道/乡镇的得分汇总而来(按规则集的汇总方法)。")
-    st.altair_chart(tile_grid(counties, columns=4, name="county", tile=170), key="counties")
-elif level == "街道/乡镇":
-    shown = streets if parent == "全部" else streets[streets["unit_code"] == parent]
-    shown = shown.assign(parent_name="街道/乡镇(按下属单位汇总)", reasons="")
+    keep_in_address(page=number)
+    tiles = tiles[page_of == number - 1]
+else:
+    keep_in_address(page=None)
+shown = tiles.assign(
+    parent_name=tiles["group_name"].where(tiles["group_name"] != "", "(顶级)"),
+)
+if level.index == graded_level.index:
+    shaky = d.stability(period, list(shown["unit_code"])).set_index("unit_code")["borderline"]
+    shown = shown.assign(
+        borderline=shown["unit_code"].map(shaky).fillna(False).astype(bool),
+    )
     st.caption(
-        "点击一个街道/乡镇,进入其下属村/社区。街道/乡镇的等级由下属单位总分的平均而来;"
-        "各街道红、橙单位数见下方排名。"
+        f"{level.name}共 {len(tiles) if n_pages == 1 else len(page_of)} 个。"
+        "点击一个单位查看详情:为什么是这个颜色、失分最多的指标、如何提升。"
+    )
+    if shown["borderline"].any():
+        st.caption("带“边界”字样的单位:权重稍有变化就可能换颜色,定级前请复核。")
+    open_picked_unit(st.altair_chart(tile_grid(shown), on_select="rerun", key="grid"), "pick")
+else:
+    st.caption(
+        f"{level.name}共 {len(page_of)} 个。点击一个{level.name},进入其下属{below.name}。"
+        f"{level.name}的等级由下属{below.name}的得分汇总而来(按规则集的汇总方法)。"
     )
     event = st.altair_chart(
-        tile_grid(shown, columns=5, name="zoom", tile=170), on_select="rerun", key="streets"
+        tile_grid(shown, columns=5, name="zoom", tile=170),
+        on_select="rerun",
+        key=f"drill_{level.index}_{under or ''}",  # a new level starts with nothing picked
     )
     picked = selected(event, "zoom")
     if picked:
-        st.session_state["zoom_to"] = picked[0]["unit_code"]
+        st.session_state["drill_to"] = (picked[0]["unit_code"], below.name)
         st.rerun()
-else:
-    units = table if not only else table[table["grade"].replace("nan", "").isin(only)]
-    if len(units) > MAX_TILES:
-        st.info(f"共 {len(units)} 个单位:请先选择一个上级单位,或切换到“街道/乡镇”层级。")
-    else:
-        shaky = d.stability(period, list(units["unit_code"])).set_index("unit_code")["borderline"]
-        units = units.assign(
-            parent_name=units["parent_code"].map(names),
-            borderline=units["unit_code"].map(shaky).fillna(False).astype(bool),
-        )
-        if units["borderline"].any():
-            st.caption("带“边界”字样的单位:权重稍有变化就可能换颜色,定级前请复核。")
-        st.caption("点击一个单位查看详情:为什么是这个颜色、失分最多的指标、如何提升。")
-        open_picked_unit(st.altair_chart(tile_grid(units), on_select="rerun", key="grid"), "pick")
 
 left, right = st.columns([3, 2])
 with left:
-    work = d.worklist(period)
-    if parent != "全部":
-        work = work[work["unit_code"].isin(table["unit_code"])]
+    work = d.under(d.worklist(period), under)
     st.subheader(f"红橙单位清单({len(work)} 个)")
     if work.empty:
         st.write("本月没有红色或橙色单位。")
@@ -185,7 +239,7 @@ with left:
         shown_work = pd.DataFrame(
             {
                 "单位": work["unit_name"],
-                "街道/乡镇": work["street"],
+                "上级单位": work["street"],
                 "等级": work["grade"].map(display),
                 "总分": work["score"].round(1),
                 "较上月": work["score_change"].round(1),
@@ -215,14 +269,14 @@ with left:
             key="worklist_csv",
         )
 with right:
-    county = level == "区县"
-    summary = d.parent_summary(period, svc.tasks(), "county" if county else "street")
-    st.subheader("区县汇总" if county else "街道/乡镇排名(按红、橙单位数)")
+    by = level if level.index < graded_level.index else above[-1] if above else level
+    summary = d.level_summary(period, by.index, svc.tasks(), under)
+    st.subheader(f"{by.name}排名(按红、橙单位数)")
     if not summary.empty:
         st.dataframe(
             pd.DataFrame(
                 {
-                    "区县" if county else "街道/乡镇": summary["name"],
+                    by.name: summary["name"],
                     "红·差": summary["red"],
                     "橙·较差": summary["orange"],
                     "黄·合格": summary["yellow"],

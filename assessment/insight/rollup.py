@@ -9,19 +9,27 @@ import pandas as pd
 from ..rules.grades import GRADE_KEYS, MISSING_LABEL
 
 
-def unit_depths(registry: pd.DataFrame) -> pd.Series:
-    """Depth of each unit in the registry tree (the root is 0)."""
-    parent = dict(zip(registry["unit_code"], registry["parent_code"], strict=True))
-    depth: dict[str, int] = {}
-    for code in registry["unit_code"]:
-        chain, c = [], code
-        while c and c not in depth and c in parent:
-            chain.append(c)
-            c = parent[c]
-        base = depth.get(c, -1)
-        for k, node in enumerate(reversed(chain), 1):
-            depth[node] = base + k
-    return registry["unit_code"].map(depth)
+def parent_positions(registry: pd.DataFrame) -> np.ndarray:
+    """Each unit's parent as a row position in ``registry`` (-1 for a root or an unknown
+    parent): one hash lookup for the whole tree."""
+    codes = registry["unit_code"].to_numpy(dtype=object)
+    return pd.Index(codes).get_indexer(registry["parent_code"].to_numpy(dtype=object))
+
+
+def unit_depths(registry: pd.DataFrame, parent: np.ndarray | None = None) -> pd.Series:
+    """Depth of each unit in the registry tree (the root is 0): one array step per level,
+    for the whole tree at once (the registry refuses loops, so every walk ends)."""
+    parent = parent_positions(registry) if parent is None else parent
+    depth = np.zeros(len(parent), int)
+    at = parent.copy()
+    alive = at >= 0
+    for _ in range(len(parent)):
+        if not alive.any():
+            break
+        depth += alive
+        at = np.where(alive, parent[np.maximum(at, 0)], at)
+        alive &= at >= 0
+    return pd.Series(depth, index=registry.index)
 
 
 def rollup(

@@ -64,13 +64,15 @@ def parent_summary(
     tasks: pd.DataFrame,
     today,
     level: str = "street",
+    group: pd.Series | None = None,
 ) -> pd.DataFrame:
     """Per 街道/乡镇 (``level="street"``) or 区县 (``"county"``): the units of each color, the
     mean score, the share improving and declining since last month (by more than half a
     point), the follow-ups closed on time among those due, and the parent's own grade and score
-    (its roll-up)."""
-    key = now["parent_code"].astype(str)
-    if level == "county":
+    (its roll-up). ``group`` (aligned with ``now``) names each unit's group at any level
+    instead."""
+    key = now["parent_code"].astype(str) if group is None else group.astype(str)
+    if group is None and level == "county":
         up = registry.set_index("unit_code")["parent_code"]
         key = key.map(up).fillna("")
     table = now.assign(group=key.to_numpy())

@@ -20,7 +20,8 @@ import pandas as pd
 from sqlalchemy import func, select
 
 from ..grading.engine import Assessment, assess
-from ..insight.rollup import rollup, unit_depths
+from ..insight.levels import Tree, build_tree
+from ..insight.rollup import rollup
 from ..insight.stability import stability
 from ..rules.grades import GRADE_KEYS
 from ..rules.loader import LoadedRules
@@ -254,9 +255,14 @@ class District:
         return self.assessment_for(rid, period)
 
     @cached_property
+    def tree(self) -> Tree:
+        """The registry as arrays: parents, depths and levels (for roll-ups and the map's
+        levels), built once per district."""
+        return build_tree(self.registry)
+
+    @cached_property
     def depths(self) -> pd.Series:
-        """Each registry unit's depth in the tree (for roll-ups), computed once."""
-        return unit_depths(self.registry)
+        return pd.Series(self.tree.depth, index=self.registry.index)
 
     def parents(self, period: str) -> pd.DataFrame:
         """街道/乡镇 and 区县 graded by the rule set that grades most units (its rollup, its bands),

@@ -25,6 +25,7 @@ from ..intake.registry import leaf_units
 from ..rules.loader import LoadedRules
 from ..store.registry import keep_allowed
 from .district import District
+from .hierarchy import Hierarchy
 from .roles import denied
 
 
@@ -36,7 +37,7 @@ def joined(frames: list[pd.DataFrame]) -> pd.DataFrame:
 
 
 @dataclass
-class View:
+class View(Hierarchy):
     district: District
     allowed: set[str] | None  # None: every unit
     # The whole district, for what compares a unit with all units of its rule set (fair
@@ -66,10 +67,10 @@ class View:
         return leaf_units(self.registry)
 
     def find_units(self, words: str, limit: int = 50) -> pd.DataFrame:
-        """Up to ``limit`` graded units (村/社区) in the scope whose name contains ``words`` or
+        """Up to ``limit`` units of the scope, at any level, whose name contains ``words`` or
         whose code starts with it, in code order."""
         words = (words or "").strip()
-        leaves = self.leaves()
+        leaves = self.registry.sort_values("unit_code", kind="stable")
         if not words:
             return leaves.iloc[:0]
         hit = leaves["unit_name"].str.contains(words, regex=False)

@@ -106,7 +106,7 @@ def test_clicking_a_tile_opens_that_unit(app):
 
 def test_a_street_zooms_in_from_the_street_level(app):
     app.radio(key="level").set_value("街道/乡镇").run()
-    app.session_state["streets"] = {"selection": {"zoom": [{"unit_code": "500188002000"}]}}
+    app.session_state["drill_1_"] = {"selection": {"zoom": [{"unit_code": "500188002000"}]}}
     app.run()
     assert not app.exception
     assert app.selectbox(key="parent_select").value == "500188002000"

@@ -754,3 +754,76 @@ def test_a_reporter_on_a_phone_signs_for_a_task_and_reports_it_done_with_a_photo
         assert data == photo.read_bytes() and name.endswith(".jpg")
     finally:
         db.dispose()
+
+
+@pytest.fixture(scope="module")
+def country_server(tmp_path_factory):
+    """A generated five-level registry (省 → 市 → 区县 → 街道/乡镇 → 村/社区) with two months."""
+    from five_levels import load_five_levels
+
+    from assessment.service import Principal
+    from assessment.service.accounts import add_user
+    from assessment.store import open_database
+
+    url = f"sqlite:///{tmp_path_factory.mktemp('country') / 'app.db'}"
+    db = open_database(url)
+    load_five_levels(db)
+    add_user(db, Principal.operator("test"), "nation", "admin", None, DEMO_PASSWORD)
+    db.dispose()
+    proc, base = start_server(url, worker_port(7), FIVECOLOR_WARM_UP="0")
+    yield base
+    stop_server(proc)
+
+
+def test_the_map_goes_down_through_every_level_and_back_up(browser, country_server, shots):
+    context = browser.new_context(viewport={"width": 1400, "height": 1000}, locale="zh-CN")
+    pg = context.new_page()
+    pg.on("request", lambda request: REQUESTS.append(request.url))
+    pg.base = country_server
+    try:
+        open_page(pg, "", "nation")
+        pg.locator("[data-testid=stRadio] label", has_text="省").first.click()
+        settle(pg)
+        tiles = 'svg path[aria-label*="等级:"]'
+        pg.wait_for_selector(tiles, state="attached", timeout=30_000)
+        assert pg.locator(tiles).count() == 2  # the two provinces
+        path = [
+            ("甲省", "甲2市"),
+            ("甲2市", "甲21县"),
+            ("甲21县", "甲212镇"),
+            ("甲212镇", "甲212-1"),
+        ]
+        for name, below in path:  # a click on a tile opens the level below it, under it
+            click_mark(pg, f'svg path[aria-label*="单位: {name};"]')
+            pg.get_by_role("button", name=re.compile(f"^{name}")).wait_for(timeout=30_000)
+            settle(pg)
+            pg.wait_for_selector(
+                f'svg path[aria-label*="单位: {below}"]', state="attached", timeout=30_000
+            )
+            assert pg.locator(tiles).count() == (3 if below == "甲212-1" else 2)
+        labels = [pg.locator(tiles).nth(k).get_attribute("aria-label") for k in range(3)]
+        assert all("村民委员会" in label for label in labels)  # the villages of 甲212镇
+        shown = pg.evaluate("[...document.querySelectorAll('svg text')].map(t => t.textContent)")
+        assert any("甲212-1村" in t for t in shown)  # the short form on the tile
+        assert not any("村民委员会" in t for t in shown)
+        pg.screenshot(path=str(shots / "levels.png"))
+        pg.get_by_role("button", name=re.compile("^甲省")).click()  # back up to the province
+        settle(pg)
+        pg.wait_for_function(
+            "() => document.querySelectorAll('svg path[aria-label*=\"等级:\"]').length === 2",
+            timeout=30_000,
+        )
+        assert (
+            pg.locator("[data-testid=stRadio] input:checked")
+            .evaluate("e => e.closest('label').innerText")
+            .strip()
+            == "市"
+        )
+        pg.get_by_role("button", name=re.compile("^全部")).click()  # the whole country
+        settle(pg)
+        pg.wait_for_function(
+            "() => document.querySelectorAll('svg path[aria-label*=\"等级:\"]').length === 4",
+            timeout=30_000,
+        )
+    finally:
+        context.close()

@@ -1,0 +1,155 @@
+"""The hierarchy as one user may walk it: the levels its scope holds (省 → 市 → 区县 → 街道/乡镇
+→ 村/社区, as deep as the registry says), where its map opens, the units of a level under
+one unit with their own or rolled-up grades, the path back up, and the summary of any
+level. Every frame is cut to the scope, as the rest of the view."""
+
+from __future__ import annotations
+
+import datetime as dt
+from functools import cached_property
+
+import numpy as np
+import pandas as pd
+
+from ..insight.levels import Level, Tree
+from ..insight.worklist import parent_summary
+
+TILE_COLUMNS = ["unit_code", "unit_name", "unit_type", "parent_code", "score", "grade", "reasons"]
+
+
+class Hierarchy:
+    """Mixed into ``View``: needs ``district``, ``allowed``, ``cut``, ``table``,
+    ``previous_table``, ``parents`` and ``names``."""
+
+    @property
+    def tree(self) -> Tree:
+        return self.district.tree
+
+    @cached_property
+    def _inside(self) -> np.ndarray:
+        """Which rows of the district's registry are in the scope."""
+        codes = self.district.registry["unit_code"]
+        if self.allowed is None:
+            return np.ones(len(codes), bool)
+        return codes.isin(self.allowed).to_numpy()
+
+    def _ancestors(self, level: int) -> pd.Series:
+        """unit code -> its ancestor at ``level`` ("" above it), once per district."""
+        memo = self.district.__dict__.setdefault("_ancestor_maps", {})
+        if level not in memo:
+            memo[level] = pd.Series(self.tree.ancestor_at(level), index=self.tree.codes)
+        return memo[level]
+
+    def levels(self) -> list[Level]:
+        """The levels the scope holds, top first, each with how many of its units are there."""
+        counts = np.bincount(self.tree.level[self._inside], minlength=len(self.tree.levels))
+        return [
+            Level(lv.index, lv.name, int(counts[lv.index]))
+            for lv in self.tree.levels
+            if counts[lv.index]
+        ]
+
+    def _row(self, code: str) -> int:
+        """The registry row of ``code`` (-1 when unknown), by a hash index built once."""
+        memo = self.district.__dict__
+        if "_code_index" not in memo:
+            memo["_code_index"] = pd.Index(self.tree.codes)
+        index = memo["_code_index"]
+        return int(index.get_loc(code)) if code in index else -1
+
+    def units_at(self, level: int, under: str | None = None) -> list[str]:
+        """The codes of the scope's units at ``level`` (below ``under``), in code order."""
+        rows = self.district.registry[self._inside & (self.tree.level == level)]
+        return sorted(self.under(rows, under)["unit_code"])
+
+    def level_of(self, code: str) -> int | None:
+        """The level of ``code``, or None when it is not a unit of the scope."""
+        at = self._row(code) if code else -1
+        return int(self.tree.level[at]) if at >= 0 and self._inside[at] else None
+
+    def top(self) -> list[str]:
+        """The scope's top units: those whose parent is outside it (a province, a street)."""
+        inside = self._inside
+        parent = self.tree.parent
+        top = inside & ((parent < 0) | ~inside[np.maximum(parent, 0)])
+        return list(self.tree.codes[top])
+
+    def opening_level(self, max_tiles: int) -> int:
+        """Where the map opens: the graded units when they fit on one page (a district of a
+        few hundred), else one level below the scope's top (a province sees its 市, a city
+        its 区县), the top itself when the scope has several top units."""
+        lv = self.levels()
+        if not lv:
+            return 0
+        if lv[-1].units <= max_tiles:
+            return lv[-1].index
+        top = self.top()
+        first = self.level_of(top[0]) if top else lv[0].index
+        below = [x.index for x in lv if x.index > first]
+        return first if len(top) > 1 or not below else below[0]
+
+    def path(self, code: str) -> list[str]:
+        """The units from the scope's top down to ``code`` (itself last), inside the scope."""
+        if self.level_of(code) is None:
+            return []
+        chain = []
+        at = self._row(code)
+        while at >= 0 and self._inside[at]:
+            chain.append(str(self.tree.codes[at]))
+            at = int(self.tree.parent[at])
+        return chain[::-1]
+
+    def under(self, frame: pd.DataFrame, code: str | None) -> pd.DataFrame:
+        """The rows of ``frame`` whose unit is ``code`` or below it (all rows for None)."""
+        if not code or frame.empty:
+            return frame
+        level = self.level_of(code)
+        if level is None:
+            return frame.iloc[:0]
+        return frame[frame["unit_code"].map(self._ancestors(level)).to_numpy() == code]
+
+    def tiles(self, period: str, level: int, under: str | None = None) -> pd.DataFrame:
+        """The units of ``level`` in the scope (below ``under`` when given), sorted by parent
+        then code, each with its grade: its own for graded units, its roll-up for the units
+        above them, none (数据不全) where nothing below it is graded."""
+        reg = self.district.registry
+        rows = reg[self._inside & (self.tree.level == level)]
+        rows = self.under(rows, under)
+        graded = (
+            pd.concat(
+                [f for f in (self.table(period), self.parents(period)) if len(f)], ignore_index=True
+            )
+            if period
+            else pd.DataFrame()
+        )
+        out = rows[["unit_code", "unit_name", "unit_type", "parent_code"]].reset_index(drop=True)
+        if len(graded):
+            own = graded.drop_duplicates("unit_code").set_index("unit_code")
+            for column in ("score", "grade", "reasons"):
+                if column in own:
+                    out[column] = out["unit_code"].map(own[column])
+        for column, empty in (("score", float("nan")), ("grade", ""), ("reasons", "")):
+            if column not in out:
+                out[column] = empty
+        out["grade"] = out["grade"].fillna("").astype(str).replace("nan", "")
+        out["reasons"] = out["reasons"].fillna("").astype(str)
+        out["group_name"] = out["parent_code"].map(self.names).fillna("")
+        return out.sort_values(["parent_code", "unit_code"], kind="stable", ignore_index=True)
+
+    def level_summary(self, period: str, level: int, tasks: pd.DataFrame, under=None):
+        """Per unit of ``level`` (below ``under``): its graded units' colors, mean score,
+        shares improving and declining, follow-ups closed on time, and its own roll-up."""
+        now = self.under(self.table(period), under)
+        before = self.previous_table(period)
+        before = None if before is None else self.under(before, under)
+        group = now["unit_code"].map(self._ancestors(level)).fillna("")
+        keep = (group != "").to_numpy()
+        return parent_summary(
+            now[keep],
+            before,
+            self.registry,
+            self.parents(period),
+            tasks,
+            dt.date.today(),
+            group=group[keep],
+        )
