@@ -10,6 +10,7 @@ from app.common import address_holds, open_picked_unit, service, sidebar
 from assessment.insight.trends import transitions, worsening
 from assessment.rules.grades import display
 
+MAX_OPTIONS = 2000  # a level with more units is reached through the map's choice
 svc = service()
 address_holds("month")
 d = svc.view()
@@ -20,21 +21,25 @@ if not d.periods:
     st.stop()
 history = d.history()
 names = d.names
-parents = sorted(set(history["parent_code"]))
+levels = d.levels()
+above = [lv for lv in levels[:-1] if lv.units <= MAX_OPTIONS]  # every level a list can hold
+on_map = st.session_state.get("parent_select")  # where the map was opened, and above it
+options = ["全部", *d.path(on_map if isinstance(on_map, str) else "")]
+options += [c for lv in above for c in d.units_at(lv.index) if c not in options]
 parent = st.selectbox(
-    "上级单位",
-    ["全部", *parents],
+    "上级单位(任一层级)",
+    options,
     format_func=lambda c: "全部" if c == "全部" else names.get(c, c),
     key="trend_parent",
 )
 if parent != "全部":
-    history = history[history["parent_code"] == parent]
+    history = d.under(history, parent)
 
 st.subheader("各单位逐月颜色")
 if history["unit_code"].nunique() > 400:
     st.info("单位较多:请选择一个上级单位查看逐月颜色。")
 else:
-    st.caption("按街道/乡镇分组,每行一个单位、每列一个月。点击一个格子打开该单位。")
+    st.caption("按上级单位分组,每行一个单位、每列一个月。点击一个格子打开该单位。")
     shown = history.assign(street=history["parent_code"].map(names).fillna(history["parent_code"]))
     event = st.altair_chart(
         grade_heatmap(shown.sort_values("unit_code")), on_select="rerun", key="trend_map"

@@ -115,11 +115,20 @@ def report_cmd(
     out: Annotated[Path, typer.Option("--out", "-o", help="输出目录")],
     db: DbOpt = None,
     user: UserOpt = "admin",
+    unit: Annotated[
+        str | None, typer.Option("--unit", help="只含这个单位及其下属(任一层级,如省、市、区县)")
+    ] = None,
 ) -> None:
-    """月度简报: Excel 工作簿和 A4 PDF(按 --as 账户的管辖范围)。"""
+    """月度简报: Excel 工作簿和 A4 PDF(全部单位,或 --unit 一个单位及其下属)。"""
     from ..outputs.briefing import pdf, workbook
+    from ..service import Principal, Service
 
     svc = operator_service(db, user)
+    if unit is not None:
+        if svc.view().level_of(unit) is None:
+            typer.echo(f"单位代码 {unit} 不在单位名册中:请核对(如 500101000000)", err=True)
+            raise typer.Exit(1)
+        svc = Service(svc.db, Principal(user, svc.user.role, frozenset({unit}), user))
     if period not in svc.view().periods:
         typer.echo(f"库中没有 {period} 的数据", err=True)
         raise typer.Exit(1)

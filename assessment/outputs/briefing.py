@@ -40,6 +40,7 @@ class Briefing:
     warning: pd.DataFrame  # early warning
     overdue: pd.DataFrame  # overdue follow-ups
     open_tasks: pd.DataFrame
+    summary_level: str = "街道/乡镇"  # what ``summary`` has a row of: the level below the scope
 
 
 def cjk_font() -> str | None:
@@ -66,7 +67,7 @@ def workbook(b: Briefing) -> bytes:
     for r in b.counts.itertuples():
         ws.append([r.label, int(r.now), None if pd.isna(r.before) else int(r.before), r.change])
     ws.append([])
-    ws.append(["街道/乡镇", "汇总等级", "平均分", "红·差", "橙·较差", "督办按期销号"])
+    ws.append([b.summary_level, "汇总等级", "平均分", "红·差", "橙·较差", "督办按期销号"])
     for r in b.summary.itertuples():
         ws.append(
             [
@@ -82,7 +83,7 @@ def workbook(b: Briefing) -> bytes:
     head = [
         "单位代码",
         "单位",
-        "街道/乡镇",
+        "上级单位",
         "等级",
         "总分",
         "原因",
@@ -171,7 +172,7 @@ def pdf(b: Briefing) -> bytes:
     _heading(doc, f"边界单位({len(b.borderline)} 个:权重稍变就可能换颜色,定级前请复核)")
     _table(
         doc,
-        ["单位", "街道/乡镇", "等级", "稳定性"],
+        ["单位", "上级单位", "等级", "稳定性"],
         [
             [r.unit_name, r.street, display(r.grade), f"{r.stability:.0%}"]
             for r in b.borderline.itertuples()

@@ -210,7 +210,8 @@ class Service:
         else:
             counts["before"], counts["change"] = float("nan"), ""
         tasks = self.tasks()
-        summary = view.parent_summary(period, tasks)
+        level = view.summary_level()
+        summary = view.level_summary(period, level.index, tasks)
         summary["grade_label"] = summary["grade"].map(
             lambda g: display(g) if g in GRADE_KEYS else ""
         )
@@ -253,6 +254,7 @@ class Service:
             warning=warning,
             overdue=open_tasks[open_tasks["overdue"]],
             open_tasks=open_tasks,
+            summary_level=level.name,
         )
 
     def upload_history(self) -> pd.DataFrame:

@@ -88,6 +88,18 @@ class Hierarchy:
         below = [x.index for x in lv if x.index > first]
         return first if len(top) > 1 or not below else below[0]
 
+    def summary_level(self) -> Level:
+        """The level a summary of the scope has a row of: one below its top (a district's
+        streets, a province's cities), or the top itself when the level below is the graded
+        units (a street's own row)."""
+        lv = self.levels()
+        top = self.top()
+        first = self.level_of(top[0]) if top else lv[0].index
+        below = [x for x in lv if x.index > first]
+        if len(top) > 1 or not below or below[0].index == lv[-1].index:
+            return next(x for x in lv if x.index == first)
+        return below[0]
+
     def path(self, code: str) -> list[str]:
         """The units from the scope's top down to ``code`` (itself last), inside the scope."""
         if self.level_of(code) is None:

@@ -860,3 +860,54 @@ def test_a_reporter_of_two_communities_picks_which_one_it_works_on(fresh):
         .format_func(at.selectbox(key="form_month").value)
         .endswith("月")
     )
+
+
+@pytest.fixture
+def country(tmp_path, monkeypatch):
+    """The app on a generated five-level registry with two months, at its login page."""
+    from five_levels import load_five_levels
+
+    from assessment.service import Principal
+    from assessment.service.accounts import add_user
+
+    url = f"sqlite:///{tmp_path / 'country.db'}"
+    db = open_database(url)
+    load_five_levels(db)
+    op = Principal.operator("t")
+    add_user(db, op, "nation", "admin", None, DEMO_PASSWORD)
+    add_user(db, op, "gov62", "admin", ["620000000000"], DEMO_PASSWORD)
+    db.dispose()
+    at = start(url, monkeypatch)
+    yield at
+    at.db.dispose()
+    st.cache_resource.clear()
+
+
+def test_a_province_opens_at_its_own_units_and_its_levels_and_sees_no_other(country):
+    at = sign_in(country, "gov62")
+    assert at.radio(key="level").options == ["省", "市", "区县", "街道/乡镇", "村/社区"]
+    assert sum(int(m.value) for m in at.metric) == 24  # its villages, none of 甲省's
+    at.radio(key="level").set_value("市").run()
+    assert at.selectbox(key="parent_select").options == ["全部", "乙省"]
+    ranking = table_with(at, "市")
+    assert set(ranking["市"]) == {"乙1市", "乙2市"}
+    at.radio(key="level").set_value("区县").run()
+    at.selectbox(key="parent_select").set_value("620200000000").run()  # 乙2市
+    assert sum(int(m.value) for m in at.metric) == 12
+    assert set(table_with(at, "区县")["区县"]) == {"乙21县", "乙22县"}
+    hits = [o for o in at.selectbox(key="unit_search").options if "甲" in o]
+    assert hits == []  # search finds nothing of the other province
+
+
+def test_the_trends_page_follows_any_level(country):
+    at = sign_in(country, "nation")
+    page(at, "app/trends.py")
+    county = "610201000000"
+    at.selectbox(key="trend_parent").set_value(county).run()
+    assert not at.exception
+    import pyarrow as pa
+
+    chart = at.get("vega_lite_chart")[0].proto
+    rows = pa.ipc.open_stream(chart.datasets[0].data.data).read_all().to_pandas()
+    assert set(rows["unit_code"].str[:6]) == {county[:6]}  # its 6 villages, nothing else
+    assert rows["unit_code"].nunique() == 6

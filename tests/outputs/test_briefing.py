@@ -78,3 +78,30 @@ def test_the_report_command_writes_both_files(seeded, tmp_path):
     assert names == ["五色图月度简报_2026-10.pdf", "五色图月度简报_2026-10.xlsx"]
     bad = CliRunner().invoke(app, ["report", "-p", "2031-01", "-o", str(out), "--db", seeded.url])
     assert bad.exit_code == 1
+
+
+def test_a_briefing_for_any_level_holds_that_unit_s_part_with_a_row_per_level_below(tmp_path):
+    import openpyxl
+    from five_levels import load_five_levels
+
+    from assessment.cli.main import app
+    from assessment.store import open_database
+
+    url = f"sqlite:///{tmp_path / 'country.db'}"
+    db = open_database(url)
+    load_five_levels(db)
+    period = Service(db, Principal.operator("t")).view().periods[-1]
+    db.dispose()
+    out = tmp_path / "city"
+    args = ["report", "-p", period, "-o", str(out), "--db", url, "--unit", "610100000000"]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    book = openpyxl.load_workbook(out / f"五色图月度简报_{period}.xlsx")
+    rows = [r for r in book["汇总"].iter_rows(values_only=True) if r and r[0]]
+    header = next(k for k, r in enumerate(rows) if r[1] == "汇总等级")
+    assert rows[header][0] == "区县"  # a city's summary: a row per county
+    assert {r[0] for r in rows[header + 1 :]} == {"甲11县", "甲12县"}
+    codes = [r[0] for r in book["单位"].iter_rows(min_row=2, values_only=True)]
+    assert len(codes) == 12 and all(c.startswith("6101") for c in codes)
+    unknown = CliRunner().invoke(app, [*args[:-1], "619900000000"])
+    assert unknown.exit_code == 1 and "不在单位名册中" in unknown.output

@@ -250,8 +250,8 @@ def test_a_server_grades_the_store_while_the_sign_in_page_is_shown(district, mon
 def test_searching_units_finds_names_and_codes_within_the_scope_only(district):
     street, whole = as_user(district, "org01").view(), as_user(district, "chief").view()
     assert set(whole.find_units("500188002")["unit_code"]) == set(
-        whole.leaves().query("unit_code.str.startswith('500188002')")["unit_code"]
-    )
+        whole.registry.query("unit_code.str.startswith('500188002')")["unit_code"]
+    )  # the street and its units: search finds units at every level
     assert street.find_units("500188002").empty  # another street's codes: nothing
     name = street.leaves()["unit_name"].iloc[0]
     found = street.find_units(name[1:3])
