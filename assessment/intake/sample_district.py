@@ -67,7 +67,9 @@ def make_registry(rng: np.random.Generator) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["unit_code", "unit_name", "unit_type", "parent_code"])
 
 
-def make_months(registry: pd.DataFrame, rng: np.random.Generator) -> dict[str, pd.DataFrame]:
+def make_months(
+    registry: pd.DataFrame, rng: np.random.Generator, last: int | None = None
+) -> dict[str, pd.DataFrame]:
     units = registry[registry["unit_type"].isin(["社区", "村"])].reset_index(drop=True)
     n = len(units)
     village = (units["unit_type"] == "村").to_numpy()
@@ -80,6 +82,8 @@ def make_months(registry: pd.DataFrame, rng: np.random.Generator) -> dict[str, p
     vacancy_unit = rng.choice(np.flatnonzero(village), 1)[0]  # 书记 vacant from month 6 on
     months = {}
     for t, period in enumerate(MONTHS):
+        if last is not None and t < len(MONTHS) - last:  # only the last ``last`` months
+            continue
         q = quality + trend * t + rng.normal(0, 0.15, n)
 
         def pct(center, spread, lo=0.0, hi=100.0, q=q):
@@ -153,7 +157,8 @@ def make_months(registry: pd.DataFrame, rng: np.random.Generator) -> dict[str, p
         if t >= 5:
             df.loc[vacancy_unit, "secretary_vacancy_days"] = 30 * (t - 4)  # > 90 from month 8: veto
         months[period] = df
-    _plant_events(months, units, rng)
+    if last is None:
+        _plant_events(months, units, rng)
     _blank_cells(months, rng)
     return months
 
