@@ -28,6 +28,7 @@ from assessment.service import Action
 MAX_TILES = 600  # above this the unit level is shown one street at a time
 MAX_SEARCH_LIST = 2000  # above this the search box is typed into, not a list of every unit
 MAX_MATCHES = 50
+MAX_LISTED = 300  # worklist rows shown; the export holds them all
 
 svc = service()
 address_holds("month", "level", "parent", "page")
@@ -229,6 +230,21 @@ else:
         st.session_state["drill_to"] = (picked[0]["unit_code"], below.name)
         st.rerun()
 
+
+def _work_table(work: pd.DataFrame) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "单位": work["unit_name"],
+            "上级单位": work["street"],
+            "等级": work["grade"].map(display),
+            "总分": work["score"].round(1),
+            "较上月": work["score_change"].round(1),
+            "变化": work["change"],
+            "原因": work["reasons"].replace("", "总分低"),
+        }
+    )
+
+
 left, right = st.columns([3, 2])
 with left:
     work = d.under(d.worklist(period), under)
@@ -236,22 +252,12 @@ with left:
     if work.empty:
         st.write("本月没有红色或橙色单位。")
     else:
-        shown_work = pd.DataFrame(
-            {
-                "单位": work["unit_name"],
-                "上级单位": work["street"],
-                "等级": work["grade"].map(display),
-                "总分": work["score"].round(1),
-                "较上月": work["score_change"].round(1),
-                "变化": work["change"],
-                "稳定性": work["unit_code"].map(
-                    d.stability(period, list(work["unit_code"])).set_index("unit_code")["stability"]
-                ),
-                "原因": work["reasons"].replace("", "总分低"),
-            }
-        )
+        listed = work.head(MAX_LISTED)  # the worst first; a province's full list is exported
+        if len(work) > MAX_LISTED:
+            st.caption(f"共 {len(work)} 个,下表列出最严重的 {MAX_LISTED} 个;完整清单请导出。")
+        sure = d.stability(period, list(listed["unit_code"])).set_index("unit_code")
         st.dataframe(
-            shown_work,
+            _work_table(listed).assign(稳定性=listed["unit_code"].map(sure["stability"])),
             hide_index=True,
             width="stretch",
             key="worklist",
@@ -263,7 +269,7 @@ with left:
         )
         st.download_button(
             "导出红橙单位清单(CSV)",
-            csv_bytes(shown_work.assign(单位代码=work["unit_code"])),
+            lambda: csv_bytes(_work_table(work).assign(单位代码=work["unit_code"])),
             file_name=f"红橙单位清单_{period}.csv",
             mime="text/csv",
             key="worklist_csv",

@@ -52,29 +52,30 @@ class Tree:
         return np.where(found, self.codes[at], "").astype(object)
 
 
-def build_tree(registry: pd.DataFrame) -> Tree:
+def build_tree(registry: pd.DataFrame, index: pd.Index | None = None) -> Tree:
     """A level is a kind of unit: the types that name one (街道, 镇, 乡, 苏木 and 地区办事处 are
     街道/乡镇; 村 and 社区 are 村/社区), so a town right under a city without counties (东莞市)
     is still a town. Types we do not know make a level of the depth they are found at. The
     levels are ordered top down by the depth their units are found at."""
-    parent = parent_positions(registry)
+    parent = parent_positions(registry, index)
     depth = unit_depths(registry, parent).to_numpy()
-    types = registry["unit_type"].astype(str).reset_index(drop=True)
-    key = types.map(TYPE_LEVEL).fillna("")
-    unknown = (key == "").to_numpy()
-    key[unknown] = ["#" + str(d) for d in depth[unknown]]
-    frame = pd.DataFrame({"key": key, "depth": depth, "type": types})
-    order = frame.groupby("key")["depth"].median().sort_values(kind="stable").index
+    types = registry["unit_type"].astype(str).tolist()  # a list: Arrow strings one by one are slow
+    key = [TYPE_LEVEL.get(t) or f"#{d}" for t, d in zip(types, depth.tolist(), strict=True)]
+    codes, key_index = np.unique(np.array(key, dtype=object), return_inverse=True)
+    middle = [float(np.median(depth[key_index == k])) for k in range(len(codes))]
+    order = [codes[k] for k in np.argsort(middle, kind="stable")]
     names = [
-        "/".join(sorted(set(frame.loc[frame["key"] == k, "type"]))) if k.startswith("#") else k
-        for k in order
+        "/".join(sorted({t for t, k in zip(types, key, strict=True) if k == c}))
+        if c.startswith("#")
+        else c
+        for c in order
     ]
-    counts = frame["key"].value_counts()
+    counts = dict(zip(codes, np.bincount(key_index, minlength=len(codes)), strict=True))
     return Tree(
         codes=registry["unit_code"].to_numpy(dtype=object),
         parent=parent,
         depth=depth,
-        level=key.map({k: i for i, k in enumerate(order)}).to_numpy(dtype=int),
+        level=np.array([order.index(c) for c in codes], dtype=int)[key_index],
         levels=[
             Level(i, name, int(counts[k]))
             for i, (k, name) in enumerate(zip(order, names, strict=True))

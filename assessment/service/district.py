@@ -21,7 +21,7 @@ from sqlalchemy import func, select
 
 from ..grading.engine import Assessment, assess
 from ..insight.levels import Tree, build_tree
-from ..insight.rollup import rollup
+from ..insight.rollup import code_index, rollup
 from ..insight.stability import stability
 from ..rules.grades import GRADE_KEYS
 from ..rules.loader import LoadedRules
@@ -258,7 +258,12 @@ class District:
     def tree(self) -> Tree:
         """The registry as arrays: parents, depths and levels (for roll-ups and the map's
         levels), built once per district."""
-        return build_tree(self.registry)
+        return build_tree(self.registry, self.code_index)
+
+    @cached_property
+    def code_index(self) -> pd.Index:
+        """A code's row in the registry, by one hash lookup (built once)."""
+        return code_index(self.registry)
 
     @cached_property
     def depths(self) -> pd.Series:
@@ -285,6 +290,8 @@ class District:
             list(main.min_scores),
             labels,
             depths=self.depths,
+            parent=self.tree.parent,
+            index=self.code_index,
         )
 
 

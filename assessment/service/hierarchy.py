@@ -21,6 +21,20 @@ class Hierarchy:
     """Mixed into ``View``: needs ``district``, ``allowed``, ``cut``, ``table``,
     ``previous_table``, ``parents`` and ``names``."""
 
+    def memo(self, key: object, make):
+        """``make()`` kept with the district (once per data version) when this view is the
+        whole district: what every page run of an administrator would otherwise redo over
+        every unit (the country's 665,271 names, its 60,000 red and orange units). A view cut
+        to a scope computes its own (its scope is the small part)."""
+        if self.allowed is not None:
+            return make()
+        kept = self.district.__dict__.setdefault("_memo", {})
+        if key not in kept:
+            kept[key] = make()
+        found = kept[key]
+        # a new frame over the kept one's columns (copy-on-write): a caller's change stays its own
+        return found.copy(deep=False) if isinstance(found, pd.DataFrame) else found
+
     @property
     def tree(self) -> Tree:
         return self.district.tree
@@ -51,10 +65,7 @@ class Hierarchy:
 
     def _row(self, code: str) -> int:
         """The registry row of ``code`` (-1 when unknown), by a hash index built once."""
-        memo = self.district.__dict__
-        if "_code_index" not in memo:
-            memo["_code_index"] = pd.Index(self.tree.codes)
-        index = memo["_code_index"]
+        index = self.district.code_index
         return int(index.get_loc(code)) if code in index else -1
 
     def units_at(self, level: int, under: str | None = None) -> list[str]:
@@ -127,19 +138,11 @@ class Hierarchy:
         reg = self.district.registry
         rows = reg[self._inside & (self.tree.level == level)]
         rows = self.under(rows, under)
-        graded = (
-            pd.concat(
-                [f for f in (self.table(period), self.parents(period)) if len(f)], ignore_index=True
-            )
-            if period
-            else pd.DataFrame()
-        )
         out = rows[["unit_code", "unit_name", "unit_type", "parent_code"]].reset_index(drop=True)
-        if len(graded):
-            own = graded.drop_duplicates("unit_code").set_index("unit_code")
-            for column in ("score", "grade", "reasons"):
-                if column in own:
-                    out[column] = out["unit_code"].map(own[column])
+        own = self._graded_index(period, leaves=level == self.tree.levels[-1].index)
+        for column in ("score", "grade", "reasons"):
+            if column in own:
+                out[column] = out["unit_code"].map(own[column])
         for column, empty in (("score", float("nan")), ("grade", ""), ("reasons", "")):
             if column not in out:
                 out[column] = empty
@@ -148,20 +151,40 @@ class Hierarchy:
         out["group_name"] = out["parent_code"].map(self.names).fillna("")
         return out.sort_values(["parent_code", "unit_code"], kind="stable", ignore_index=True)
 
+    def _graded_index(self, period: str, leaves: bool) -> pd.DataFrame:
+        """The graded units (``leaves``) or their roll-ups of ``period``, indexed by code."""
+
+        def make() -> pd.DataFrame:
+            frame = self.table(period) if leaves else self.parents(period)
+            if frame.empty:
+                return pd.DataFrame()
+            keep = [c for c in ("unit_code", "score", "grade", "reasons") if c in frame]
+            return frame[keep].drop_duplicates("unit_code").set_index("unit_code")
+
+        return self.memo(("graded_index", period, leaves), make)
+
     def level_summary(self, period: str, level: int, tasks: pd.DataFrame, under=None):
         """Per unit of ``level`` (below ``under``): its graded units' colors, mean score,
         shares improving and declining, follow-ups closed on time, and its own roll-up."""
-        now = self.under(self.table(period), under)
-        before = self.previous_table(period)
-        before = None if before is None else self.under(before, under)
-        group = now["unit_code"].map(self._ancestors(level)).fillna("")
-        keep = (group != "").to_numpy()
-        return parent_summary(
-            now[keep],
-            before,
-            self.registry,
-            self.parents(period),
-            tasks,
-            dt.date.today(),
-            group=group[keep],
-        )
+
+        def make() -> pd.DataFrame:
+            now = self.under(self.table(period), under)
+            before = self.previous_table(period)
+            before = None if before is None else self.under(before, under)
+            group = now["unit_code"].map(self._ancestors(level)).fillna("")
+            keep = (group != "").to_numpy()
+            return parent_summary(
+                now[keep],
+                before,
+                self.registry,
+                self.parents(period),
+                tasks,
+                dt.date.today(),
+                group=group[keep],
+            )
+
+        # the follow-ups change between runs: they are part of what the summary is kept for
+        state = tuple(map(tuple, tasks.astype(str).to_numpy())) if len(tasks) < 5000 else None
+        if state is None:
+            return make()
+        return self.memo(("summary", period, level, under, dt.date.today(), hash(state)), make)

@@ -60,8 +60,12 @@ class View(Hierarchy):
 
     @cached_property
     def names(self) -> dict[str, str]:
-        reg = self.registry
-        return dict(zip(reg["unit_code"], reg["unit_name"], strict=True))
+        def make() -> dict[str, str]:
+            reg = self.registry
+            # lists first: iterating Arrow strings one by one is ~20x slower (1.7 s a country)
+            return dict(zip(reg["unit_code"].tolist(), reg["unit_name"].tolist(), strict=True))
+
+        return self.memo("names", make)
 
     def leaves(self) -> pd.DataFrame:
         return leaf_units(self.registry)
@@ -191,7 +195,10 @@ class View(Hierarchy):
     def worklist(self, period: str) -> pd.DataFrame:
         """The red and orange units of ``period`` in the scope, with the change since the
         month before."""
-        return worklist(self.table(period), self.previous_table(period), self.names)
+        return self.memo(
+            ("worklist", period),
+            lambda: worklist(self.table(period), self.previous_table(period), self.names),
+        )
 
     def unit_values(self, unit_code: str, period: str) -> dict[str, float]:
         """The unit's current stored values for ``period`` (column id -> number)."""
