@@ -1,5 +1,6 @@
-"""五色图: the live color grid of the hierarchy, counts per color (click one to filter), search,
-the red/orange worklist and the streets ranked by their red and orange units."""
+"""五色图: the live color grid of the hierarchy at any of its levels (a tile click goes one level
+down, the breadcrumb back up), counts per color (click one to filter), search at every level,
+the red/orange worklist and the units of the level ranked by their red and orange units."""
 
 from __future__ import annotations
 
@@ -25,7 +26,7 @@ from assessment.outputs.exports import csv_bytes
 from assessment.rules.grades import GRADE_KEYS, GRADE_ORDER, MISSING_LABEL, display
 from assessment.service import Action
 
-MAX_TILES = 600  # above this the unit level is shown one street at a time
+MAX_TILES = 600  # tiles on one page; more are paged by whole groups
 MAX_SEARCH_LIST = 2000  # above this the search box is typed into, not a list of every unit
 MAX_MATCHES = 50
 MAX_LISTED = 300  # worklist rows shown; the export holds them all
