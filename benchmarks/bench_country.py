@@ -24,8 +24,8 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_app import CHROMIUM_ARGS, STOPWATCH, TILE, first_tiles, free_port, serve  # noqa: E402
-from country_store import build  # noqa: E402
+from bench_app import CHROMIUM_ARGS, STOPWATCH, TILE, first_tiles, free_port, serve
+from country_store import build
 
 
 def rss_mb(pid: int) -> float:
