@@ -290,23 +290,30 @@ def rollup(
     data: DataOpt,
     out: Annotated[Path, typer.Option("--out", "-o", help="汇总 CSV(UTF-8 BOM)")],
     period: PeriodOpt = None,
-    level: Annotated[str, typer.Option(help="street(街道/乡镇)或 county(区县)")] = "street",
+    level: Annotated[
+        str, typer.Option(help="名册中的层级: 省、市、区县、街道/乡镇…(street、county 亦可)")
+    ] = "street",
 ) -> None:
-    """按街道/乡镇或区县汇总: 各等级单位数、平均分、好转与变差的比例、汇总等级。"""
+    """按任一层级汇总(省、市、区县、街道/乡镇…): 各等级单位数、平均分、好转与变差的比例、汇总等级。"""
     import datetime as dt
 
     import pandas as pd
 
     from ..grading.graded import graded_table
+    from ..insight.levels import build_tree
     from ..insight.rollup import rollup as roll
     from ..insight.worklist import parent_summary
     from ..outputs.exports import write_csv
     from ..rules.grades import GRADE_KEYS
 
-    if level not in ("street", "county"):
-        typer.echo("--level 只能是 street 或 county", err=True)
-        raise typer.Exit(1)
     inputs, assessments, periods = _graded(rules, units, data, period)
+    tree = build_tree(inputs.registry)
+    name = {"street": "街道/乡镇", "county": "区县"}.get(level, level)
+    chosen = tree.named(name)
+    if chosen is None or chosen.index == tree.levels[-1].index:
+        above = "、".join(lv.name for lv in tree.levels[:-1])
+        typer.echo(f"--level “{level}”不是名册中可汇总的层级:可用 {above}", err=True)
+        raise typer.Exit(1)
     month = period or periods[-1]
     k = periods.index(month)
     now = graded_table(assessments, [month])
@@ -315,11 +322,20 @@ def rollup(
     labels = [main.label(r) for r in range(len(GRADE_KEYS))]
     parents = roll(now, inputs.registry, main.rules.rollup, list(main.min_scores), labels)
     no_tasks = pd.DataFrame(columns=["unit_code", "due_date", "closed_at"])
+    up = pd.Series(tree.ancestor_at(chosen.index), index=tree.codes)
+    group = now["unit_code"].map(up).fillna("")
+    inside = (group != "").to_numpy()
     table = parent_summary(
-        now, before, inputs.registry, parents, no_tasks, dt.date.today(), level
+        now[inside],
+        before,
+        inputs.registry,
+        parents,
+        no_tasks,
+        dt.date.today(),
+        group=group[inside],
     ).drop(columns=["tasks_due", "closed_on_time", "completion"])
     write_csv(table, out)
-    typer.echo(f"{month}: {len(table)} 个{'区县' if level == 'county' else '街道/乡镇'} → {out}")
+    typer.echo(f"{month}: {len(table)} 个{chosen.name} → {out}")
 
 
 @app.command()

@@ -100,3 +100,28 @@ def test_peers_of_the_wrong_shape_are_problems_not_crashes(value):
     with pytest.raises(ProblemsError) as info:
         parse_rules(text, "community.yaml")
     assert info.value.problems and all(p.path.startswith("peers") for p in info.value.problems)
+
+
+def test_the_rollup_command_summarises_any_level_of_a_five_level_registry(tmp_path):
+    import numpy as np
+    from five_levels import five_levels
+    from typer.testing import CliRunner
+
+    from assessment.cli.main import app
+    from assessment.intake.sample_district import make_months
+
+    registry = five_levels()
+    registry.to_csv(tmp_path / "units.csv", index=False)
+    base = ["-r", str(RULES / "community.yaml"), "-r", str(RULES / "village.yaml")]
+    base += ["-u", str(tmp_path / "units.csv")]
+    for period, frame in make_months(registry, np.random.default_rng(3), last=2).items():
+        frame.to_csv(tmp_path / f"{period}.csv", index=False)
+        base += ["-d", str(tmp_path / f"{period}.csv")]
+    for level, rows, each in (("省", 2, 24), ("市", 4, 12), ("区县", 8, 6), ("street", 16, 3)):
+        out = tmp_path / f"{level}.csv"
+        result = CliRunner().invoke(app, ["rollup", *base, "-o", str(out), "--level", level])
+        assert result.exit_code == 0, result.output
+        table = pd.read_csv(out)
+        assert len(table) == rows and table["units"].tolist() == [each] * rows
+    wrong = CliRunner().invoke(app, ["rollup", *base, "-o", str(out), "--level", "村/社区"])
+    assert wrong.exit_code == 1 and "可用 省、市、区县、街道/乡镇" in wrong.output
