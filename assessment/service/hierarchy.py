@@ -148,7 +148,8 @@ class Hierarchy:
                 out[column] = empty
         out["grade"] = out["grade"].fillna("").astype(str).replace("nan", "")
         out["reasons"] = out["reasons"].fillna("").astype(str)
-        out["group_name"] = out["parent_code"].map(self.names).fillna("")
+        names = self.names
+        out["group_name"] = [names.get(c, "") for c in out["parent_code"].tolist()]
         return out.sort_values(["parent_code", "unit_code"], kind="stable", ignore_index=True)
 
     def _graded_index(self, period: str, leaves: bool) -> pd.DataFrame:

@@ -36,6 +36,16 @@ def joined(frames: list[pd.DataFrame]) -> pd.DataFrame:
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
 
 
+class Names(dict):
+    """Unit code -> name. ``Series.map`` with a plain dict first turns the whole dict into a
+    Series (0.4 s for the country's 665,271 names, on every call); with a dict that has
+    ``__missing__`` it looks up each of the series' own values instead (a page's few hundred).
+    An unknown code maps to NaN, as before."""
+
+    def __missing__(self, key: object) -> float:
+        return float("nan")
+
+
 @dataclass
 class View(Hierarchy):
     district: District
@@ -63,7 +73,7 @@ class View(Hierarchy):
         def make() -> dict[str, str]:
             reg = self.registry
             # lists first: iterating Arrow strings one by one is ~20x slower (1.7 s a country)
-            return dict(zip(reg["unit_code"].tolist(), reg["unit_name"].tolist(), strict=True))
+            return Names(zip(reg["unit_code"].tolist(), reg["unit_name"].tolist(), strict=True))
 
         return self.memo("names", make)
 
