@@ -4,11 +4,14 @@ table out. Nothing here decides what a user may see: the service does."""
 
 from __future__ import annotations
 
+import datetime as dt
 import html
 import os
 import re
+import zoneinfo
 from urllib.parse import quote, urlencode, urlsplit
 
+import pandas as pd
 import streamlit as st
 
 from app.server import COOKIE, SIGN_IN, safe_next, shared_database
@@ -214,7 +217,6 @@ def month_text(period: str) -> str:
 
 def day_text(day: object) -> str:
     """A date as people write it: 12月10日 (with the year when it is not this year's)."""
-    import datetime as dt
 
     if day is None or day != day:  # None or NaT
         return "—"
@@ -226,10 +228,6 @@ def day_text(day: object) -> str:
 def local_time(at: object) -> str:
     """A stored time (UTC) as people read it where they are (FIVECOLOR_TZ, default
     Asia/Shanghai): 12月4日 16:05."""
-    import zoneinfo
-
-    import pandas as pd
-
     if at is None or at != at:
         return "—"
     try:

@@ -19,16 +19,14 @@ from app.common import (
     service,
     sidebar,
 )
-from assessment.grading.scoring import shift_period
 from assessment.problems import ProblemsError
 from assessment.service import Action
-from assessment.service.actions import reporting_month
 from assessment.service.forms import (
-    BACK_FILL,
     STATUS_TEXT,
     approve,
     approve_unflagged,
     fields,
+    fillable_months,
     flagged,
     return_form,
     tracker,
@@ -44,7 +42,7 @@ flash = st.session_state.pop("review_flash", None)  # what the last step did, af
 if flash:
     st.success(flash)
 d = svc.view()
-months = [shift_period(reporting_month(), -k) for k in range(BACK_FILL + 1)]  # latest first
+months = fillable_months()  # this month's and the missed ones, latest first
 from_link("month", "review_month", months)
 period = st.selectbox("月份", months, format_func=month_text, key="review_month")
 keep_in_address(month=period)

@@ -323,16 +323,14 @@ def rollup(
     parents = roll(now, inputs.registry, main.rules.rollup, list(main.min_scores), labels)
     no_tasks = pd.DataFrame(columns=["unit_code", "due_date", "closed_at"])
     up = pd.Series(tree.ancestor_at(chosen.index), index=tree.codes)
-    group = now["unit_code"].map(up).fillna("")
-    inside = (group != "").to_numpy()
     table = parent_summary(
-        now[inside],
+        now,
         before,
         inputs.registry,
         parents,
         no_tasks,
         dt.date.today(),
-        group=group[inside],
+        group=now["unit_code"].map(up),
     ).drop(columns=["tasks_due", "closed_on_time", "completion"])
     write_csv(table, out)
     typer.echo(f"{month}: {len(table)} 个{chosen.name} → {out}")

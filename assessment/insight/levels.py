@@ -10,7 +10,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from ..intake.divisions import TYPE_LEVEL
+from ..intake.divisions import TYPE_LEVEL, level_name
 from .rollup import parent_positions, unit_depths
 
 
@@ -64,12 +64,7 @@ def build_tree(registry: pd.DataFrame, index: pd.Index | None = None) -> Tree:
     codes, key_index = np.unique(np.array(key, dtype=object), return_inverse=True)
     middle = [float(np.median(depth[key_index == k])) for k in range(len(codes))]
     order = [codes[k] for k in np.argsort(middle, kind="stable")]
-    names = [
-        "/".join(sorted({t for t, k in zip(types, key, strict=True) if k == c}))
-        if c.startswith("#")
-        else c
-        for c in order
-    ]
+    names = [level_name({t for t, k in zip(types, key, strict=True) if k == c}) for c in order]
     counts = dict(zip(codes, np.bincount(key_index, minlength=len(codes)), strict=True))
     return Tree(
         codes=registry["unit_code"].to_numpy(dtype=object),

@@ -70,7 +70,10 @@ def parent_summary(
     mean score, the share improving and declining since last month (by more than half a
     point), the follow-ups closed on time among those due, and the parent's own grade and score
     (its roll-up). ``group`` (aligned with ``now``) names each unit's group at any level
-    instead."""
+    instead; a unit with none ("" or missing) is left out."""
+    if group is not None:  # units outside every group (above the level) are left out
+        inside = (group.fillna("") != "").to_numpy()
+        now, group = now[inside], group[inside]
     key = now["parent_code"].astype(str) if group is None else group.astype(str)
     if group is None and level == "county":
         up = registry.set_index("unit_code")["parent_code"]

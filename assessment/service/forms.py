@@ -161,14 +161,20 @@ def check(svc: Service, unit_code: str, period: str, values: dict[str, str]) -> 
 BACK_FILL = 2  # months before the reporting month a unit that missed one may still fill
 
 
+def fillable_months(today: dt.date | None = None) -> list[str]:
+    """The reporting month and the ``BACK_FILL`` months before it, latest first: the months a
+    form can be for, and the months the review looks at."""
+    latest = reporting_month(today)
+    return [shift_period(latest, -k) for k in range(BACK_FILL + 1)]
+
+
 def open_months(svc: Service, unit_code: str, today: dt.date | None = None) -> list[str]:
     """The months a unit may fill, latest first: the reporting month, and each of the
     ``BACK_FILL`` months before it for which the store holds nothing of the unit yet (a
     missed month filled late, reviewed as any other). Never a future month."""
     svc.user.require(Action.READ)
     _unit(svc, unit_code)
-    latest = reporting_month(today)
-    earlier = [shift_period(latest, -k) for k in range(1, BACK_FILL + 1)]
+    latest, *earlier = fillable_months(today)
     stored = current_values(svc.db, svc.user.scope, earlier)
     have = set(stored.loc[stored["unit_code"] == unit_code, "period"])
     return [latest, *(p for p in earlier if p not in have)]

@@ -85,6 +85,16 @@ class Hierarchy:
         top = inside & ((parent < 0) | ~inside[np.maximum(parent, 0)])
         return list(self.tree.codes[top])
 
+    def _top_and_below(self) -> tuple[Level, Level | None]:
+        """The scope's top level and the one below it; no level below when the scope has
+        several top units (the country's provinces: the top is what it opens at)."""
+        lv = self.levels()
+        top = self.top()
+        first = self.level_of(top[0]) if top else lv[0].index
+        at = next(x for x in lv if x.index == first)
+        below = [x for x in lv if x.index > first]
+        return at, (below[0] if below and len(top) <= 1 else None)
+
     def opening_level(self, max_tiles: int) -> int:
         """Where the map opens: the graded units when they fit on one page (a district of a
         few hundred), else one level below the scope's top (a province sees its 市, a city
@@ -94,22 +104,15 @@ class Hierarchy:
             return 0
         if lv[-1].units <= max_tiles:
             return lv[-1].index
-        top = self.top()
-        first = self.level_of(top[0]) if top else lv[0].index
-        below = [x.index for x in lv if x.index > first]
-        return first if len(top) > 1 or not below else below[0]
+        top, below = self._top_and_below()
+        return (below or top).index
 
     def summary_level(self) -> Level:
         """The level a summary of the scope has a row of: one below its top (a district's
         streets, a province's cities), or the top itself when the level below is the graded
         units (a street's own row)."""
-        lv = self.levels()
-        top = self.top()
-        first = self.level_of(top[0]) if top else lv[0].index
-        below = [x for x in lv if x.index > first]
-        if len(top) > 1 or not below or below[0].index == lv[-1].index:
-            return next(x for x in lv if x.index == first)
-        return below[0]
+        top, below = self._top_and_below()
+        return top if below is None or below.index == self.levels()[-1].index else below
 
     def path(self, code: str) -> list[str]:
         """The units from the scope's top down to ``code`` (itself last), inside the scope."""
@@ -172,16 +175,14 @@ class Hierarchy:
             now = self.under(self.table(period), under)
             before = self.previous_table(period)
             before = None if before is None else self.under(before, under)
-            group = now["unit_code"].map(self._ancestors(level)).fillna("")
-            keep = (group != "").to_numpy()
             return parent_summary(
-                now[keep],
+                now,
                 before,
                 self.registry,
                 self.parents(period),
                 tasks,
                 dt.date.today(),
-                group=group[keep],
+                group=now["unit_code"].map(self._ancestors(level)),
             )
 
         # the follow-ups change between runs: they are part of what the summary is kept for

@@ -84,11 +84,11 @@ class View(Hierarchy):
         """Up to ``limit`` units of the scope, at any level, whose name contains ``words`` or
         whose code starts with it, in code order."""
         words = (words or "").strip()
-        leaves = self.registry.sort_values("unit_code", kind="stable")
+        units = self.registry.sort_values("unit_code", kind="stable")
         if not words:
-            return leaves.iloc[:0]
-        hit = leaves["unit_name"].str.contains(words, regex=False)
-        return leaves[hit | leaves["unit_code"].str.startswith(words)].head(limit)
+            return units.iloc[:0]
+        hit = units["unit_name"].str.contains(words, regex=False)
+        return units[hit | units["unit_code"].str.startswith(words)].head(limit)
 
     @property
     def rules(self) -> list[LoadedRules]:
