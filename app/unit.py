@@ -21,6 +21,7 @@ from app.common import (
     service,
     sidebar,
 )
+from app.unit_events import events_section
 from assessment.insight.explanation import (
     NO_REASON,
     STATUS_TEXT,
@@ -241,6 +242,8 @@ if e.grade is not None:
             ),
         },
     )
+
+    events_section(svc, a.rules, code, period)
 
 st.subheader("历月得分")
 st.altair_chart(score_trend(d.unit_history(code), list(a.compiled.min_scores)), width="stretch")

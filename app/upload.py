@@ -3,17 +3,15 @@ once (repeated ones collapsed), preview in Chinese, confirm; or correct one cell
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pandas as pd
 import streamlit as st
 
 from app.common import address_holds, from_link, keep_in_address, safe, service, sidebar
+from app.event_upload import events_section
+from app.problem_table import show_problems
 from assessment.grading.scoring import next_period
 from assessment.intake.numbers import is_yes_no
-from assessment.outputs.spreadsheets import problems_workbook
-from assessment.problems.table import collapsed_problems
-from assessment.service import Action
+from assessment.service import Action, event_imports
 
 svc = service()
 address_holds("month")
@@ -24,6 +22,7 @@ if d.empty or not d.rules:
     st.info(d.empty_reason())
     st.stop()
 specs = {c.id: c for r in d.rules for c in [*r.rules.indicators(), *r.rules.inputs]}
+derived = {c for r in d.rules for c in r.rules.derived()}  # computed from exports, not typed
 NAMES = {
     "unit_code": "单位代码",
     "unit_name": "单位名称",
@@ -103,46 +102,14 @@ else:
     if uploaded is not None:
         data = uploaded.getvalue()
         frame, problems = svc.check_upload(data, uploaded.name, period)
+        show_problems(problems, NAMES, uploaded.name, key="problems")
         errors = [p for p in problems if p.severity == "error"]
-        warnings = len(problems) - len(errors)
-        if errors:
-            st.error(
-                f"发现 {len(errors)} 个错误、{warnings} 个警告:文件未导入。请按下表逐项修改后重新上传。"
-            )
-        elif problems:
-            st.warning(f"没有错误,有 {warnings} 个警告(可以导入,请留意)。")
-        else:
-            st.success("检查通过,没有发现问题。")
         other = sorted({p.value for p in errors if p.code == "period_mismatch" and not p.more})
         if len(other) == 1:  # every row says one other month: offer it
             st.warning(f"文件中的月份是 {other[0]},而上传时选择的是 {period}。")
             if st.button(f"改为按 {other[0]} 上传", key="use_file_month"):
                 st.session_state["upload_period_next"] = other[0]
                 st.rerun()
-        if problems:
-            table = collapsed_problems(problems, NAMES)
-            table["severity"] = table["severity"].map({"error": "错误", "warning": "警告"})
-            st.dataframe(
-                table[["severity", "title", "column", "count", "rows", "message"]].rename(
-                    columns={
-                        "severity": "类型",
-                        "title": "问题",
-                        "column": "列",
-                        "count": "处数",
-                        "rows": "行",
-                        "message": "说明及修改方法",
-                    }
-                ),
-                hide_index=True,
-                width="stretch",
-                key="problems",
-                column_config={"说明及修改方法": st.column_config.TextColumn(width="large")},
-            )
-            st.download_button(
-                "下载问题清单(.xlsx,逐行列出)",
-                problems_workbook(problems),
-                file_name=f"问题清单_{Path(uploaded.name).stem}.xlsx",
-            )
         if frame is not None:
             st.subheader("预览")
             preview = frame.head(20).copy()
@@ -164,6 +131,8 @@ else:
                 else:
                     st.error("导入失败:数据在检查后发生了变化,请重新检查。")
 
+    events_section(svc, NAMES, period)
+
     with st.expander("在线更正一个数值"):
         st.caption("只改一个单元格:保存为一次新的上传(与文件上传一样检查,旧值可追溯)。")
         units = d.leaves()
@@ -172,7 +141,8 @@ else:
         unit = e1.selectbox(
             "单位", list(labels), format_func=lambda c: f"{labels[c]}({c})", key="fix_unit"
         )
-        column = e2.selectbox("指标", list(specs), format_func=NAMES.get, key="fix_column")
+        typed = [c for c in specs if c not in derived]
+        column = e2.selectbox("指标", typed, format_func=NAMES.get, key="fix_column")
         value = e3.text_input("新值", key="fix_value")
         now = d.unit_values(unit, period).get(column)
         st.caption("现值: " + ("无" if now is None else f"{now:g}"))
@@ -194,8 +164,10 @@ history = svc.upload_history()
 if history.empty:
     st.write("还没有上传记录。")
 else:
+    kinds = {s.source.id: s.source.name for s in event_imports.sources(svc)}
     history = history.assign(
-        status=history["status"].map({"imported": "已导入", "rejected": "未导入"})
+        status=history["status"].map({"imported": "已导入", "rejected": "未导入"}),
+        source=history["source"].map(lambda s: kinds.get(s, s) if s else "月度表"),
     )
     st.dataframe(
         history[
@@ -204,6 +176,7 @@ else:
                 "created_at",
                 "author",
                 "filename",
+                "source",
                 "period",
                 "status",
                 "rows",
@@ -216,6 +189,7 @@ else:
                 "created_at": "时间",
                 "author": "上传人",
                 "filename": "文件",
+                "source": "来源",
                 "period": "月份",
                 "status": "状态",
                 "rows": "行数",

@@ -28,6 +28,26 @@ RulesOpt = Annotated[list[Path], typer.Option("--rules", "-r", help="规则集 Y
 UnitsOpt = Annotated[Path | None, typer.Option("--units", "-u", help="单位名册 CSV/XLSX")]
 DataOpt = Annotated[list[Path], typer.Option("--data", "-d", help="月度指标表 CSV/XLSX,可重复")]
 PeriodOpt = Annotated[str | None, typer.Option("--period", "-p", help="月份 YYYY-MM")]
+EventsOpt = Annotated[
+    list[str],
+    typer.Option(
+        "--events",
+        "-e",
+        help="其他系统的导出(每行一个事件),写作 来源=文件,可重复,"
+        "如 hotline=sample_data/hotline_2026-10.csv",
+    ),
+]
+
+
+def _events(pairs: list[str]) -> list[tuple[str, Path]]:
+    out = []
+    for pair in pairs:
+        source, sep, path = pair.partition("=")
+        if not sep or not source.strip() or not path.strip():
+            typer.echo(f"--events 须写作 来源=文件(如 hotline=工单.csv),现在是“{pair}”", err=True)
+            raise typer.Exit(2)
+        out.append((source.strip(), Path(path.strip())))
+    return out
 
 
 def _report(inputs: Inputs, problems_out: Path | None = None, every: bool = False) -> bool:
@@ -46,13 +66,13 @@ def _report(inputs: Inputs, problems_out: Path | None = None, every: bool = Fals
     return not errors
 
 
-def _graded(rules, units, data, period: str | None):
+def _graded(rules, units, data, period: str | None, events: list[str] = ()):
     """Load and check the files (every problem printed; exit 1 on an error), grade every month,
     and check that ``period`` is one of them: (inputs, assessments, periods)."""
     from ..grading.graded import grade_inputs
     from ..intake.inputs import load_inputs
 
-    inputs = load_inputs(rules, units, data)
+    inputs = load_inputs(rules, units, data, events=_events(list(events)))
     if not _report(inputs):
         raise typer.Exit(1)
     assessments = grade_inputs(inputs)
@@ -77,11 +97,12 @@ def validate(
     period: PeriodOpt = None,
     problems_out: Annotated[Path | None, typer.Option(help="问题清单另存为 CSV")] = None,
     every: AllOpt = False,
+    events: EventsOpt = [],  # noqa: B006 - typer reads the default
 ) -> None:
     """检查规则集、单位名册和月度数据,一次列出全部问题(同类问题合并为一行,--all 逐行列出)。"""
     from ..intake.inputs import load_inputs
 
-    inputs = load_inputs(rules, units, data, period)
+    inputs = load_inputs(rules, units, data, period, _events(events))
     if not _report(inputs, problems_out, every):
         raise typer.Exit(1)
     rows = 0 if inputs.data is None else len(inputs.data)
@@ -96,13 +117,14 @@ def grade(
     out: Annotated[Path, typer.Option("--out", "-o", help="评定结果 CSV(UTF-8 BOM)")],
     period: PeriodOpt = None,
     followups_out: Annotated[Path | None, typer.Option(help="处理意见建议另存为 CSV")] = None,
+    events: EventsOpt = [],  # noqa: B006 - typer reads the default
 ) -> None:
     """评定:多个月份按顺序评定(连续月份升级需要前几个月),写出结果。"""
     from ..grading.graded import graded_table
     from ..insight.followups import suggest
     from ..outputs.exports import write_csv
 
-    _inputs, assessments, periods = _graded(rules, units, data, period)
+    _inputs, assessments, periods = _graded(rules, units, data, period, events)
     chosen = [period] if period else periods
     table = graded_table(assessments, chosen)
     write_csv(table, out)
@@ -123,6 +145,7 @@ def explain(
     unit: Annotated[str, typer.Option("--unit", help="单位代码")],
     period: PeriodOpt = None,
     as_json: Annotated[bool, typer.Option("--json", help="以 JSON 输出(供其他系统读取)")] = False,
+    events: EventsOpt = [],  # noqa: B006 - typer reads the default
 ) -> None:
     """解释一个单位的颜色: 降级原因、维度得分、失分最多的指标、提升路径。"""
     from ..grading.graded import grade_inputs
@@ -131,7 +154,7 @@ def explain(
     from ..intake.inputs import load_inputs
     from ..intake.textcols import printable
 
-    inputs = load_inputs(rules, units, data)
+    inputs = load_inputs(rules, units, data, events=_events(events))
     if not _report(inputs):
         raise typer.Exit(1)
     for a in grade_inputs(inputs):
@@ -162,6 +185,7 @@ def stability(
     band_shift: Annotated[float, typer.Option(help="分数线浮动 ± 分", min=0, max=20)] = 0.0,
     seed: Annotated[int, typer.Option(help="随机种子(同一种子结果可复现)")] = 0,
     threshold: Annotated[float, typer.Option(help="低于此比例为边界单位", min=0, max=1)] = 0.8,
+    events: EventsOpt = [],  # noqa: B006 - typer reads the default
 ) -> None:
     """等级稳定性: 权重在 ±spread 内随机浮动时,每个单位保持原等级的比例;低于 0.8 为“边界单位”。"""
     import pandas as pd
@@ -169,7 +193,7 @@ def stability(
     from ..insight.stability import stability as stability_of
     from ..outputs.exports import write_csv
 
-    _inputs, assessments, periods = _graded(rules, units, data, period)
+    _inputs, assessments, periods = _graded(rules, units, data, period, events)
     month = period or periods[-1]
     frames = [
         stability_of(a, month, draws, spread, band_shift, seed)
@@ -192,6 +216,7 @@ def forecast(
     period: Annotated[
         str | None, typer.Option("--period", "-p", help="用截至该月的数据预测下月")
     ] = None,
+    events: EventsOpt = [],  # noqa: B006 - typer reads the default
 ) -> None:
     """预警: 按各单位以往月份预测下月得分和成为橙/红的概率,并回测与“下月等级不变”的对比。"""
     import pandas as pd
@@ -200,7 +225,7 @@ def forecast(
     from ..insight.forecast import forecast as forecast_of
     from ..outputs.exports import write_csv
 
-    _inputs, assessments, _periods = _graded(rules, units, data, period)
+    _inputs, assessments, _periods = _graded(rules, units, data, period, events)
     table = pd.concat([forecast_of(a, period) for a in assessments], ignore_index=True)
     write_csv(table, out)
     risky = int((table["p_orange_or_red"] >= 0.5).sum())
@@ -227,6 +252,7 @@ def quota(
     bottom: Annotated[float | None, typer.Option(help="末位比例,如 0.05")] = None,
     period: PeriodOpt = None,
     out: Annotated[Path | None, typer.Option("--out", "-o", help="另存为 CSV")] = None,
+    events: EventsOpt = [],  # noqa: B006 - typer reads the default
 ) -> None:
     """名额检查(仅供参考,不改变任何等级): 按比例名额会影响哪些单位。"""
     from ..grading.graded import graded_table
@@ -241,7 +267,7 @@ def quota(
         except ValueError:
             typer.echo(f"“{item}”应写成 等级=比例,如 red=0.10", err=True)
             raise typer.Exit(1) from None
-    _inputs, assessments, periods = _graded(rules, units, data, period)
+    _inputs, assessments, periods = _graded(rules, units, data, period, events)
     month = period or periods[-1]
     try:
         table = quota_check(graded_table(assessments, [month]), shares, bottom)
@@ -262,6 +288,7 @@ def peers(
     data: DataOpt,
     out: Annotated[Path, typer.Option("--out", "-o", help="同类比较 CSV(UTF-8 BOM)")],
     period: PeriodOpt = None,
+    events: EventsOpt = [],  # noqa: B006 - typer reads the default
 ) -> None:
     """同类比较: 每个单位在同类型、规模相近单位中的名次,近三个月进步,以及“水平与进步”判断。"""
     import pandas as pd
@@ -269,7 +296,7 @@ def peers(
     from ..insight.peers import fair_comparison
     from ..outputs.exports import write_csv
 
-    inputs, assessments, periods = _graded(rules, units, data, period)
+    inputs, assessments, periods = _graded(rules, units, data, period, events)
     month = period or periods[-1]
     values = inputs.data[inputs.data["period"] == month]
     table = pd.concat(
@@ -293,6 +320,7 @@ def rollup(
     level: Annotated[
         str, typer.Option(help="名册中的层级: 省、市、区县、街道/乡镇…(street、county 亦可)")
     ] = "street",
+    events: EventsOpt = [],  # noqa: B006 - typer reads the default
 ) -> None:
     """按任一层级汇总(省、市、区县、街道/乡镇…): 各等级单位数、平均分、好转与变差的比例、汇总等级。"""
     import datetime as dt
@@ -306,7 +334,7 @@ def rollup(
     from ..outputs.exports import write_csv
     from ..rules.grades import GRADE_KEYS
 
-    inputs, assessments, periods = _graded(rules, units, data, period)
+    inputs, assessments, periods = _graded(rules, units, data, period, events)
     tree = build_tree(inputs.registry)
     name = {"street": "街道/乡镇", "county": "区县"}.get(level, level)
     chosen = tree.named(name)

@@ -22,7 +22,7 @@ DbOpt = Annotated[
 UserOpt = Annotated[str, typer.Option("--as", help="操作人(记入审计日志)")]
 
 db_app = typer.Typer(help="数据库", no_args_is_help=True)
-import_app = typer.Typer(help="导入单位名册或月度数据", no_args_is_help=True)
+import_app = typer.Typer(help="导入单位名册、月度数据或其他系统的导出", no_args_is_help=True)
 tasks_app = typer.Typer(help="跟进督办事项", no_args_is_help=True)
 
 
@@ -82,6 +82,48 @@ def import_data_cmd(
         changed = f",改动 {len(out.changes)} 个数值" if len(out.changes) else ""
         status = {"imported": "已导入", "rejected": "未导入", "unchanged": "未变化"}[out.status]
         typer.echo(f"{file.name}: {status}(第 {out.upload_id} 次上传,{out.rows} 行{changed})")
+        failed |= out.status == "rejected"
+    if not failed:
+        for x in loaded:
+            svc.save_rules(x, "随数据导入登记")
+    if failed:
+        raise typer.Exit(1)
+
+
+@import_app.command("events")
+def import_events_cmd(
+    files: list[Path],
+    source: Annotated[str, typer.Option("--source", "-s", help="规则集 sources 中的来源 id")],
+    period: Annotated[
+        str | None, typer.Option("--period", "-p", help="月份 YYYY-MM(默认取事件日期所在的月)")
+    ] = None,
+    rules: Annotated[
+        list[Path], typer.Option("--rules", "-r", help="规则集(默认用库中现行的规则集)")
+    ] = [],  # noqa: B006 - typer reads the default
+    db: DbOpt = None,
+    user: UserOpt = "admin",
+    every: AllOpt = False,
+) -> None:
+    """导入其他系统的导出(如12345工单,每行一个事件),按规则集的 derive 规则计算各单位当月的指标。
+    每个文件一个月;全部通过才导入。同一来源同一月份再次导入时,以新文件为准。"""
+    from ..rules.loader import load_rules
+    from ..service.event_imports import import_export
+    from ..store.events import import_events
+
+    svc = operator_service(db, user)
+    loaded = [load_rules(r) for r in rules]
+    failed = False
+    for file in files:
+        data = file.read_bytes()
+        if loaded:
+            sets = [x.rules for x in loaded]
+            out = import_events(svc.db, data, file.name, user, svc.user.scope, sets, source, period)
+        else:
+            out = import_export(svc, data, file.name, source, period)
+        echo_problems(out.problems, every)
+        changed = f",改动 {len(out.changes)} 个数值" if len(out.changes) else ""
+        status = {"imported": "已导入", "rejected": "未导入", "unchanged": "未变化"}[out.status]
+        typer.echo(f"{file.name}: {status}(第 {out.upload_id} 次上传,{out.rows} 个事件{changed})")
         failed |= out.status == "rejected"
     if not failed:
         for x in loaded:

@@ -128,9 +128,32 @@ def assess(
                 aligned = np.full(len(codes), np.nan)
                 aligned[reported] = v[take]
                 columns[c] = aligned
+        columns, reported = _uploaded_only(compiled, columns, reported, len(codes))
         results.append(score_period(compiled, period, codes, types, columns, reported))
     apply_escalation(compiled, results)
     return Assessment(compiled=compiled, units=graded, periods={p.period: p for p in results})
+
+
+def _uploaded_only(
+    compiled: CompiledRules, columns: dict, reported: np.ndarray | None, n: int
+) -> tuple[dict, np.ndarray | None]:
+    """A unit has reported a month when it sent a value of its own: values computed from
+    another system's events (``derive``) alone do not make a month graded, or a unit whose
+    table is late would be graded on its 12345 figures only. Such a unit is 数据不全 (未上报)."""
+    derived = compiled.rules.derived()
+    own = [c for c in compiled.columns if c not in derived]
+    if not derived or not own:
+        return columns, reported
+    sent = np.zeros(n, dtype=bool)
+    for c in own:
+        if c in columns:
+            sent |= ~np.isnan(columns[c])
+    if reported is not None:
+        sent &= reported
+    if sent.all():
+        return columns, reported
+    blank = {c: np.where(sent, v, np.nan) if c in derived else v for c, v in columns.items()}
+    return blank, sent
 
 
 def _floats(column: pd.Series) -> np.ndarray:

@@ -129,6 +129,8 @@ def _indicator_lines(c: CompiledRules, p: PeriodScores, i: int) -> tuple[Indicat
             status = "zero_filled" if not np.isnan(score) else "empty"
             if ind.rate is not None and status == "empty":
                 status = "zero_denominator_or_empty"
+            elif ind.derive is not None and status == "empty":
+                status = "no_events"
         else:
             status = "scored"
         lines.append(

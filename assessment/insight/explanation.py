@@ -115,6 +115,7 @@ STATUS_TEXT = {
     "not_applicable": "不适用于此类单位",
     "zero_denominator_or_empty": "分母为0或空值,不计分",
     "zero_filled": "空值,按0分计",
+    "no_events": "本月没有可计算的事件,不计分",
 }
 
 

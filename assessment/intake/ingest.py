@@ -172,6 +172,8 @@ def _map_headers(up: _Upload) -> None:
     """Each header to the column it names (by id, name or alias); personal data refused,
     unknown headers warned of (with the closest known one), a column given twice refused."""
     mapping = header_map(up.rule_sets)
+    derived = {c: r.source for rules in up.rule_sets for c, r in rules.derived().items()}
+    sources = {s.id: s.name for rules in up.rule_sets for s in rules.sources}
     names = up.table.column_names
     for i, header in enumerate(names):
         norm = normalise(header)
@@ -193,6 +195,13 @@ def _map_headers(up: _Upload) -> None:
                     column=str(header),
                     severity=WARNING,
                 )
+        elif col in derived:
+            up.add(
+                "derived_column",
+                f"列“{header}”由{sources.get(derived[col], derived[col])}的导出数据计算,"
+                "不在月度表中填报:请删除这一列,并在“数据上传”页导入该来源的导出文件",
+                column=str(header),
+            )
         elif col in up.where:
             up.add(
                 "duplicate_column",
@@ -450,12 +459,13 @@ def _check_required(up: _Upload, present_types: set[str] | None) -> None:
     missing: dict[str, str] = {}
     for r in filter(applies, up.rule_sets):
         names = {c.id: c.name for c in [*r.indicators(), *r.inputs]}
+        derived = r.derived()
         needed = []
         for ind in filter(applies, r.indicators()):
             needed += [ind.rate.numerator, ind.rate.denominator] if ind.rate else [ind.id]
         needed += [v.column for v in r.vetoes]
         for col in needed:
-            if col not in up.where:
+            if col not in up.where and col not in derived:
                 missing.setdefault(col, names.get(col, col))
     for col, name in missing.items():
         up.add(

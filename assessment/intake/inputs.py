@@ -6,7 +6,7 @@ Every problem of every file is collected; ``grading.graded`` grades only when th
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import pandas as pd
@@ -37,7 +37,10 @@ def load_inputs(
     units: str | Path | None = None,
     data: Sequence[str | Path] = (),
     period: str | None = None,
+    events: Sequence[tuple[str, str | Path]] = (),
 ) -> Inputs:
+    """``events``: (source id, file) pairs, one month of a source's export each; the columns
+    the rule sets derive from it join the monthly tables' rows."""
     out = Inputs()
     for path in rules:
         try:
@@ -69,7 +72,58 @@ def load_inputs(
         out.problems += _across_files(frames, files)
     if frames:
         out.data = frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)
+    if events:
+        _add_events(out, sets, events)
     return out
+
+
+def _add_events(out: Inputs, sets: list, events: Sequence[tuple[str, str | Path]]) -> None:
+    """Each export read and checked against the registry, its month's derived columns laid
+    beside the monthly tables' values (a unit-month in both gets one row)."""
+    from .derive import derive, source_of, source_units
+    from .events import ingest_events, source_headers
+
+    if out.registry is None:
+        out.problems.append(
+            Problem("no_registry", "导入事件数据须同时给出单位名册(--units):事件要落到单位上")
+        )
+        return
+    derived: dict[tuple[str, str], pd.DataFrame] = {}
+    for source_id, path in events:
+        try:
+            source = source_of(sets, source_id)
+        except ProblemsError as exc:
+            out.problems += [replace(p, file=str(path)) for p in exc.problems]
+            continue
+        units = source_units(out.registry, sets, source_id)
+        raw = read_table(path, text_columns=source_headers(source))
+        ingested = ingest_events(raw, source, units)
+        out.problems += ingested.problems
+        if ingested.frame is None:
+            continue
+        if (source_id, ingested.period) in derived:
+            out.problems.append(
+                Problem(
+                    "events_many_months",
+                    f"来源“{source_id}”的 {ingested.period} 给了两个文件:每个来源每月一个文件",
+                    file=str(path),
+                )
+            )
+            continue
+        derived[(source_id, ingested.period)] = derive(
+            ingested.frame, sets, source, units, ingested.period
+        )
+    if errors_only(out.problems) or not derived:
+        return
+    by_month: dict[str, pd.DataFrame] = {}
+    for (_, period), frame in sorted(derived.items()):
+        month = by_month.get(period)
+        by_month[period] = frame if month is None else month.merge(frame, how="outer")
+    values = pd.concat(by_month.values(), ignore_index=True)
+    if out.data is None:
+        out.data = values
+        return
+    out.data = out.data.merge(values, on=["unit_code", "period"], how="outer")
 
 
 def _across_files(frames: list[pd.DataFrame], files: list[str]) -> list[Problem]:

@@ -458,8 +458,9 @@ def _cell_text(v: object) -> str | None:
         return None
     if isinstance(v, float) and v.is_integer():
         return str(int(v))
-    if hasattr(v, "strftime"):
-        return v.strftime("%Y-%m")
+    if hasattr(v, "strftime"):  # a date cell: the day and time kept (a month reads 2026-10-01)
+        midnight = not any(getattr(v, unit, 0) for unit in ("hour", "minute", "second"))
+        return v.strftime("%Y-%m-%d" if midnight else "%Y-%m-%d %H:%M:%S")
     return str(v)
 
 

@@ -67,7 +67,33 @@ def make_registry(rng: np.random.Generator) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["unit_code", "unit_name", "unit_type", "parent_code"])
 
 
+HOTLINE = (
+    "hotline_tickets",
+    "hotline_accepted_ontime",
+    "hotline_closed_ontime",
+    "hotline_callbacks",
+    "hotline_satisfied",
+    "hotline_repeat",
+)
+
+
 def make_months(
+    registry: pd.DataFrame,
+    rng: np.random.Generator,
+    last: int | None = None,
+    with_hotline: bool = False,
+) -> dict[str, pd.DataFrame]:
+    """The monthly tables of the registry's 村/社区 (only the ``last`` months, when given).
+    The 12345 figures come from the hotline's export since the rule sets derive them
+    (``hotline_events``), so the tables leave them out unless ``with_hotline`` (the counts
+    the export is generated from)."""
+    months = _make_months(registry, rng, last)
+    if with_hotline:
+        return months
+    return {p: df.drop(columns=list(HOTLINE)) for p, df in months.items()}
+
+
+def _make_months(
     registry: pd.DataFrame, rng: np.random.Generator, last: int | None = None
 ) -> dict[str, pd.DataFrame]:
     units = registry[registry["unit_type"].isin(["社区", "村"])].reset_index(drop=True)
@@ -174,19 +200,25 @@ def _plant_events(months: dict[str, pd.DataFrame], units: pd.DataFrame, rng) -> 
 
 
 def _blank_cells(months: dict[str, pd.DataFrame], rng) -> None:
+    """Cells organizers leave empty (never the 12345 counts: they come from an export)."""
     skip = {"unit_code", "unit_name", "period"}
     for df in months.values():
         for col in df.columns.difference(list(skip)):
             blank = rng.random(len(df)) < 0.006
-            df.loc[blank, col] = np.nan
+            if col not in HOTLINE:
+                df.loc[blank, col] = np.nan
 
 
 def write_sample(out: Path, seed: int = 2026) -> list[Path]:
     out.mkdir(parents=True, exist_ok=True)
     rng = np.random.default_rng(seed)
     registry = make_registry(rng)
-    months = make_months(registry, rng)
+    months = make_months(registry, rng, with_hotline=True)
     files = [out / "units.csv"]
+    for period, tickets in hotline_events(registry, months, seed).items():
+        files.append(out / f"hotline_{period}.csv")
+        tickets.to_csv(files[-1], index=False, encoding="utf-8")
+    months = {p: df.drop(columns=list(HOTLINE)) for p, df in months.items()}
     registry.to_csv(files[0], index=False, encoding="utf-8")
     names = _chinese_headers()
     for period, df in months.items():
@@ -211,6 +243,100 @@ def write_sample(out: Path, seed: int = 2026) -> list[Path]:
             df.to_csv(path, index=False, encoding="utf-8")
         files.append(path)
     return files
+
+
+CATEGORIES = {
+    "社区": [
+        "城市管理",
+        "环境卫生",
+        "物业服务",
+        "市政设施",
+        "噪音扰民",
+        "交通出行",
+        "社会保障",
+        "邻里纠纷",
+    ],
+    "村": ["农业农村", "环境卫生", "道路交通", "社会保障", "邻里纠纷", "土地房屋", "水电气"],
+}
+RATINGS_GOOD = ("满意", "基本满意")
+
+
+def hotline_events(
+    registry: pd.DataFrame, months: dict[str, pd.DataFrame], seed: int = 2026
+) -> dict[str, pd.DataFrame]:
+    """The 12345 hotline's monthly export behind each month's counts (``make_months`` with
+    ``with_hotline``): one row per ticket with its times, category, repeat flag and callback
+    rating, such that the shipped rule sets' ``derive`` rules give back exactly those counts
+    (received tickets; accepted within 24 hours; closed within 7 days; rated callbacks among
+    the closed ones and the satisfied among them; repeat complaints)."""
+    rng = np.random.default_rng(seed + 12345)
+    names = registry.set_index("unit_code")["unit_name"]
+    kinds = registry.set_index("unit_code")["unit_type"]
+    parents = registry.set_index("unit_code")["parent_code"].map(names)
+    out = {}
+    for period, df in months.items():
+        counts = df.set_index("unit_code")[list(HOTLINE)].fillna(0).astype(int)
+        start = np.datetime64(f"{period}-01T00:00")
+        days = int((np.datetime64(_next(period)) - np.datetime64(f"{period}-01")).astype(int))
+        export = np.datetime64(_next(period) + "T00:00") + np.timedelta64(3, "D")
+        frames = []
+        for code, (tickets, accepted, closed, rated, satisfied, repeat) in counts.iterrows():
+            if tickets <= 0:
+                continue
+            received = start + (rng.uniform(0, days * 24 * 60, tickets)).astype("timedelta64[m]")
+            received = np.sort(received)
+            order = rng.permutation(tickets)
+            on_time = np.zeros(tickets, bool)
+            on_time[order[: min(accepted, tickets)]] = True
+            accept_h = np.where(
+                on_time, rng.uniform(0.2, 23.5, tickets), rng.uniform(25, 72, tickets)
+            )
+            accepted_at = received + (accept_h * 60).astype("timedelta64[m]")
+            order = rng.permutation(tickets)
+            closed_ok = np.zeros(tickets, bool)
+            closed_ok[order[: min(closed, tickets)]] = True
+            close_d = np.where(
+                closed_ok, rng.uniform(0.5, 6.9, tickets), rng.uniform(8, 20, tickets)
+            )
+            closed_at = received + (close_d * 24 * 60).astype("timedelta64[m]")
+            open_ = ~closed_ok & (closed_at > export)  # not closed when the export was taken
+            rating = np.full(tickets, "", dtype=object)
+            rated_at = np.flatnonzero(closed_ok)[: min(rated, closed)]
+            good = rated_at[: min(satisfied, len(rated_at))]
+            rating[rated_at] = "不满意"
+            rating[good] = rng.choice(RATINGS_GOOD, len(good), p=[0.75, 0.25])
+            repeated = np.zeros(tickets, bool)
+            repeated[rng.permutation(tickets)[: min(repeat, tickets)]] = True
+            kind = kinds[code]
+            frames.append(
+                pd.DataFrame(
+                    {
+                        "受理时间": _minutes(received),
+                        "签收时间": _minutes(accepted_at),
+                        "办结时间": np.where(open_, "", _minutes(closed_at)),
+                        "所属街道": parents[code],
+                        "所属村社区": names[code],
+                        "诉求类别": rng.choice(CATEGORIES.get(kind, CATEGORIES["社区"]), tickets),
+                        "是否重复诉求": np.where(repeated, "是", "否"),
+                        "回访结果": rating,
+                    }
+                )
+            )
+        month = pd.concat(frames, ignore_index=True).sort_values("受理时间", kind="stable")
+        month.insert(
+            0, "工单编号", [f"GD{period.replace('-', '')}{k:06d}" for k in range(1, len(month) + 1)]
+        )
+        out[period] = month.reset_index(drop=True)
+    return out
+
+
+def _next(period: str) -> str:
+    y, m = int(period[:4]), int(period[5:])
+    return f"{y + m // 12}-{m % 12 + 1:02d}-01"
+
+
+def _minutes(stamps: np.ndarray) -> np.ndarray:
+    return np.char.replace(np.datetime_as_string(stamps, unit="m"), "T", " ").astype(object)
 
 
 COUNT_SUFFIXES = ("_count", "_held", "_flag", "_on_time", "_days", "_3m", "investigated")

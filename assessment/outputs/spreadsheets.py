@@ -31,11 +31,13 @@ def template_columns(
     rule_sets: Sequence[RuleSet], unit_types: set[str]
 ) -> list[tuple[object, str]]:
     """The columns to fill: (spec, note) for every indicator or input the rule sets read for
-    these unit types (rates are filled as numerator and denominator)."""
+    these unit types (rates are filled as numerator and denominator); never a column the rule
+    set computes from another system's events (``derive``)."""
     out: dict[str, tuple[object, str]] = {}
     for rules in rule_sets:
         if rules.applies_to is not None and not unit_types & set(rules.applies_to):
             continue
+        derived = rules.derived()
         inputs = {i.id: i for i in rules.inputs}
         for ind in rules.indicators():
             if ind.applies_to is not None and not unit_types & set(ind.applies_to):
@@ -43,11 +45,12 @@ def template_columns(
             only = f"(仅{'、'.join(ind.applies_to)})" if ind.applies_to else ""
             if ind.rate is not None:
                 for part in (ind.rate.numerator, ind.rate.denominator):
-                    out.setdefault(part, (inputs[part], f"用于计算“{ind.name}”"))
-            else:
+                    if part not in derived:
+                        out.setdefault(part, (inputs[part], f"用于计算“{ind.name}”"))
+            elif ind.id not in derived:
                 out.setdefault(ind.id, (ind, only))
         for veto in rules.vetoes:
-            if veto.column in inputs:
+            if veto.column in inputs and veto.column not in derived:
                 out.setdefault(veto.column, (inputs[veto.column], f"一票否决:{veto.name}"))
     return list(out.values())
 

@@ -106,6 +106,23 @@ escalation_not_lower E 升级后的等级不更差
 when_conditions E 跟进条件有误
 unknown_placeholder E 未知的占位符
 bad_template E 处理意见模板有误
+source_unit E 来源未写明所属单位的列
+source_column_type E 来源列的类型不适用
+unknown_source_column E 引用了来源未声明的列
+derive_and_rate E 同时写了 rate 和 derive
+derive_shape E 计算规则格式有误
+filter_shape E 筛选条件格式有误
+source_mismatch E 同一来源在两个规则集中定义不同
+unknown_source E 规则集中没有该来源
+derived_column E 由事件数据计算的列
+empty_event_id E 事件编号为空
+duplicate_event E 事件编号重复
+bad_date E 无法识别的日期
+bad_flag E 无法识别的是/否
+event_outside_month E 事件不在所选月份
+events_many_months E 文件含多个月份的事件
+unknown_unit_name E 名册中没有的单位名称
+ambiguous_unit_name E 名称对应多个单位
 no_units W 规则集没有适用的单位
 scope_denied E 超出权限范围
 out_of_scope E 不在管辖范围内

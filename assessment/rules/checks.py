@@ -26,6 +26,7 @@ from .checks_nodes import (
     walk_dimensions,
     walk_indicators,
 )
+from .checks_sources import check_sources
 from .grades import GRADE_KEYS
 from .models import normalise
 
@@ -74,6 +75,7 @@ def check_rule_data(data: object) -> list[Found]:
     for i, rule in items(data, "escalation"):
         found += check_escalation(("escalation", i), rule)
     found += _check_follow_ups(data)
+    found += check_sources(data)
     return found
 
 

@@ -154,7 +154,11 @@ def _translate(err: dict, doc: YamlDocument, source: str) -> Problem:
     elif kind == "string_type":
         code = "not_text"
         message = f"“{field}”须为文本,现在是 {value!r}" + (
-            ':数字形式的版本号请加引号,如 "2026.1"' if isinstance(value, int | float) else ""
+            ':YAML 把 yes、no、on、off 读作真假值,作文本时请加引号,如 "no"'
+            if isinstance(value, bool)
+            else ':数字形式的版本号请加引号,如 "2026.1"'
+            if isinstance(value, int | float)
+            else ""
         )
     elif kind == "string_pattern_mismatch":
         code = "bad_id"
@@ -205,7 +209,7 @@ def _data_path(loc: tuple, data: object) -> PathKey:
 
 def _allowed_keys(path: PathKey, data: object) -> list[str]:
     model = _model_at(path, data)
-    return list(model.model_fields) if model else []
+    return [f.alias or name for name, f in model.model_fields.items()] if model else []
 
 
 def _model_at(path: PathKey, data: object) -> type[Model] | None:

@@ -106,6 +106,73 @@ class Rate(Model):
     denominator: str
 
 
+# ---- event sources and derived columns -------------------------------------------------------
+
+
+class SourceColumn(Model):
+    """A column of another system's export: its id in the rule set, its header in the file."""
+
+    id: Identifier
+    name: str
+    aliases: list[str] = []
+    type: Literal["text", "date", "number", "flag"] = "text"
+
+
+class SourceUnit(Model):
+    """How an event names its unit: by code, or by name (within its parent's name or code)."""
+
+    code: str | None = None
+    name: str | None = None
+    parent: str | None = None
+
+
+class Source(Model):
+    """An export of another system, one row per event (a 12345 ticket, a grid event)."""
+
+    id: Identifier
+    name: str
+    description: str | None = None
+    event_id: str
+    unit: SourceUnit
+    month_by: str  # the date column that places an event in its month
+    columns: list[SourceColumn] = Field(min_length=1)
+
+    def column(self, column_id: str) -> SourceColumn | None:
+        return next((c for c in self.columns if c.id == column_id), None)
+
+
+class Span(Model):
+    """The time from one date column to another, in days or hours."""
+
+    start: str = Field(alias="from")
+    end: str = Field(alias="to")
+    days: Annotated[float, Field(ge=0)] | None = None
+    hours: Annotated[float, Field(ge=0)] | None = None
+    unit: Literal["days", "hours"] = "days"  # as a value (mean, median, max)
+
+
+class Filter(Model):
+    """One condition on an event; a list of them must all hold."""
+
+    column: str | None = None
+    one_of: list[str | Number | bool] | None = Field(None, alias="in")
+    op: Op | None = None
+    value: Number | None = None
+    filled: bool | None = None
+    within: Span | None = None
+
+
+class Derive(Model):
+    """A column computed from a source's events of the month, per unit, instead of uploaded."""
+
+    source: str
+    aggregate: Literal["count", "share", "mean", "median", "max"]
+    where: list[Filter] = []  # the events counted or measured (share: the numerator)
+    among: list[Filter] = []  # share: the denominator (default: all the unit's events)
+    value: str | Span | None = None  # mean, median, max: a number column or a span of dates
+    empty: Number | None = None  # what a unit without events gets (default: no value, N/A)
+
+
 class Indicator(Model):
     id: Identifier
     name: str
@@ -117,6 +184,7 @@ class Indicator(Model):
     valid_range: list[Number] | None = None
     applies_to: list[str] | None = None
     rate: Rate | None = None
+    derive: Derive | None = None
     scoring: Scoring
 
     @property
@@ -149,6 +217,7 @@ class Input(Model):
     unit: str | None = None
     description: str | None = None
     valid_range: list[Number] | None = None
+    derive: Derive | None = None
 
 
 class Band(Model):
@@ -214,6 +283,7 @@ class RuleSet(Model):
     missing: Literal["renormalize", "zero"] = "renormalize"
     grades: Grades
     inputs: list[Input] = []
+    sources: list[Source] = []
     dimensions: list[Dimension] = Field(min_length=1)
     vetoes: list[Veto] = []
     escalation: list[Escalation] = []
@@ -242,6 +312,13 @@ class RuleSet(Model):
     def indicators(self) -> list[Indicator]:
         return [i for d, _ in self.iter_dimensions() for i in (d.indicators or [])]
 
+    def derived(self) -> dict[str, Derive]:
+        """Columns computed from a source's events (never uploaded): column id -> its rule."""
+        return {c.id: c.derive for c in [*self.indicators(), *self.inputs] if c.derive}
+
+    def source(self, source_id: str) -> Source | None:
+        return next((s for s in self.sources if s.id == source_id), None)
+
     @property
     def relative(self) -> bool:
         """Whether a unit's grade depends on the other units graded with it (a relative
@@ -263,6 +340,13 @@ NODE_MODELS: dict[str, type[Model]] = {
     "escalation": Escalation,
     "follow_ups": FollowUp,
     "when": When,
+    "sources": Source,
+    "columns": SourceColumn,
+    "unit": SourceUnit,
+    "derive": Derive,
+    "where": Filter,
+    "among": Filter,
+    "within": Span,
 }
 SCORING_MODELS: dict[str, type[Model]] = {
     "linear": Linear,

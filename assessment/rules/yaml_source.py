@@ -108,8 +108,20 @@ def _index(node: yaml.Node, path: PathKey, doc: YamlDocument, file: str) -> None
     if isinstance(node, yaml.MappingNode):
         seen: dict[object, int] = {}
         for key_node, value_node in node.value:
-            key = key_node.value
             line = key_node.start_mark.line + 1
+            if not isinstance(key_node, yaml.ScalarNode):  # `? [a, b]: …`, a list as a key
+                doc.problems.append(
+                    Problem(
+                        code="yaml_syntax",
+                        message="YAML 语法错误: 键须是文本(如 name:),不能是列表或键值对。"
+                        "请检查是否多写了“?”或括号",
+                        file=file,
+                        path=format_path(path),
+                        line=line,
+                    )
+                )
+                continue
+            key = key_node.value
             if key in seen:
                 doc.problems.append(
                     Problem(

@@ -10,6 +10,7 @@ from ..insight.followups import suggest, urgent
 from ..rules.loader import load_rules
 from ..store import Database, Scope
 from ..store.assessments import run_assessment, save_rule_set
+from ..store.events import import_events
 from ..store.registry import current_registry, import_registry
 from ..store.tasks import create_tasks
 from ..store.uploads import import_monthly
@@ -38,6 +39,8 @@ def seed_sample(db: Database, root: Path = ROOT, accounts: bool = True) -> bool:
     months = sorted(p for p in sample.glob("indicators_*") if p.suffix in (".csv", ".xlsx"))
     for path in months:
         import_monthly(db, path.read_bytes(), path.name, SEEDER, ALL, sets)
+    for path in sorted(sample.glob("hotline_*.csv")):  # the 12345 export of each month
+        import_events(db, path.read_bytes(), path.name, SEEDER, ALL, sets, "hotline")
     versions = [save_rule_set(db, x, SEEDER, "随系统提供的规则集") for x in loaded]
     periods = load_district(db, versions).periods
     last = []

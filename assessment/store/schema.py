@@ -75,6 +75,8 @@ class Upload(Base):
     problems: Mapped[list] = mapped_column(JSON, default=list)
     scope: Mapped[list | None] = mapped_column(JSON)  # the uploader's scope roots; None = all
     registry_version_id: Mapped[int | None] = mapped_column(ForeignKey("registry_versions.id"))
+    # the rule-set source whose export this upload's values were derived from; "" for a table
+    source: Mapped[str] = mapped_column(String(64), default="", server_default="")
 
 
 class UploadPart(Base):
@@ -104,6 +106,20 @@ class MonthFrame(Base):
     __tablename__ = "month_frames"
     period: Mapped[str] = mapped_column(String(7), primary_key=True)
     upload_id: Mapped[int] = mapped_column(Integer)
+    frame: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class EventFrame(Base):
+    """The events of another system's export behind an upload of derived values (one Arrow
+    IPC stream: event_id, unit_code and the source's declared columns, nothing else of the
+    file), kept so each derived value can show the events it counts."""
+
+    __tablename__ = "event_frames"
+    __table_args__ = (Index("ix_event_frames_source_period", "source", "period"),)
+    upload_id: Mapped[int] = mapped_column(ForeignKey("uploads.id"), primary_key=True)
+    source: Mapped[str] = mapped_column(String(64))
+    period: Mapped[str] = mapped_column(String(7))
+    rows: Mapped[int] = mapped_column(Integer)
     frame: Mapped[bytes] = mapped_column(LargeBinary)
 
 

@@ -380,6 +380,7 @@ HISTORY = {  # column of the upload history -> stored field (the problem lists s
     "errors": Upload.errors,
     "warnings": Upload.warnings,
     "sha256": Upload.sha256,
+    "source": Upload.source,  # "" for a monthly table, else the export's rule-set source
 }
 
 

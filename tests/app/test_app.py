@@ -911,3 +911,59 @@ def test_the_trends_page_follows_any_level(country):
     rows = pa.ipc.open_stream(chart.datasets[0].data.data).read_all().to_pandas()
     assert set(rows["unit_code"].str[:6]) == {county[:6]}  # its 6 villages, nothing else
     assert rows["unit_code"].nunique() == 6
+
+
+def test_an_export_is_checked_previewed_per_unit_then_imported(app):
+    page(app, "app/upload.py")
+    app.selectbox(key="upload_period").set_value("2026-10").run()
+    export = pd.read_csv(ROOT / "sample_data" / "hotline_2026-10.csv", dtype=str)
+    export = export.fillna("")
+    bad = export.copy()
+    bad.loc[2, "受理时间"] = "2026-11-01 08:00"  # next month
+    app.file_uploader(key="events_file").set_value(
+        ("12345.csv", bad.to_csv(index=False).encode(), "text/csv")
+    ).run()
+    assert not app.exception
+    assert any("文件未导入" in e.value for e in app.error)
+    assert "事件不在所选月份" in set(table_with(app, "问题")["问题"])
+    assert not [b for b in app.button if b.key == "events_confirm"]
+    first = export["所属村社区"].iloc[0]
+    export = export[export["所属村社区"] != first]  # the corrected export: none of its tickets
+    app.file_uploader(key="events_file").set_value(
+        ("12345.csv", export.to_csv(index=False).encode(), "text/csv")
+    ).run()
+    preview = table_with(app, "事件数")
+    row = preview[preview["单位名称"] == first].iloc[0]
+    assert row["事件数"] == 0 and row["12345工单总数"] == 0
+    assert pd.isna(row["12345回访满意率"])  # no rated ticket: not applicable, not 0
+    busy = preview.iloc[0]
+    assert busy["事件数"] == (export["所属村社区"] == busy["单位名称"]).sum()
+    [confirm] = [b for b in app.button if b.key == "events_confirm"]
+    confirm.click().run()
+    assert not app.exception
+    assert any("已导入12345热线工单" in s.value for s in app.success)
+    history = upload_history(app.db, ALL)
+    assert history.iloc[0]["source"] == "hotline"
+    assert table_with(app, "来源")["来源"].iloc[0] == "12345热线工单"
+
+
+def test_the_unit_page_lists_the_tickets_behind_its_hotline_rates(app):
+    export = pd.read_csv(ROOT / "sample_data" / "hotline_2026-10.csv", dtype=str).fillna("")
+    units = pd.read_csv(ROOT / "sample_data" / "units.csv", dtype=str)
+    name = export["所属村社区"].iloc[0]
+    code = units.loc[units["unit_name"] == name, "unit_code"].iloc[0]
+    mine = export[export["所属村社区"] == name]
+    app.session_state["unit"] = code
+    app.session_state["period"] = "2026-10"
+    page(app, "app/unit.py")
+    assert any(f"本月 {len(mine)} 个事件" in x.label for x in app.expander)
+    app.selectbox(key="events_hotline").set_value("hotline_closed_ontime").run()
+    tickets = table_with(app, "工单编号")
+    assert sorted(tickets["工单编号"]) == sorted(mine["工单编号"])
+    received = pd.to_datetime(mine["受理时间"])
+    closed = pd.to_datetime(mine["办结时间"].replace("", None))
+    on_time = set(
+        mine.loc[((closed - received).dt.total_seconds() <= 7 * 86400).to_numpy(), "工单编号"]
+    )
+    assert set(tickets.loc[tickets["计入"], "工单编号"]) == on_time
+    assert any("受理时间到办结时间不超过 7 天" in c.value for c in app.caption)

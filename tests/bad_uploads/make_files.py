@@ -189,7 +189,7 @@ def main() -> None:
     # Text in number columns, as people type it.
     bad = df.copy()
     bad.loc[3, "theme_day_attendance_rate"] = "九十"
-    bad.loc[7, "hotline_tickets"] = "12件"
+    bad.loc[7, "grid_events"] = "12件"
     write("text_in_numbers.csv", bad)
     # The same unit twice.
     write("duplicated_rows.csv", pd.concat([df, df.iloc[[5]]], ignore_index=True))
@@ -211,7 +211,7 @@ def main() -> None:
     rng = df.copy()
     rng.loc[4, "dues_paid_rate"] = "150"
     rng.loc[6, "escalated_petition_count"] = "-1"
-    rng.loc[8, "hotline_closed_ontime"] = str(int(rng.loc[8, "hotline_tickets"]) + 5)
+    rng.loc[8, "grid_events_ontime"] = str(int(rng.loc[8, "grid_events"]) + 5)
     write("values_out_of_range.csv", rng)
     # GB18030 with Chinese headers and bad rows, as an organizer's Excel saves it.
     gb = pd.read_csv(

@@ -11,7 +11,7 @@ import os
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import RULES, SAMPLE
+from conftest import RULES, SAMPLE, SAMPLE_EVENTS
 
 from assessment.grading.engine import assess
 from assessment.grading.graded import grade_inputs
@@ -35,7 +35,10 @@ CASES = {
 def sample():
     files = sorted(p for p in SAMPLE.glob("indicators_*") if p.suffix in (".csv", ".xlsx"))
     inputs = load_inputs(
-        [RULES / "community.yaml", RULES / "village.yaml"], SAMPLE / "units.csv", files
+        [RULES / "community.yaml", RULES / "village.yaml"],
+        SAMPLE / "units.csv",
+        files,
+        events=SAMPLE_EVENTS,
     )
     assert not inputs.errors
     return inputs, grade_inputs(inputs)

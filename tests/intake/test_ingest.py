@@ -125,7 +125,7 @@ def test_headers_forgive_spaces_width_and_case():
 
 def test_every_problem_in_a_file_is_reported_at_once():
     text = (
-        "unit_code,period,theme_day_attendance_rate,hotline_tickets,hotline_closed_ontime,联系电话\n"
+        "unit_code,period,theme_day_attendance_rate,grid_events,grid_events_ontime,联系电话\n"
         "500188001001,2026-10,abc,10,12,13800000000\n"
         "500188001001,2026-10,120,5,4,\n"
         "999999999999,2026-09,90,-1,0,\n"
@@ -135,12 +135,12 @@ def test_every_problem_in_a_file_is_reported_at_once():
     got = codes(result)
     assert ("personal_data", None, "联系电话") in got
     assert ("not_a_number", 2, "theme_day_attendance_rate") in got
-    assert ("numerator_gt_denominator", 2, "hotline_closed_ontime") in got
+    assert ("numerator_gt_denominator", 2, "grid_events_ontime") in got
     assert ("duplicate_unit", 2, "unit_code") in got and ("duplicate_unit", 3, "unit_code") in got
     assert ("out_of_range", 3, "theme_day_attendance_rate") in got
     assert ("unknown_unit", 4, "unit_code") in got
     assert ("period_mismatch", 4, "period") in got
-    assert ("negative_value", 4, "hotline_tickets") in got
+    assert ("negative_value", 4, "grid_events") in got
     assert any(c == "missing_column" for c, _, _ in got)
     assert any(c == "not_reported" for c, _, _ in got)
     messages = {(p.code, p.row): p.message for p in result.problems}

@@ -12,7 +12,7 @@ from assessment.problems import ERROR, WARNING
 from assessment.problems.codes import CODES
 
 CODE = re.compile(r"^[a-z][a-z0-9_]+$")
-EMITTERS = {"Problem", "_p", "add", "_refuse", "Denied", "SignInError", "full"}
+EMITTERS = {"Problem", "_p", "add", "report", "_refuse", "Denied", "SignInError", "full"}
 
 
 def _literal(node: ast.AST) -> str | None:

@@ -481,13 +481,13 @@ def test_a_large_jump_from_last_month_is_a_warning_on_its_cell(district):
     frame = pd.read_csv(io.BytesIO(month("2026-10")), dtype=str, keep_default_na=False)
     _, plain = chief.check_upload(month("2026-10"), "oct.csv", "2026-10")
     frame.loc[3, "dues_paid_rate"] = str(float(frame.loc[3, "dues_paid_rate"]) / 10)  # 9.5
-    frame.loc[4, "hotline_tickets"] = frame.loc[4, "hotline_tickets"] + "0"  # a digit too many
+    frame.loc[4, "grid_events"] = frame.loc[4, "grid_events"] + "00"  # two digits too many
     checked, problems = chief.check_upload(frame.to_csv(index=False).encode(), "x.csv", "2026-10")
     assert checked is not None  # a warning: the file can still be imported
 
     def jumps(found):
         return {(p.row, p.column) for p in found if p.code == "large_change"}
 
-    assert jumps(problems) - jumps(plain) == {(5, "dues_paid_rate"), (6, "hotline_tickets")}
+    assert jumps(problems) - jumps(plain) == {(5, "dues_paid_rate"), (6, "grid_events")}
     said = next(p.message for p in problems if p.row == 5 and p.code == "large_change")
     assert "党费按月交纳率" in said and "变化很大" in said

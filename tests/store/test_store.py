@@ -389,10 +389,10 @@ def test_the_current_values_snapshot_equals_the_history(db):
     frame = pd.read_csv(SAMPLE / "indicators_2026-10.csv", dtype=str, keep_default_na=False)
     frame.loc[3, "dues_paid_rate"] = "97"
     import_monthly(db, frame.to_csv(index=False).encode(), "fix.csv", "o", ALL, SETS)
-    partial = frame.loc[[5], ["unit_code", "period", "hotline_tickets", "hotline_closed_ontime"]]
-    partial["hotline_closed_ontime"] = "0"
+    partial = frame.loc[[5], ["unit_code", "period", "grid_events", "grid_events_ontime"]]
+    partial["grid_events_ontime"] = "0"
     out = import_monthly(
-        db, partial.to_csv(index=False).encode(), "12345.csv", "o", ALL, SETS, require_columns=False
+        db, partial.to_csv(index=False).encode(), "grid.csv", "o", ALL, SETS, require_columns=False
     )
     assert out.status == "imported"
     got = as_wide(current_values(db, ALL))
@@ -400,7 +400,7 @@ def test_the_current_values_snapshot_equals_the_history(db):
     pd.testing.assert_frame_equal(
         got[want.columns], want, check_names=False, check_index_type=False
     )
-    assert got.loc[(frame.loc[5, "unit_code"], "2026-10"), "hotline_closed_ontime"] == 0
+    assert got.loc[(frame.loc[5, "unit_code"], "2026-10"), "grid_events_ontime"] == 0
     assert got.loc[(frame.loc[5, "unit_code"], "2026-10"), "dues_paid_rate"] == float(
         frame.loc[5, "dues_paid_rate"]
     )
