@@ -410,6 +410,7 @@ def demo(
         [ROOT / "rules" / "community.yaml", ROOT / "rules" / "village.yaml"],
         sample / "units.csv",
         files,
+        events=[("hotline", p) for p in sorted(sample.glob("hotline_*.csv"))],
     )
     if not _report(inputs):
         raise typer.Exit(1)

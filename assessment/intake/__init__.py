@@ -8,6 +8,8 @@
 - ``parallel``: a loop over columns on every core (numbers here, scores in grading)
 - ``registry``: the unit registry (the hierarchy of units)
 - ``ingest``: a monthly table's named checks, all problems at once
+- ``events``: another system's export (one row per event) read as its rule-set source says
+- ``derive``: columns computed from a source's events per unit (count, share, mean, …)
 - ``jumps``: values far from last month's
 - ``inputs``: rule files, registry and monthly files loaded and checked together
 - ``sample_district``: the seeded generator of the bundled sample district
@@ -16,6 +18,8 @@ May import: ``assessment.problems``, ``assessment.rules``.
 """
 
 __all__ = [
+    "derive",
+    "events",
     "headers",
     "ingest",
     "inputs",

@@ -242,3 +242,58 @@ def test_a_file_over_the_limit_names_the_setting_that_raises_it(tmp_path, monkey
     result = runner.invoke(app, ["validate", *RULE_ARGS, *UNITS, "--data", str(big)])
     assert result.exit_code == 1
     assert "超过上限 1 MB" in result.output and "FIVECOLOR_MAX_UPLOAD_MB" in result.output
+
+
+def events_args(*months: str) -> list[str]:
+    files = sorted(SAMPLE.glob("hotline_*.csv"))
+    files = [p for p in files if not months or any(m in p.name for m in months)]
+    return [arg for p in files for arg in ("--events", f"hotline={p}")]
+
+
+def test_grade_takes_the_hotline_figures_from_the_export(tmp_path):
+    args = ["grade", *RULE_ARGS, *UNITS, *data_args("2026-10"), "-p", "2026-10"]
+    with_export = tmp_path / "a.csv"
+    result = runner.invoke(app, [*args, *events_args("2026-10"), "-o", str(with_export)])
+    assert result.exit_code == 0, result.output
+    without = tmp_path / "b.csv"
+    assert runner.invoke(app, [*args, "-o", str(without)]).exit_code == 0
+    a, b = pd.read_csv(with_export), pd.read_csv(without)
+    assert (a["score.service"] != b["score.service"]).sum() > 100  # 12345 counts in 服务群众
+
+
+def test_a_monthly_table_that_still_carries_a_derived_column_is_refused(tmp_path):
+    frame = pd.read_csv(SAMPLE / "indicators_2026-10.csv", dtype=str)
+    frame["12345工单总数"] = "3"
+    frame.to_csv(tmp_path / "old.csv", index=False)
+    result = runner.invoke(
+        app, ["validate", *RULE_ARGS, *UNITS, "--data", str(tmp_path / "old.csv")]
+    )
+    assert result.exit_code == 1
+    assert "derived_column" in result.output and "12345热线工单" in result.output
+
+
+def test_an_export_with_a_bad_pair_or_source_says_how_to_write_it(tmp_path):
+    base = ["validate", *RULE_ARGS, *UNITS]
+    result = runner.invoke(app, [*base, "--events", "hotline.csv"])
+    assert result.exit_code == 2 and "来源=文件" in result.output
+    export = str(SAMPLE / "hotline_2026-10.csv")
+    result = runner.invoke(app, [*base, "--events", f"grid={export}"])
+    assert result.exit_code == 1 and "hotline(12345热线工单)" in result.output
+
+
+def test_import_events_into_the_store_and_again_unchanged(tmp_path):
+    url = f"sqlite:///{tmp_path / 's.db'}"
+    units = str(SAMPLE / "units.csv")
+    assert runner.invoke(app, ["import", "registry", units, "--db", url]).exit_code == 0
+    export = str(SAMPLE / "hotline_2026-10.csv")
+    args = ["import", "events", export, "--source", "hotline", *RULE_ARGS, "--db", url]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    text = (SAMPLE / "hotline_2026-10.csv").read_text(encoding="utf-8")
+    assert f"已导入(第 1 次上传,{len(text.splitlines()) - 1} 个事件" in result.output
+    again = runner.invoke(app, ["import", "events", export, "--source", "hotline", "--db", url])
+    assert again.exit_code == 0 and "未变化" in again.output  # the rule sets in the store
+    bad = tmp_path / "bad.csv"
+    bad.write_text(text.replace("2026-10-0", "2026-11-0", 1), encoding="utf-8")
+    result = runner.invoke(app, ["import", "events", str(bad), "-s", "hotline", "--db", url])
+    assert result.exit_code == 1 and "events_many_months" in result.output
