@@ -309,6 +309,27 @@ with right:
             },
         )
 
+with st.expander("评定结果下载(CSV / Parquet,供其他系统和 BI 工具)"):
+    from assessment.outputs.exports import csv_bytes, parquet_bytes
+
+    st.caption(
+        "本辖区各村/社区本月的得分、等级、各维度得分和原因;其他系统也可经 API 直接读取"
+        "(/api/v1/grades,见 docs/API.md)。"
+    )
+    g1, g2 = st.columns(2)
+    g1.download_button(  # made when clicked: a country's table is not rendered on every run
+        "下载 CSV",
+        lambda: csv_bytes(d.table(period)),
+        file_name=f"五色图评定结果_{period}.csv",
+        key="grades_csv",
+    )
+    g2.download_button(
+        "下载 Parquet",
+        lambda: parquet_bytes(d.table(period)),
+        file_name=f"五色图评定结果_{period}.parquet",
+        key="grades_parquet",
+    )
+
 with st.expander("月度简报(Excel 与 PDF)"):
     st.caption("按您的管辖范围生成:各等级单位数及变化、五色图、边界单位、预警名单、逾期督办。")
     ready = st.session_state.get("briefing")

@@ -38,6 +38,9 @@ SSO_COOKIE = "_streamlit_user"  # set by Streamlit's own OIDC routes (st.login),
 SIGN_IN, SIGN_OUT = "/signin", "/signout"
 # paths Streamlit serves itself (assets, the websocket, health, uploads, media, st.login)
 OWN_PATHS = ("/_stcore", "/static", "/media", "/component", "/auth", "/oauth2callback", "/app")
+API_PATHS = (
+    "/api/"  # app/api.py: tokens, never a session cookie; answered with 401, not sent to sign in
+)
 _lock = threading.Lock()
 
 
@@ -331,7 +334,10 @@ class RequireSession:
         if scope["type"] != "http" or scope["method"] not in ("GET", "HEAD"):
             return await self.app(scope, receive, send)
         path = scope.get("path", "/")
-        if path.startswith((*OWN_PATHS, SIGN_IN, SIGN_OUT)) or "." in path.rsplit("/", 1)[-1]:
+        if (
+            path.startswith((*OWN_PATHS, API_PATHS, SIGN_IN, SIGN_OUT))
+            or "." in path.rsplit("/", 1)[-1]
+        ):
             return await self.app(scope, receive, send)
         request = Request(scope)
         if request.headers.get("sec-fetch-site") == "cross-site":

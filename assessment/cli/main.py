@@ -14,6 +14,7 @@ from . import account_commands  # noqa: F401 (registers users provision and user
 from .ops_commands import register as register_ops_commands
 from .problem_lines import AllOpt, echo_problems
 from .store_commands import register as register_store_commands
+from .token_commands import tokens_app
 
 if TYPE_CHECKING:
     from ..intake.inputs import Inputs
@@ -114,7 +115,10 @@ def grade(
     rules: RulesOpt,
     units: Annotated[Path, typer.Option("--units", "-u", help="单位名册 CSV/XLSX")],
     data: DataOpt,
-    out: Annotated[Path, typer.Option("--out", "-o", help="评定结果 CSV(UTF-8 BOM)")],
+    out: Annotated[
+        Path,
+        typer.Option("--out", "-o", help="评定结果 CSV(UTF-8 BOM);以 .parquet 结尾则写 Parquet"),
+    ],
     period: PeriodOpt = None,
     followups_out: Annotated[Path | None, typer.Option(help="处理意见建议另存为 CSV")] = None,
     events: EventsOpt = [],  # noqa: B006 - typer reads the default
@@ -122,12 +126,12 @@ def grade(
     """评定:多个月份按顺序评定(连续月份升级需要前几个月),写出结果。"""
     from ..grading.graded import graded_table
     from ..insight.followups import suggest
-    from ..outputs.exports import write_csv
+    from ..outputs.exports import write_csv, write_table
 
     _inputs, assessments, periods = _graded(rules, units, data, period, events)
     chosen = [period] if period else periods
     table = graded_table(assessments, chosen)
-    write_csv(table, out)
+    write_table(table, out)
     if followups_out is not None:
         import pandas as pd
 
@@ -444,6 +448,7 @@ def _print_counts(table) -> None:
 
 register_store_commands(app)
 register_ops_commands(app)
+app.add_typer(tokens_app, name="tokens")
 
 
 def main() -> None:

@@ -116,3 +116,24 @@ def write_csv(frame: pd.DataFrame, path: str | Path) -> None:
         f.write(b"\xef\xbb\xbf")
         for rendered in pool.map(render, starts):
             f.write(rendered)
+
+
+def parquet_bytes(frame: pd.DataFrame) -> bytes:
+    """The table as Parquet, for BI tools and dashboards (grades as text, not categories)."""
+    import pyarrow.parquet as pq
+
+    table = pa.Table.from_pandas(frame, preserve_index=False)
+    for i, column in enumerate(table.schema):
+        if pa.types.is_dictionary(column.type):
+            table = table.set_column(i, column.name, table.column(i).cast(pa.string()))
+    sink = pa.BufferOutputStream()
+    pq.write_table(table, sink)
+    return sink.getvalue().to_pybytes()
+
+
+def write_table(frame: pd.DataFrame, path: str | Path) -> None:
+    """By the file's suffix: ``.parquet`` as Parquet, anything else as CSV (``write_csv``)."""
+    if Path(path).suffix.lower() == ".parquet":
+        Path(path).write_bytes(parquet_bytes(frame))
+    else:
+        write_csv(frame, path)

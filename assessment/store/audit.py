@@ -41,6 +41,9 @@ ACTION_LABELS = {
     "form_submitted": "提交填报",
     "form_returned": "退回填报",
     "form_approved": "审核通过填报",
+    "api_call": "API 调用",
+    "token_added": "新增 API 令牌",
+    "token_revoked": "撤销 API 令牌",
 }
 
 

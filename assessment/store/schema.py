@@ -308,3 +308,22 @@ class FormEntry(Base):
     reviewed_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
     comment: Mapped[str] = mapped_column(Text, default="")
     upload_id: Mapped[int | None] = mapped_column(Integer)
+
+
+class ApiToken(Base):
+    """A token another system calls the HTTP API with: it acts as ``user_name`` (that account's
+    role and scope, checked on every call). Only the sha256 of the token is kept (a token is
+    32 random bytes, so a hash is as good as a password hash and costs nothing per call); it
+    is shown once, when made."""
+
+    __tablename__ = "api_tokens"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(64), unique=True)
+    user_name: Mapped[str] = mapped_column(String(64))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    prefix: Mapped[str] = mapped_column(String(12))  # the first characters, to recognise it
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=now)
+    created_by: Mapped[str] = mapped_column(String(100))
+    expires_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    last_used_at: Mapped[dt.datetime | None] = mapped_column(DateTime)

@@ -297,3 +297,14 @@ def test_import_events_into_the_store_and_again_unchanged(tmp_path):
     bad.write_text(text.replace("2026-10-0", "2026-11-0", 1), encoding="utf-8")
     result = runner.invoke(app, ["import", "events", str(bad), "-s", "hotline", "--db", url])
     assert result.exit_code == 1 and "events_many_months" in result.output
+
+
+def test_grade_writes_parquet_with_the_same_table_as_csv(tmp_path):
+    args = ["grade", *RULE_ARGS, *UNITS, *data_args("2026-10"), *events_args("2026-10")]
+    assert runner.invoke(app, [*args, "-o", str(tmp_path / "g.csv")]).exit_code == 0
+    assert runner.invoke(app, [*args, "-o", str(tmp_path / "g.parquet")]).exit_code == 0
+    csv = pd.read_csv(tmp_path / "g.csv", dtype={"unit_code": str, "parent_code": str})
+    parquet = pd.read_parquet(tmp_path / "g.parquet")
+    assert list(parquet["unit_code"]) == list(csv["unit_code"])
+    assert parquet["score"].to_numpy() == pytest.approx(csv["score"].to_numpy(), nan_ok=True)
+    assert list(parquet["grade_label"]) == list(csv["grade_label"])
