@@ -177,7 +177,7 @@ def test_a_gb18030_file_with_bad_rows_shows_its_issues(page, shots):
     page.get_by_role("option", name="2026-03").click()
     settle(page)
     bad = ROOT / "tests" / "bad_uploads" / "gb18030_bad_rows.csv"
-    page.locator("input[type=file]").set_input_files(str(bad))
+    page.locator("input[type=file]").first.set_input_files(str(bad))  # the monthly table
     page.get_by_text("发现 2 个错误").wait_for(timeout=60_000)
     settle(page)
     assert page.get_by_text("下载问题清单").is_visible()
@@ -446,7 +446,7 @@ def test_two_app_servers_on_one_database_see_each_others_writes(browser, shared_
         a.locator("[data-testid=stSelectbox]").filter(has_text="哪个月的数据").click()
         a.get_by_role("option", name="2026-10").click()
         settle(a)
-        a.locator("input[type=file]").set_input_files(str(fixed))
+        a.locator("input[type=file]").first.set_input_files(str(fixed))
         a.get_by_role("button", name=re.compile("确认导入")).click(timeout=60_000)
         a.get_by_text("已导入").first.wait_for(timeout=60_000)
         b.context.clear_cookies()  # signed in anew, as the administrator, on server B
