@@ -16,16 +16,24 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from ..problems import ERROR, WARNING, Problem, ProblemCollector, errors_only
 from ..rules.models import Source, SourceColumn, normalise
 from .divisions import short_name
 from .numbers import BOOL_MAP, to_numbers, why_not_a_number
 from .readers import RawTable
-from .textcols import clean_code, clean_text, has_duplicates, map_distinct, positions
+from .textcols import (
+    clean_code,
+    clean_text,
+    has_duplicates,
+    map_distinct,
+    positions,
+    text_series,
+    to_arrow,
+)
 
 FIRST_DATA_ROW = 2
-DATE = r"\d{4}-\d{1,2}-\d{1,2}(?:[ T]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?"
 
 
 @dataclass
@@ -168,7 +176,7 @@ def _read_ids(up: _Events) -> None:
             event_id,
             lambda v: f"编号“{v}”在文件中出现多次:同一事件只能有一行,请删除重复行",
         )
-    up.out["event_id"] = ids.to_numpy(dtype=object)
+    up.out["event_id"] = ids
 
 
 def _read_typed(up: _Events, column: SourceColumn) -> None:
@@ -201,27 +209,42 @@ def _read_typed(up: _Events, column: SourceColumn) -> None:
             lambda v: f"“{v}”不是 是/否:请填写 是 或 否(或 1、0),不清楚请留空",
         )
     else:
-        values = clean_text(cells).to_numpy(dtype=object)
+        values = clean_text(cells)  # Arrow-backed text, no Python string per cell
     up.out[column.id] = values
 
 
 def parse_dates(cells: pa.ChunkedArray | pd.Series) -> tuple[np.ndarray, np.ndarray]:
     """Dates and times as people and Excel write them (2026-10-03, 2026/10/3 14:20,
     2026年10月3日, 2026-10-03T14:20:05), as datetime64[s] (NaT for an empty cell), and a mask
-    of cells that are not a real date (2026-02-30, 44000, 十月三日)."""
-    text = clean_text(cells)
-    unified = (
-        text.str.replace(r"[年/.]", "-", regex=True)
-        .str.replace("月", "-", regex=False)
-        .str.replace("日", " ", regex=False)
-        .str.replace(r"\s+", " ", regex=True)
-        .str.strip()
-    )
-    shaped = unified.str.fullmatch(DATE).fillna(False).to_numpy(dtype=bool)
-    stamps = pd.to_datetime(unified.where(shaped, ""), format="ISO8601", errors="coerce")
-    empty = (text == "").to_numpy()
-    values = stamps.to_numpy(dtype="datetime64[s]")
+    of cells that are not a real date (2026-02-30, 44000, 2026-10, 十月三日)."""
+    arrow = isinstance(cells, pa.ChunkedArray | pa.Array)
+    if arrow and pa.types.is_timestamp(cells.type) and cells.type.tz is None:  # read as dates
+        values = pc.cast(cells, pa.timestamp("s")).to_numpy(zero_copy_only=False)
+        return values.astype("datetime64[s]"), np.zeros(len(values), dtype=bool)
+    text = to_arrow(clean_text(cells))
+    values = _iso(text)
+    odd = np.isnat(values) & pc.not_equal(text, "").to_numpy(zero_copy_only=False)
+    if odd.any():  # 2026/10/3, 2026年10月3日: written the ISO way first (only these cells)
+        rows = np.flatnonzero(odd)
+        some = text.take(pa.array(rows))
+        for pattern, into in ((r"[年/.]", "-"), ("月", "-"), ("日", " "), (r"\s+", " ")):
+            some = pc.replace_substring_regex(some, pattern, into)
+        values[rows] = _iso(pc.utf8_trim_whitespace(some))
+    empty = pc.equal(text, "").to_numpy(zero_copy_only=False)
     return values, np.isnat(values) & ~empty
+
+
+def _iso(text: pa.Array) -> np.ndarray:
+    """Cells shaped year-month-day[ time] parsed strictly (2026-02-30 is not a date); a year
+    and month alone, a zone, a week date or a serial number are not dates here."""
+    shaped = pc.and_(
+        pc.equal(pc.count_substring(text, "-"), 2),
+        pc.invert(pc.match_substring_regex(text, "[+ZzWw]|^-|--")),
+    )
+    shaped = pc.fill_null(shaped, False)
+    unified = text_series(pc.if_else(shaped, text, ""))
+    stamps = pd.to_datetime(unified, format="ISO8601", errors="coerce")
+    return np.array(stamps.to_numpy(dtype="datetime64[s]"))
 
 
 def _place_in_month(up: _Events, period: str | None) -> str | None:
@@ -231,7 +254,7 @@ def _place_in_month(up: _Events, period: str | None) -> str | None:
     if column not in up.out:
         return period
     dates = up.out[column]
-    months = pd.Series(dates).dt.strftime("%Y-%m").to_numpy(dtype=object)
+    month_of = dates.astype("datetime64[M]")
     blank = np.isnat(dates) & (clean_text(up.cells(column)) == "").to_numpy()
     up.report(
         "bad_date",
@@ -239,10 +262,10 @@ def _place_in_month(up: _Events, period: str | None) -> str | None:
         column,
         lambda _: f"“{up.header[column]}”为空:每个事件须有这一日期,它决定事件属于哪个月",
     )
-    present = sorted(set(months[~np.isnat(dates)]))
+    found, counts = np.unique(month_of[~np.isnat(dates)], return_counts=True)
+    present = [str(m) for m in found]  # 2026-10
     if period is None and len(present) > 1:
-        counts = pd.Series(months[~np.isnat(dates)]).value_counts().sort_index()
-        listed = "、".join(f"{m}({n} 条)" for m, n in counts.items())
+        listed = "、".join(f"{m}({n} 条)" for m, n in zip(present, counts, strict=True))
         up.add(
             "events_many_months",
             f"文件含多个月份的事件: {listed}。请选择要导入的月份,或按月分开导出",
@@ -253,7 +276,7 @@ def _place_in_month(up: _Events, period: str | None) -> str | None:
     if period is not None:
         up.report(
             "event_outside_month",
-            ~np.isnat(dates) & (months != period),
+            ~np.isnat(dates) & (month_of != np.datetime64(period, "M")),
             column,
             lambda v: f"“{v}”不在 {period}:一个文件只导入一个月的事件,请核对导出的日期范围",
         )
@@ -276,7 +299,7 @@ def _place_in_units(up: _Events, units: pd.DataFrame) -> None:
                 "请核对代码,或先在名册中登记"
             ),
         )
-        up.out["unit_code"] = codes.to_numpy(dtype=object)
+        up.out["unit_code"] = codes
         return
     names = _key(up.cells(unit.name))
     parents = _key(up.cells(unit.parent)) if unit.parent else pd.Series("", index=names.index)

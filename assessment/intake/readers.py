@@ -160,6 +160,10 @@ def _read_csv(
         # Arrow skips the BOM itself; bytes are parsed in place, not copied.
         body = source if not isinstance(source, bytes) else pa.py_buffer(source)
         table = _parse(body, header_text, text_columns, file, limits)
+        if isinstance(table, pa.Table) and any(
+            pa.types.is_binary(t) or pa.types.is_large_binary(t) for t in table.schema.types
+        ):  # Arrow types a column with a byte that is not UTF-8 as binary: not UTF-8 after all
+            table = RawTable(None, file, problems=[_p("csv_not_utf8", "invalid UTF-8", file)])
         if isinstance(table, RawTable) and table.problems[0].code != "csv_not_utf8":
             return table
     if table is None or isinstance(table, RawTable):

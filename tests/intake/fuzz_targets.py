@@ -17,6 +17,8 @@ from hypothesis import strategies as st
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
+from assessment.intake.derive import derive, source_of, source_units  # noqa: E402
+from assessment.intake.events import ingest_events, source_headers  # noqa: E402
 from assessment.intake.headers import header_map, text_headers  # noqa: E402
 from assessment.intake.ingest import ingest_monthly  # noqa: E402
 from assessment.intake.readers import read_table  # noqa: E402
@@ -29,6 +31,15 @@ TEXT = text_headers(header_map(SETS))
 CSV = (ROOT / "sample_data" / "indicators_2026-10.csv").read_bytes()[:6000]
 XLSX = next((ROOT / "sample_data").glob("*.xlsx")).read_bytes()
 RULES = (ROOT / "rules" / "community.yaml").read_text(encoding="utf-8")
+EXPORT = (ROOT / "sample_data" / "hotline_2026-10.csv").read_bytes()[:8000]
+SOURCE = source_of(SETS, "hotline")
+UNITS = source_units(
+    ingest_registry(
+        read_table(ROOT / "sample_data" / "units.csv", text_columns=registry_text_headers())
+    ).frame,
+    SETS,
+    "hotline",
+)
 COUNTS: dict[str, int] = {}
 SETTINGS = settings(
     max_examples=int(sys.argv[1]) if len(sys.argv) > 1 else 100,
@@ -139,10 +150,30 @@ def arbitrary_yaml(value) -> None:
         assert exc.problems
 
 
+@SETTINGS
+@given(EDITS, st.sampled_from([None, "2026-10"]))
+def mutated_export(edits, period) -> None:
+    """A 12345 export with bytes changed: events read and derived, or listed problems."""
+    count("mutated export")
+    raw = read_table(mutate(EXPORT, edits), name="e.csv", text_columns=source_headers(SOURCE))
+    result = ingest_events(raw, SOURCE, UNITS, period)
+    assert result.frame is not None or result.problems
+    if result.ok:
+        derived = derive(result.frame, SETS, SOURCE, UNITS, result.period)
+        assert len(derived) == len(UNITS)
+
+
 def main() -> None:
     limit = 3 << 30  # 3 GB of address space: a file that would need more fails here
     resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
-    for target in (arbitrary_bytes, mutated_csv, mutated_xlsx, mutated_rules, arbitrary_yaml):
+    for target in (
+        arbitrary_bytes,
+        mutated_csv,
+        mutated_xlsx,
+        mutated_export,
+        mutated_rules,
+        arbitrary_yaml,
+    ):
         target()
     for name, n in COUNTS.items():
         print(f"fuzz {name}: {n} examples")

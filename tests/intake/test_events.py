@@ -194,3 +194,13 @@ def test_the_sample_export_reads_whole():
     assert result.ok, result.problems[:3]
     assert result.period == "2026-10"
     assert len(result.frame) == len(path.read_text(encoding="utf-8").splitlines()) - 1
+
+
+def test_a_byte_that_is_not_utf8_in_an_untyped_column_is_not_read_as_bytes():
+    """Arrow types such a column as binary; the reader treats the file as not UTF-8: read as
+    GB18030 when it is, refused with the encoding named when it is neither."""
+    neither = HEADER.encode() + b"1,A,\x80026-10-01,,,,,\n2,A,2026-10-02,,,,,\n"
+    assert found(ingest(neither)) == {("encoding", None)}
+    gbk = HEADER.encode("gb18030") + "1,A,2026年10月1日,,,,,\n".encode("gb18030")
+    result = ingest(gbk)
+    assert result.ok and str(result.frame["received"].iloc[0]) == "2026-10-01 00:00:00"
