@@ -303,11 +303,16 @@ def _place_in_units(up: _Events, units: pd.DataFrame) -> None:
         return
     names = _key(up.cells(unit.name))
     parents = _key(up.cells(unit.parent)) if unit.parent else pd.Series("", index=names.index)
+    # an export names a few thousand units many times over: resolve each (name, parent) once
+    at, _ = pd.factorize(names + "\x1f" + parents)
+    firsts = np.unique(at, return_index=True)[1]
+    distinct = pd.DataFrame(
+        {"name": names.to_numpy()[firsts], "parent": parents.to_numpy()[firsts], "pair": at[firsts]}
+    )
     lookup = _name_lookup(units, with_parent=unit.parent is not None)
-    keys = pd.DataFrame({"name": names.to_numpy(), "parent": parents.to_numpy()})
-    found = keys.merge(lookup, on=["name", "parent"], how="left")
-    per_key = found.groupby(["name", "parent"], sort=False)["unit_code"].nunique()
-    count = keys.join(per_key.rename("n"), on=["name", "parent"])["n"].to_numpy()
+    found = distinct.merge(lookup, on=["name", "parent"], how="left")
+    per_pair = found.groupby("pair")["unit_code"].agg(["nunique", "first"])
+    count = per_pair["nunique"].to_numpy()[at]
     where = f"(上级“{up.header[unit.parent]}”下)" if unit.parent else ""
     up.report(
         "unknown_unit_name",
@@ -321,9 +326,8 @@ def _place_in_units(up: _Events, units: pd.DataFrame) -> None:
         unit.name,
         lambda v: f"名称“{v}”{where}对应名册中的多个单位:请在导出中加上上级单位或改用单位代码",
     )
-    first = found.drop_duplicates(["name", "parent"]).set_index(["name", "parent"])["unit_code"]
-    codes = keys.join(first, on=["name", "parent"])["unit_code"].where(count == 1, "")
-    up.out["unit_code"] = codes.fillna("").to_numpy(dtype=object)
+    codes = per_pair["first"].where(per_pair["nunique"] == 1, "").fillna("")
+    up.out["unit_code"] = text_series(pa.array(codes.to_numpy(dtype=object)[at], type=pa.string()))
 
 
 def _key(values) -> pd.Series:

@@ -71,7 +71,7 @@ def check_events(
     if ingested.frame is None:
         return CheckedEvents(ingested.period, None, None, problems)
     derived = derive(ingested.frame, rule_sets, source, units, ingested.period)
-    silent = derived["unit_code"].isin(set(ingested.frame["unit_code"])).sum()
+    silent = derived["unit_code"].isin(ingested.frame["unit_code"].unique()).sum()
     if silent < len(derived):
         problems.append(
             Problem(
