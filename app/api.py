@@ -266,6 +266,19 @@ def explain(svc: Service, request: Request, body: bytes) -> Response:
     return JSONResponse(_deep(explanation_json(found)))
 
 
+def unit_events(svc: Service, request: Request, body: bytes) -> Response:
+    """The events behind a unit's derived values (the tickets its 12345 rates count)."""
+    code = _unit(svc, request.path_params["code"])
+    period = _period(svc, request)
+    source = request.query_params.get("source", "")
+    known = {s.source.id for s in event_imports.sources(svc)}
+    if source not in known:
+        raise BadRequest(f"source 须为以下之一: {', '.join(sorted(known)) or '(无)'}")
+    frame = event_imports.events_of(svc, code, period, source)
+    meta = {"unit_code": code, "period": period, "source": source, "count": len(frame)}
+    return table_response(request, frame, f"events_{source}_{code}_{period}", meta)
+
+
 def _deep(value):
     if isinstance(value, dict):
         return {k: _deep(v) for k, v in value.items()}
@@ -342,6 +355,7 @@ ROUTES = [
     Route(f"{API}/openapi.json", spec, methods=["GET"]),
     Route(f"{API}/grades", endpoint(grades), methods=["GET"]),
     Route(f"{API}/units/{{code}}/explain", endpoint(explain), methods=["GET"]),
+    Route(f"{API}/units/{{code}}/events", endpoint(unit_events), methods=["GET"]),
     Route(f"{API}/tasks", endpoint(tasks), methods=["GET"]),
     Route(f"{API}/briefing", endpoint(briefing), methods=["GET"]),
     Route(f"{API}/uploads", endpoint(upload), methods=["POST"]),

@@ -106,6 +106,15 @@ def openapi() -> dict:
                 "一个单位为什么是这个颜色",
                 [{"name": "code", "in": "path", "required": True}, PERIOD],
             ),
+            "/units/{code}/events": _get(
+                "一个单位某月由事件计算的指标背后的事件(如12345工单)",
+                [
+                    {"name": "code", "in": "path", "required": True},
+                    PERIOD,
+                    {"name": "source", "in": "query", "required": True},
+                    FORMAT,
+                ],
+            ),
             "/tasks": _get(
                 "督办事项",
                 [{"name": "status", "in": "query", "schema": {"type": "string"}}, FORMAT],

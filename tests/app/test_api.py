@@ -150,6 +150,22 @@ def test_an_export_is_imported_for_the_tokens_street_only(server):
     assert watch.status_code == 403  # a supervisor does not upload
 
 
+def test_a_units_tickets_behind_its_rates(server):
+    client, tokens, *_ = server
+    export = pd.read_csv(SAMPLE / "hotline_2026-10.csv", dtype=str, keep_default_na=False)
+    units = pd.read_csv(SAMPLE / "units.csv", dtype=str)
+    code = units.loc[units["unit_name"] == export["所属村社区"].iloc[0], "unit_code"].iloc[0]
+    answer = client.get(
+        f"/units/{code}/events",
+        params={"period": "2026-10", "source": "hotline"},
+        headers=auth(tokens["admin"]),
+    ).json()
+    mine = export[export["所属村社区"] == export["所属村社区"].iloc[0]]
+    assert sorted(r["event_id"] for r in answer["rows"]) == sorted(mine["工单编号"])
+    bad = client.get(f"/units/{code}/events", params={"source": "x"}, headers=auth(tokens["admin"]))
+    assert bad.status_code == 400 and "hotline" in bad.json()["message"]
+
+
 def test_tasks_and_the_briefing_tables(server):
     client, tokens, *_ = server
     tasks = client.get("/tasks", headers=auth(tokens["street"])).json()
