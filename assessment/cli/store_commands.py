@@ -36,6 +36,15 @@ def db_upgrade(db: DbOpt = None) -> None:
     typer.echo(f"数据库已是最新结构: {safe_url(database.url)}")
 
 
+def _echo_outcome(file: Path, out, rows: str, every: bool) -> bool:
+    """The problems and one line of what happened to ``file``; True when it was refused."""
+    echo_problems(out.problems, every)
+    changed = f",改动 {len(out.changes)} 个数值" if len(out.changes) else ""
+    status = {"imported": "已导入", "rejected": "未导入", "unchanged": "未变化"}[out.status]
+    typer.echo(f"{file.name}: {status}(第 {out.upload_id} 次上传,{out.rows} {rows}{changed})")
+    return out.status == "rejected"
+
+
 @import_app.command("registry")
 def import_registry_cmd(
     file: Path,
@@ -78,11 +87,7 @@ def import_data_cmd(
         out = import_monthly(
             svc.db, file.read_bytes(), file.name, user, svc.user.scope, sets, period=period
         )
-        echo_problems(out.problems, every)
-        changed = f",改动 {len(out.changes)} 个数值" if len(out.changes) else ""
-        status = {"imported": "已导入", "rejected": "未导入", "unchanged": "未变化"}[out.status]
-        typer.echo(f"{file.name}: {status}(第 {out.upload_id} 次上传,{out.rows} 行{changed})")
-        failed |= out.status == "rejected"
+        failed |= _echo_outcome(file, out, "行", every)
     if not failed:
         for x in loaded:
             svc.save_rules(x, "随数据导入登记")
@@ -120,11 +125,7 @@ def import_events_cmd(
             out = import_events(svc.db, data, file.name, user, svc.user.scope, sets, source, period)
         else:
             out = import_export(svc, data, file.name, source, period)
-        echo_problems(out.problems, every)
-        changed = f",改动 {len(out.changes)} 个数值" if len(out.changes) else ""
-        status = {"imported": "已导入", "rejected": "未导入", "unchanged": "未变化"}[out.status]
-        typer.echo(f"{file.name}: {status}(第 {out.upload_id} 次上传,{out.rows} 个事件{changed})")
-        failed |= out.status == "rejected"
+        failed |= _echo_outcome(file, out, "个事件", every)
     if not failed:
         for x in loaded:
             svc.save_rules(x, "随数据导入登记")

@@ -31,7 +31,7 @@ from .registry import current_registry, registry_version_id
 from .schema import EventFrame, Upload
 from .scope import Scope
 from .upload_parts import upload_tables, write_upload
-from .uploads import UploadOutcome, _changes, _jumps, _same_file
+from .uploads import UploadOutcome, _changes, _jumps, same_file_outcome
 
 
 @dataclass
@@ -104,15 +104,9 @@ def import_events(
     errors = errors_only(checked.problems)
     derived, events = checked.derived, checked.events
     if not errors and derived is not None:
-        previous = _same_file(db, sha)
-        if previous is not None:
-            note = Problem(
-                "same_file",
-                f"与第 {previous} 次上传的文件完全相同,未重复导入",
-                file=filename,
-                severity=WARNING,
-            )
-            return UploadOutcome(previous, "unchanged", [*checked.problems, note], rows=len(events))
+        unchanged = same_file_outcome(db, sha, filename, checked.problems, len(events))
+        if unchanged is not None:
+            return unchanged
     with db.transaction() as s:
         upload = Upload(
             author=author,

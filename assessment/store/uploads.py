@@ -75,17 +75,9 @@ def import_monthly(
     )
     errors = errors_only(problems)
     if not errors and frame is not None:
-        previous = _same_file(db, sha)
-        if previous is not None:
-            note = Problem(
-                "same_file",
-                f"与第 {previous} 次上传的文件完全相同,未重复导入",
-                file=filename,
-                severity=WARNING,
-            )
-            return UploadOutcome(
-                previous, "unchanged", [*problems, note], pd.DataFrame(), len(frame)
-            )
+        unchanged = same_file_outcome(db, sha, filename, problems, len(frame))
+        if unchanged is not None:
+            return unchanged
     registry_version = registry_version_id(db)
     with db.transaction() as s:
         upload = Upload(
@@ -119,6 +111,22 @@ def import_monthly(
             errors=len(errors),
         )
     return UploadOutcome(upload.id, upload.status, problems, changes, upload.rows)
+
+
+def same_file_outcome(
+    db: Database, sha: str, filename: str, problems: list[Problem], rows: int
+) -> UploadOutcome | None:
+    """The answer to a file imported already and still current: nothing imported again."""
+    previous = _same_file(db, sha)
+    if previous is None:
+        return None
+    note = Problem(
+        "same_file",
+        f"与第 {previous} 次上传的文件完全相同,未重复导入",
+        file=filename,
+        severity=WARNING,
+    )
+    return UploadOutcome(previous, "unchanged", [*problems, note], pd.DataFrame(), rows)
 
 
 def check_monthly(
