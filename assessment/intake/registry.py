@@ -133,7 +133,8 @@ def _find_columns(roster: _Roster) -> bool:
         if key and key not in roster.found:
             roster.found[key] = i
     missing = [k for k in REGISTRY_COLUMNS if k not in roster.found]
-    if "unit_code" in roster.found and _all_division_codes(roster):
+    implied = [k for k in missing if k in IMPLIED]
+    if implied and "unit_code" in roster.found and _all_division_codes(roster):
         missing = [k for k in missing if k not in IMPLIED]  # read from the codes and names
     for k in missing:
         roster.add(
@@ -170,22 +171,29 @@ def _imply_from_codes(roster: _Roster) -> None:
     county), one below it whose implied parent is missing is refused. Rows without a type
     take the one their level and official name say."""
     frame = roster.frame
-    shaped = is_division_code(frame["unit_code"])
+    blank_parent = (frame["parent_code"] == "").to_numpy()
+    rows = np.flatnonzero(blank_parent | (frame["unit_type"] == "").to_numpy())
+    if not len(rows):  # a registry that names every parent and type: nothing to imply
+        return
+    part = frame.iloc[rows]
+    shaped = is_division_code(part["unit_code"])
     if not shaped.any():
         return
-    level = division_level(frame["unit_code"], shaped)
-    no_type = shaped & (frame["unit_type"] == "").to_numpy()
+    level = division_level(part["unit_code"], shaped)
+    no_type = shaped & (part["unit_type"] == "").to_numpy()
     if no_type.any():
-        frame.loc[no_type, "unit_type"] = implied_type(frame["unit_name"], level)[no_type]
-    orphan = shaped & (frame["parent_code"] == "").to_numpy() & (level > 0)
+        types = implied_type(part["unit_name"], level)[no_type]
+        frame.loc[frame.index[rows[no_type]], "unit_type"] = types.to_numpy()
+    orphan = shaped & blank_parent[rows] & (level > 0)
     if not orphan.any():
         return
-    implied = implied_parent(frame["unit_code"], level)
+    implied = implied_parent(part["unit_code"], level)
     listed = member(implied, frame["unit_code"])
-    frame.loc[orphan & listed, "parent_code"] = implied[orphan & listed]
-    top = level[shaped].min()
-    for i in roster.problems.first("unknown_parent", orphan & ~listed & (level > top)):
-        parent = implied.iat[i]
+    fill = orphan & listed
+    frame.loc[frame.index[rows[fill]], "parent_code"] = implied[fill].to_numpy()
+    top = level[shaped & blank_parent[rows]].min()  # the level of the registry's roots
+    for k in roster.problems.first("unknown_parent", orphan & ~listed & (level > top)):
+        i, parent = rows[k], implied.iat[k]
         roster.add(
             "unknown_parent",
             f"上级单位 {parent}(由单位代码 {frame['unit_code'].iat[i]} 推出)不在名册中:"

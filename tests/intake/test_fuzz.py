@@ -23,5 +23,5 @@ def test_readers_and_rule_loader_survive_arbitrary_and_mutated_input():
     )
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-6000:]
     lines = [line for line in result.stdout.splitlines() if line.startswith("fuzz ")]
-    assert len(lines) == 5 and all(int(line.split()[-2]) > 0 for line in lines)
+    assert len(lines) == 6 and all(int(line.split()[-2]) > 0 for line in lines)
     REPORT.write_text(json.dumps(lines), encoding="utf-8")
