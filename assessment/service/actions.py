@@ -44,8 +44,8 @@ from ..store.tasks import (
 from ..store.uploads import (
     UploadOutcome,
     check_monthly,
-    current_values,
     import_monthly,
+    reported_units,
     upload_history,
 )
 from .district import District, graded, publication_status
@@ -176,7 +176,7 @@ class Service:
         self._require(Action.READ)
         view = self.view()
         units = view.leaves()[["unit_code", "unit_name", "parent_code"]].copy()
-        sent = set(current_values(self.db, self.user.scope, [period])["unit_code"])
+        sent = set(reported_units(self.db, self.user.scope, [period])["unit_code"])
         units["reported"] = units["unit_code"].isin(sent)
         units.attrs["deadline"] = report_deadline(period)
         return units.reset_index(drop=True)

@@ -28,7 +28,13 @@ from ..rules.models import Input
 from ..store.forms import Entry, entries, get_entry, save_entry
 from ..store.registry import current_registry
 from ..store.schema import now
-from ..store.uploads import UploadOutcome, check_monthly, current_values, import_monthly
+from ..store.uploads import (
+    UploadOutcome,
+    check_monthly,
+    current_values,
+    import_monthly,
+    reported_units,
+)
 from .actions import Service, report_deadline, reporting_month
 from .roles import Action, Role, denied
 
@@ -175,7 +181,7 @@ def open_months(svc: Service, unit_code: str, today: dt.date | None = None) -> l
     svc.user.require(Action.READ)
     _unit(svc, unit_code)
     latest, *earlier = fillable_months(today)
-    stored = current_values(svc.db, svc.user.scope, earlier)
+    stored = reported_units(svc.db, svc.user.scope, earlier)  # not the 12345 export's values
     have = set(stored.loc[stored["unit_code"] == unit_code, "period"])
     return [latest, *(p for p in earlier if p not in have)]
 
@@ -262,7 +268,12 @@ def trial(
     if frame is None or errors_only(problems):
         return None
     history = current_values(svc.db, svc.user.scope)
-    history = history[(history["unit_code"] == unit_code) & (history["period"] < period)]
+    mine = history["unit_code"] == unit_code
+    derived = [c for c in loaded.rules.derived() if c in history.columns]
+    now = history.loc[mine & (history["period"] == period), ["unit_code", "period", *derived]]
+    if len(now) and derived:  # the month's 12345 figures, from the export, count in the trial
+        frame = frame.drop(columns=[c for c in derived if c in frame]).merge(now, how="left")
+    history = history[mine & (history["period"] < period)]
     data = pd.concat([history, frame], ignore_index=True)
     registry = current_registry(svc.db, svc.user.scope)
     line = registry[registry["unit_code"] == unit_code]
@@ -284,7 +295,7 @@ def tracker(svc: Service, period: str, today: dt.date | None = None) -> pd.DataF
     svc.user.require(Action.READ)
     units = svc.view().leaves()[["unit_code", "unit_name", "parent_code"]].copy()
     found = {e.unit_code: e for e in entries(svc.db, set(units["unit_code"]), period)}
-    sent = set(current_values(svc.db, svc.user.scope, [period])["unit_code"])
+    sent = set(reported_units(svc.db, svc.user.scope, [period])["unit_code"])
     status = [found[c].status if c in found else "" for c in units["unit_code"]]
     units["status"] = status
     units["status_text"] = [STATUS_TEXT[s] for s in status]

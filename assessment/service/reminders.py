@@ -22,7 +22,7 @@ from ..store.messages import add_message, claim, settle
 from ..store.registry import current_registry
 from ..store.schema import now
 from ..store.tasks import list_tasks
-from ..store.uploads import current_values
+from ..store.uploads import reported_units
 from ..store.users import Account, accounts
 from .actions import report_deadline, reporting_month
 from .channels import Channels, post_webhook, send_mail
@@ -116,7 +116,7 @@ def _not_reported(db, registry: pd.DataFrame, names: dict, today: dt.date) -> li
         return []
     parents = set(registry["parent_code"])
     leaves = registry[~registry["unit_code"].isin(parents)]
-    sent = set(current_values(db, Scope.everything(), [period])["unit_code"])
+    sent = set(reported_units(db, Scope.everything(), [period])["unit_code"])
     missing = leaves[~leaves["unit_code"].isin(sent)]
     out = []
     for street, group in missing.groupby("parent_code", sort=True):

@@ -278,6 +278,23 @@ def _month(session: Session, period: str, codes=None):
     return fold(table for _, table in upload_tables(session, period, codes))
 
 
+def reported_units(db: Database, scope: Scope, periods: Sequence[str]) -> pd.DataFrame:
+    """unit_code, period of each unit in the scope that sent values of its own for a month (a
+    table, a form, a correction): values derived from another system's export do not make a
+    unit reported (an export covers every unit, whether it has sent its table or not)."""
+    allowed = allowed_codes(db, scope)
+    rows: list[tuple[str, str]] = []
+    with db.sessions() as s:
+        own = s.scalars(select(Upload.id).where(Upload.source == "", Upload.status == "imported"))
+        own = list(own)
+        for period in periods:
+            codes: set[str] = set()
+            for _, table in upload_tables(s, period, None if allowed is None else allowed, own):
+                codes.update(table.column("unit_code").to_pylist())
+            rows += [(c, period) for c in sorted(codes)]
+    return pd.DataFrame(rows, columns=["unit_code", "period"])
+
+
 def periods_available(db: Database, scope: Scope) -> list[str]:
     """The months with values, of units in the scope: for a part of the store, the months in
     which some upload carried one of its units (only the parts that may hold them are read)."""

@@ -3,6 +3,9 @@ own units' events, and a unit outside the scope is refused as if it did not exis
 
 from __future__ import annotations
 
+import io
+import math
+
 import pandas as pd
 import pytest
 from conftest import RULES, SAMPLE
@@ -52,3 +55,56 @@ def test_a_street_imports_its_export_and_reads_only_its_units_events(svc):
     assert len(ev.events_of(supervisor, code, "2026-10", "hotline")) == len(
         ev.events_of(org, code, "2026-10", "hotline")
     )
+
+
+def test_an_export_does_not_make_a_unit_reported(svc):
+    """The 12345 export covers every unit: it must not tick off who has sent its table, nor
+    close a missed month to late filling, nor silence the street's reminder."""
+    from assessment.service import forms
+    from assessment.service.reminders import due_reminders
+
+    export = (SAMPLE / "hotline_2026-10.csv").read_bytes()
+    assert ev.import_export(svc, export, "h.csv", "hotline", "2026-10").ok
+    assert not svc.submissions("2026-10")["reported"].any()
+    assert not forms.tracker(svc, "2026-10")["in_store"].any()
+    table = (SAMPLE / "indicators_2026-10.csv").read_bytes()
+    mine = pd.read_csv(io.BytesIO(table), dtype=str, keep_default_na=False)
+    mine = mine[mine["unit_code"].str.startswith(STREET[:9])]
+    assert svc.upload(mine.to_csv(index=False).encode(), "mine.csv", "2026-10").ok
+    reported = svc.submissions("2026-10").set_index("unit_code")["reported"]
+    assert reported[reported.index.str.startswith(STREET[:9])].all()
+    assert not reported[~reported.index.str.startswith(STREET[:9])].any()
+    import datetime as dt
+
+    reminders = due_reminders(svc.db, dt.date(2026, 11, 20), days_before=3)
+    streets = {r.unit_code for r in reminders if r.kind == "not_reported"}
+    assert STREET not in streets and OTHER in streets
+    code = (
+        pd.read_csv(SAMPLE / "units.csv", dtype=str)
+        .query("parent_code == @OTHER")["unit_code"]
+        .iloc[0]
+    )
+    assert "2026-10" in forms.open_months(svc, code, dt.date(2026, 12, 3))
+
+
+def test_the_forms_trial_counts_the_months_12345_figures_from_the_export(svc):
+    from assessment.service import forms
+
+    units = pd.read_csv(SAMPLE / "units.csv", dtype=str)
+    table = pd.read_csv(SAMPLE / "indicators_2026-10.csv", dtype=str, keep_default_na=False)
+    code = table["unit_code"].iloc[0]
+    values = table.iloc[0].to_dict()
+    before = forms.trial(svc, code, "2026-10", values)
+    rate = {x.id: x.raw for x in before.indicators}["hotline_ontime_close_rate"]
+    assert math.isnan(rate)  # no export yet: not applicable
+    export = (SAMPLE / "hotline_2026-10.csv").read_bytes()
+    assert ev.import_export(svc, export, "h.csv", "hotline", "2026-10").ok
+    after = forms.trial(svc, code, "2026-10", values)
+    rate = {x.id: x.raw for x in after.indicators}["hotline_ontime_close_rate"]
+    mine = pd.read_csv(io.BytesIO(export), dtype=str, keep_default_na=False)
+    name = units.loc[units["unit_code"] == code, "unit_name"].iloc[0]
+    mine = mine[mine["所属村社区"] == name]
+    received = pd.to_datetime(mine["受理时间"])
+    closed = pd.to_datetime(mine["办结时间"].replace("", None))
+    on_time = ((closed - received).dt.total_seconds() <= 7 * 86400).sum()
+    assert rate == pytest.approx(on_time * 100.0 / len(mine))
