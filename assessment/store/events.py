@@ -12,14 +12,14 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import pandas as pd
 import pyarrow as pa
 from sqlalchemy import select
 
 from ..intake.derive import derive, source_of, source_units
-from ..intake.events import ingest_events, source_headers
+from ..intake.events import FIRST_DATA_ROW, ingest_events, source_headers
 from ..intake.readers import read_table
 from ..intake.textcols import printable
 from ..problems import WARNING, Problem, ProblemsError, errors_only
@@ -82,8 +82,21 @@ def check_events(
                 severity=WARNING,
             )
         )
-    problems += _jumps(db, scope, derived, rule_sets, filename)
+    problems += _by_unit(_jumps(db, scope, derived, rule_sets, filename), derived, registry)
     return CheckedEvents(ingested.period, ingested.frame, derived, problems)
+
+
+def _by_unit(found: list[Problem], derived: pd.DataFrame, registry: pd.DataFrame) -> list[Problem]:
+    """Warnings on derived values name their unit, not a row: the export's rows are events."""
+    names = dict(zip(registry["unit_code"], registry["unit_name"], strict=True))
+    out = []
+    for p in found:
+        if p.row is None:
+            out.append(p)
+            continue
+        code = derived["unit_code"].iat[p.row - FIRST_DATA_ROW]
+        out.append(replace(p, row=None, message=f"{names.get(code, code)}({code}):{p.message}"))
+    return out
 
 
 def import_events(

@@ -154,3 +154,20 @@ def test_an_unknown_source_is_named_with_the_declared_ones(db):
 def _code(name: str) -> str:
     units = pd.read_csv(SAMPLE / "units.csv", dtype=str)
     return units.loc[units["unit_name"] == name, "unit_code"].iloc[0]
+
+
+def test_a_derived_value_far_from_last_month_is_a_warning_naming_its_unit(db):
+    seeded(db)
+    sept = (SAMPLE / "indicators_2026-09.csv").read_bytes()
+    assert import_monthly(db, sept, "indicators_2026-09.csv", "o", ALL, SETS).ok
+    sept_export = (SAMPLE / "hotline_2026-09.csv").read_bytes()
+    assert import_events(db, sept_export, "h9.csv", "o", ALL, SETS, "hotline").ok
+    frame = export_frame()
+    busiest = frame["所属村社区"].value_counts().index[0]
+    extra = frame[frame["所属村社区"] == busiest]
+    copies = [extra.assign(工单编号=extra["工单编号"] + f"-{k}") for k in range(12)]
+    grown = pd.concat([frame, *copies], ignore_index=True)
+    checked = check_events(db, grown.to_csv(index=False).encode(), "h.csv", ALL, SETS, "hotline")
+    jumps = [p for p in checked.problems if p.code == "large_change"]
+    assert jumps and all(p.row is None for p in jumps)
+    assert any(busiest in p.message and "12345工单总数" in p.message for p in jumps)
