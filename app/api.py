@@ -31,7 +31,7 @@ from starlette.routing import Route
 from app.api_spec import openapi
 from app.server import client_address, shared_database
 from assessment.intake.limits import Limits
-from assessment.outputs.exports import csv_bytes, parquet_bytes
+from assessment.outputs.exports import parquet_bytes, table_csv_bytes
 from assessment.problems import Problem, ProblemsError
 from assessment.service import Denied, Service, event_imports
 from assessment.service.api_tokens import audit_call, principal_for
@@ -40,6 +40,7 @@ LOG = logging.getLogger("fivecolor.api")
 API = "/api/v1"
 PERIOD = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 PARQUET = "application/vnd.apache.parquet"
+PAGE, MAX_PAGE = 10_000, 100_000  # rows of a JSON answer; CSV and Parquet carry the whole table
 
 
 class NotFound(Exception):
@@ -187,13 +188,14 @@ def records(frame: pd.DataFrame) -> list[dict]:
 
 
 def table_response(request: Request, frame: pd.DataFrame, name: str, meta: dict) -> Response:
-    """JSON (``meta`` and ``rows``), or the bare table as CSV (``Accept: text/csv`` or
+    """JSON (``meta``, a page of ``rows``: ``offset``, ``limit``, ``total``, ``next``), or the
+    whole table as CSV (``Accept: text/csv`` or
     ``format=csv``: UTF-8 with BOM, every cell inert in Excel/WPS) or as Parquet."""
     wanted = request.query_params.get("format", "")
     accept = request.headers.get("accept", "")
     if wanted == "csv" or (not wanted and "text/csv" in accept):
         return Response(
-            csv_bytes(frame),
+            table_csv_bytes(frame),
             media_type="text/csv; charset=utf-8",
             headers={"Content-Disposition": f'attachment; filename="{name}.csv"'},
         )
@@ -205,7 +207,23 @@ def table_response(request: Request, frame: pd.DataFrame, name: str, meta: dict)
         )
     if wanted not in ("", "json"):
         raise BadRequest("format 须为 json、csv 或 parquet")
-    return JSONResponse({**meta, "rows": records(frame)})
+    offset, limit = _number(request, "offset", 0), _number(request, "limit", PAGE)
+    if limit < 1 or limit > MAX_PAGE:
+        raise BadRequest(f"limit 须在 1 到 {MAX_PAGE} 之间(整表请用 format=csv 或 parquet)")
+    page = frame.iloc[offset : offset + limit]
+    after = offset + len(page)
+    paging = {"total": len(frame), "offset": offset, "limit": limit}
+    paging["next"] = after if after < len(frame) else None
+    return JSONResponse({**meta, **paging, "rows": records(page)})
+
+
+def _number(request: Request, name: str, default: int) -> int:
+    raw = request.query_params.get(name)
+    if raw is None:
+        return default
+    if not raw.isdigit() or len(raw) > 9:
+        raise BadRequest(f"{name} 须为非负整数")
+    return int(raw)
 
 
 def _period(svc: Service, request: Request) -> str:

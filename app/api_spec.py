@@ -8,6 +8,15 @@ PERIOD = {
     "schema": {"type": "string", "pattern": r"^\d{4}-(0[1-9]|1[0-2])$"},
     "description": "月份 YYYY-MM(默认最新月份)",
 }
+PAGING = [
+    {"name": "offset", "in": "query", "schema": {"type": "integer", "minimum": 0}},
+    {
+        "name": "limit",
+        "in": "query",
+        "schema": {"type": "integer", "minimum": 1, "maximum": 100000, "default": 10000},
+        "description": "JSON 每页行数;CSV、Parquet 为整表",
+    },
+]
 FORMAT = {
     "name": "format",
     "in": "query",
@@ -100,6 +109,7 @@ def openapi() -> dict:
                     {"name": "level", "in": "query", "schema": {"type": "string"}},
                     {"name": "parent", "in": "query", "schema": {"type": "string"}},
                     FORMAT,
+                    *PAGING,
                 ],
             ),
             "/units/{code}/explain": _get(

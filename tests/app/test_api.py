@@ -92,6 +92,22 @@ def test_each_token_sees_only_its_accounts_scope(server):
     assert len(levels["rows"]) == 12 and all(r["grade"] for r in levels["rows"])
 
 
+def test_json_comes_in_pages(server):
+    client, tokens, *_ = server
+    pages, offset = [], 0
+    while offset is not None:
+        answer = client.get(
+            "/grades", params={"limit": 60, "offset": offset}, headers=auth(tokens["admin"])
+        ).json()
+        pages.append(answer["rows"])
+        offset = answer["next"]
+    assert [len(p) for p in pages] == [60, 60, 50] and answer["total"] == 170
+    codes = [r["unit_code"] for p in pages for r in p]
+    assert len(set(codes)) == 170
+    bad = client.get("/grades", params={"limit": "0"}, headers=auth(tokens["admin"]))
+    assert bad.status_code == 400
+
+
 def test_grades_as_csv_and_parquet_are_the_same_table(server):
     client, tokens, *_ = server
     params = {"period": "2026-10"}
