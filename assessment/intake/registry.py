@@ -56,6 +56,10 @@ def _cyclic(frame: pd.DataFrame) -> np.ndarray:
     """Rows whose chain of parents never reaches a top unit (a unit that is its own parent, or
     a loop, and everything hanging below one): by pointer doubling, log2(n) vectorised steps.
     A parent missing from the registry counts as a top here (``unknown_parent`` reports it)."""
+    parents = to_arrow(frame["parent_code"])
+    falling = pc.or_(pc.equal(parents, ""), pc.less(parents, to_arrow(frame["unit_code"])))
+    if pc.all(falling).as_py():  # every parent's code sorts before its child's (division
+        return np.zeros(len(frame), dtype=bool)  # codes): chains only fall, none can loop
     up = positions(frame["parent_code"], frame["unit_code"])  # parent's row, or -1
     for _ in range(max(1, len(up)).bit_length() + 1):
         up = np.where(up >= 0, up[np.maximum(up, 0)], -1)
