@@ -281,7 +281,7 @@ def explain(svc: Service, request: Request, body: bytes) -> Response:
     found = svc.view().explain(code, period)
     if found is None:
         raise NotFound(f"单位 {code} 在 {period} 没有评定")
-    return JSONResponse(_deep(explanation_json(found)))
+    return JSONResponse(explanation_json(found))  # plain data already: no NaN, no numpy
 
 
 def unit_events(svc: Service, request: Request, body: bytes) -> Response:
@@ -295,14 +295,6 @@ def unit_events(svc: Service, request: Request, body: bytes) -> Response:
     frame = event_imports.events_of(svc, code, period, source)
     meta = {"unit_code": code, "period": period, "source": source, "count": len(frame)}
     return table_response(request, frame, f"events_{source}_{code}_{period}", meta)
-
-
-def _deep(value):
-    if isinstance(value, dict):
-        return {k: _deep(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_deep(v) for v in value]
-    return _plain(value)
 
 
 def tasks(svc: Service, request: Request, body: bytes) -> Response:

@@ -36,13 +36,21 @@ def db_upgrade(db: DbOpt = None) -> None:
     typer.echo(f"数据库已是最新结构: {safe_url(database.url)}")
 
 
-def _echo_outcome(file: Path, out, rows: str, every: bool) -> bool:
-    """The problems and one line of what happened to ``file``; True when it was refused."""
-    echo_problems(out.problems, every)
-    changed = f",改动 {len(out.changes)} 个数值" if len(out.changes) else ""
-    status = {"imported": "已导入", "rejected": "未导入", "unchanged": "未变化"}[out.status]
-    typer.echo(f"{file.name}: {status}(第 {out.upload_id} 次上传,{out.rows} {rows}{changed})")
-    return out.status == "rejected"
+def _import_each(svc, files: list[Path], one, rows: str, loaded: list, every: bool) -> None:
+    """Each file imported by ``one(file, data)``, its problems and one line of what happened;
+    the rule sets given on the command line registered when every file was taken, else exit 1."""
+    failed = False
+    for file in files:
+        out = one(file, file.read_bytes())
+        echo_problems(out.problems, every)
+        changed = f",改动 {len(out.changes)} 个数值" if len(out.changes) else ""
+        status = {"imported": "已导入", "rejected": "未导入", "unchanged": "未变化"}[out.status]
+        typer.echo(f"{file.name}: {status}(第 {out.upload_id} 次上传,{out.rows} {rows}{changed})")
+        failed |= out.status == "rejected"
+    if failed:
+        raise typer.Exit(1)
+    for x in loaded:
+        svc.save_rules(x, "随数据导入登记")
 
 
 @import_app.command("registry")
@@ -82,17 +90,11 @@ def import_data_cmd(
 
     loaded = [load_rules(r) for r in rules]
     sets = [x.rules for x in loaded]
-    failed = False
-    for file in files:
-        out = import_monthly(
-            svc.db, file.read_bytes(), file.name, user, svc.user.scope, sets, period=period
-        )
-        failed |= _echo_outcome(file, out, "行", every)
-    if not failed:
-        for x in loaded:
-            svc.save_rules(x, "随数据导入登记")
-    if failed:
-        raise typer.Exit(1)
+
+    def one(file: Path, data: bytes):
+        return import_monthly(svc.db, data, file.name, user, svc.user.scope, sets, period=period)
+
+    _import_each(svc, files, one, "行", loaded, every)
 
 
 @import_app.command("events")
@@ -117,20 +119,14 @@ def import_events_cmd(
 
     svc = operator_service(db, user)
     loaded = [load_rules(r) for r in rules]
-    failed = False
-    for file in files:
-        data = file.read_bytes()
-        if loaded:
-            sets = [x.rules for x in loaded]
-            out = import_events(svc.db, data, file.name, user, svc.user.scope, sets, source, period)
-        else:
-            out = import_export(svc, data, file.name, source, period)
-        failed |= _echo_outcome(file, out, "个事件", every)
-    if not failed:
-        for x in loaded:
-            svc.save_rules(x, "随数据导入登记")
-    if failed:
-        raise typer.Exit(1)
+    sets = [x.rules for x in loaded]
+
+    def one(file: Path, data: bytes):
+        if not sets:  # the rule sets in force in the store
+            return import_export(svc, data, file.name, source, period)
+        return import_events(svc.db, data, file.name, user, svc.user.scope, sets, source, period)
+
+    _import_each(svc, files, one, "个事件", loaded, every)
 
 
 def assess_cmd(

@@ -21,6 +21,7 @@ import pyarrow as pa
 
 from ..problems import ERROR, WARNING, Problem, ProblemCollector, errors_only
 from ..rules.models import RuleSet
+from .derive import derived_columns
 from .headers import KEY_COLUMNS, PERSONAL_DATA, header_map, normalise
 from .numbers import is_yes_no, to_numbers, why_not_a_number
 from .parallel import for_each
@@ -172,7 +173,7 @@ def _map_headers(up: _Upload) -> None:
     """Each header to the column it names (by id, name or alias); personal data refused,
     unknown headers warned of (with the closest known one), a column given twice refused."""
     mapping = header_map(up.rule_sets)
-    derived = {c: r.source for rules in up.rule_sets for c, r in rules.derived().items()}
+    derived = derived_columns(up.rule_sets)
     sources = {s.id: s.name for rules in up.rule_sets for s in rules.sources}
     names = up.table.column_names
     for i, header in enumerate(names):

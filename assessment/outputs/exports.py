@@ -7,7 +7,9 @@ import io
 import os
 import re
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import nullcontext
 from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
 import pandas as pd
@@ -94,16 +96,22 @@ def text_cells_only(workbook) -> None:
 CSV_SLICE_ROWS = 50_000
 
 
-def write_csv(frame: pd.DataFrame, path: str | Path) -> None:
-    """UTF-8 with BOM, so that Excel opens it; floats unrounded.
+def _arrow(frame: pd.DataFrame) -> pa.Table:
+    """The frame as Arrow for writing: grade columns (categorical) as plain text."""
+    table = pa.Table.from_pandas(frame, preserve_index=False)
+    for i, column in enumerate(table.schema):
+        if pa.types.is_dictionary(column.type):
+            table = table.set_column(i, column.name, table.column(i).cast(pa.string()))
+    return table
+
+
+def write_csv(frame: pd.DataFrame, path: str | Path | BinaryIO) -> None:
+    """UTF-8 with BOM, so that Excel opens it; floats unrounded; to a path or an open binary
+    file (a buffer for an answer over HTTP).
 
     Formatting floats is most of the work: slices of rows are rendered on every core (Arrow
     releases the GIL) and written in order."""
-    table = pa.Table.from_pandas(frame, preserve_index=False)
-    for i, column in enumerate(table.schema):
-        if pa.types.is_dictionary(column.type):  # grade columns are categorical
-            table = table.set_column(i, column.name, table.column(i).cast(pa.string()))
-    table = inert_table(table)  # text that would start a formula in Excel/WPS stays text
+    table = inert_table(_arrow(frame))  # text that would start a formula in Excel/WPS stays text
     starts = range(0, max(table.num_rows, 1), CSV_SLICE_ROWS)
 
     def render(start: int) -> pa.Buffer:
@@ -112,7 +120,10 @@ def write_csv(frame: pd.DataFrame, path: str | Path) -> None:
         pacsv.write_csv(table.slice(start, CSV_SLICE_ROWS), sink, options)
         return sink.getvalue()
 
-    with open(path, "wb") as f, ThreadPoolExecutor(os.cpu_count() or 1) as pool:
+    with (
+        open(path, "wb") if isinstance(path, str | Path) else nullcontext(path) as f,
+        ThreadPoolExecutor(os.cpu_count() or 1) as pool,
+    ):
         f.write(b"\xef\xbb\xbf")
         for rendered in pool.map(render, starts):
             f.write(rendered)
@@ -121,24 +132,17 @@ def write_csv(frame: pd.DataFrame, path: str | Path) -> None:
 def table_csv_bytes(frame: pd.DataFrame) -> bytes:
     """``write_csv``'s bytes, for an answer over HTTP: a whole province's or country's table
     rendered by Arrow on every core (``csv_bytes`` formats cell by cell in pandas)."""
-    import tempfile
-
-    with tempfile.TemporaryDirectory() as folder:
-        path = Path(folder) / "table.csv"
-        write_csv(frame, path)
-        return path.read_bytes()
+    buffer = io.BytesIO()
+    write_csv(frame, buffer)
+    return buffer.getvalue()
 
 
 def parquet_bytes(frame: pd.DataFrame) -> bytes:
     """The table as Parquet, for BI tools and dashboards (grades as text, not categories)."""
     import pyarrow.parquet as pq
 
-    table = pa.Table.from_pandas(frame, preserve_index=False)
-    for i, column in enumerate(table.schema):
-        if pa.types.is_dictionary(column.type):
-            table = table.set_column(i, column.name, table.column(i).cast(pa.string()))
     sink = pa.BufferOutputStream()
-    pq.write_table(table, sink)
+    pq.write_table(_arrow(frame), sink)
     return sink.getvalue().to_pybytes()
 
 

@@ -28,10 +28,10 @@ from .audit import log
 from .bulk import fetch_row, ipc_bytes
 from .database import Database
 from .registry import current_registry, registry_version_id
-from .schema import EventFrame, Upload
+from .schema import EventFrame
 from .scope import Scope
 from .upload_parts import upload_tables, write_upload
-from .uploads import UploadOutcome, _changes, _jumps, same_file_outcome
+from .uploads import UploadOutcome, _changes, _jumps, record_upload, same_file_outcome
 
 
 @dataclass
@@ -120,24 +120,21 @@ def import_events(
         unchanged = same_file_outcome(db, sha, filename, checked.problems, len(events))
         if unchanged is not None:
             return unchanged
+    registry_version = registry_version_id(db)
     with db.transaction() as s:
-        upload = Upload(
-            author=author,
-            filename=filename,
-            sha256=sha,
-            period=checked.period,
-            status="rejected" if errors else "imported",
+        upload = record_upload(
+            s,
+            author,
+            filename,
+            sha,
+            checked.period,
+            checked.problems,
+            scope,
+            registry_version,
             rows=0 if events is None else len(events),
             units=0 if derived is None else len(derived),
-            errors=len(errors),
-            warnings=len(checked.problems) - len(errors),
-            problems=[p.as_dict() for p in checked.problems],
-            scope=None if scope.roots is None else sorted(scope.roots),
-            registry_version_id=registry_version_id(db),
-            source=source_id[:64],
+            source=source_id,
         )
-        s.add(upload)
-        s.flush()
         changes = pd.DataFrame()
         if not errors:
             changes = _changes(s, derived)

@@ -80,22 +80,18 @@ def import_monthly(
             return unchanged
     registry_version = registry_version_id(db)
     with db.transaction() as s:
-        upload = Upload(
-            author=author,
-            filename=filename,
-            sha256=sha,
-            period=_period_of(frame, period),
-            status="rejected" if errors else "imported",
+        upload = record_upload(
+            s,
+            author,
+            filename,
+            sha,
+            _period_of(frame, period),
+            problems,
+            scope,
+            registry_version,
             rows=0 if frame is None else len(frame),
             units=0 if frame is None else len(pd.unique(frame["unit_code"])),
-            errors=len(errors),
-            warnings=len(problems) - len(errors),
-            problems=[p.as_dict() for p in problems],
-            scope=None if scope.roots is None else sorted(scope.roots),
-            registry_version_id=registry_version,
         )
-        s.add(upload)
-        s.flush()
         changes = pd.DataFrame()
         if not errors:
             changes = _changes(s, frame)
@@ -111,6 +107,42 @@ def import_monthly(
             errors=len(errors),
         )
     return UploadOutcome(upload.id, upload.status, problems, changes, upload.rows)
+
+
+def record_upload(
+    session: Session,
+    author: str,
+    filename: str,
+    sha: str,
+    period: str,
+    problems: list[Problem],
+    scope: Scope,
+    registry_version: int | None,
+    rows: int,
+    units: int,
+    source: str = "",
+) -> Upload:
+    """The record of an upload attempt (imported when ``problems`` hold no error), flushed so
+    its id is known; a monthly table, a form, a correction, or a source's export."""
+    errors = len(errors_only(problems))
+    upload = Upload(
+        author=author,
+        filename=filename,
+        sha256=sha,
+        period=period,
+        status="rejected" if errors else "imported",
+        rows=rows,
+        units=units,
+        errors=errors,
+        warnings=len(problems) - errors,
+        problems=[p.as_dict() for p in problems],
+        scope=None if scope.roots is None else sorted(scope.roots),
+        registry_version_id=registry_version,
+        source=source[:64],
+    )
+    session.add(upload)
+    session.flush()
+    return upload
 
 
 def same_file_outcome(
@@ -282,17 +314,25 @@ def reported_units(db: Database, scope: Scope, periods: Sequence[str]) -> pd.Dat
     """unit_code, period of each unit in the scope that sent values of its own for a month (a
     table, a form, a correction): values derived from another system's export do not make a
     unit reported (an export covers every unit, whether it has sent its table or not)."""
+    with db.sessions() as s:
+        exported = set(s.scalars(select(Upload.period).where(Upload.source != "")))
+    plain = [p for p in periods if p not in exported]  # no export: every row is the unit's own
+    out = current_values(db, scope, plain)[["unit_code", "period"]] if plain else None
+    rest = [p for p in periods if p in exported]
+    if not rest:
+        return out if out is not None else pd.DataFrame(columns=["unit_code", "period"])
     allowed = allowed_codes(db, scope)
     rows: list[tuple[str, str]] = []
     with db.sessions() as s:
         own = s.scalars(select(Upload.id).where(Upload.source == "", Upload.status == "imported"))
         own = list(own)
-        for period in periods:
+        for period in rest:
             codes: set[str] = set()
             for _, table in upload_tables(s, period, None if allowed is None else allowed, own):
                 codes.update(table.column("unit_code").to_pylist())
             rows += [(c, period) for c in sorted(codes)]
-    return pd.DataFrame(rows, columns=["unit_code", "period"])
+    found = pd.DataFrame(rows, columns=["unit_code", "period"])
+    return found if out is None else pd.concat([out, found], ignore_index=True)
 
 
 def periods_available(db: Database, scope: Scope) -> list[str]:

@@ -603,7 +603,7 @@ def test_a_reporter_on_a_phone_fills_its_month_and_the_street_reviews_it(
 
         pg.reload()
         pg.wait_for_selector(IDLE, timeout=90_000)
-        pg.get_by_text("请核对党费收缴率").first.wait_for(timeout=30_000)
+        pg.get_by_text("请核对党费收缴率").first.wait_for(timeout=60_000)
         pg.get_by_role("button", name="提交").click()
         pg.get_by_text("若审核通过,预计为").wait_for(timeout=60_000)
 
