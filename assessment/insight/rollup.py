@@ -5,20 +5,66 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pyarrow.compute as pc
 
+from ..intake.textcols import fixed_width, is_sorted, to_arrow
 from ..rules.grades import GRADE_KEYS, MISSING_LABEL
 
 
-def code_index(registry: pd.DataFrame) -> pd.Index:
-    """The registry's codes as a hash index: a code's row position in one lookup."""
-    return pd.Index(registry["unit_code"].to_numpy(dtype=object))
+class CodeIndex:
+    """A registry's codes, looked up by value: the positions of many codes at once and of
+    one. Registries come in code order with codes of one width, so a lookup is a binary
+    search over Arrow's bytes in place (no Python string per code, no hash table of the
+    country's 665,271 codes); otherwise Arrow's hash join."""
+
+    def __init__(self, codes: object) -> None:
+        self.codes = to_arrow(codes)
+        keys = fixed_width(self.codes)
+        self._keys = keys if keys is not None and is_sorted(self.codes, strictly=True) else None
+
+    def __len__(self) -> int:
+        return len(self.codes)
+
+    def positions(self, values: object) -> np.ndarray:
+        """For each value: its row, or -1."""
+        values = to_arrow(values)
+        if self._keys is not None:
+            wanted = fixed_width(values)
+            if wanted is not None:
+                if wanted.dtype != self._keys.dtype:  # another width: nothing can be equal
+                    return np.full(len(values), -1, dtype=np.int64)
+                return self._search(wanted)
+        pos = pc.index_in(values, value_set=self.codes)
+        return pc.fill_null(pos, -1).to_numpy(zero_copy_only=False).astype(np.int64)
+
+    def _search(self, wanted: np.ndarray) -> np.ndarray:
+        pos = np.searchsorted(self._keys, wanted)
+        pos[pos == len(self._keys)] = 0
+        return np.where(self._keys[pos] == wanted, pos, -1).astype(np.int64)
+
+    def get(self, code: str) -> int:
+        """The row of one code, or -1."""
+        if self._keys is not None:
+            key = code.encode()
+            if len(key) != self._keys.dtype.itemsize or b"\0" in key:
+                return -1
+            return int(self._search(np.array([key], dtype=self._keys.dtype))[0])
+        return int(self.positions([code])[0])
+
+    def __contains__(self, code: object) -> bool:
+        return isinstance(code, str) and self.get(code) >= 0
 
 
-def parent_positions(registry: pd.DataFrame, index: pd.Index | None = None) -> np.ndarray:
+def code_index(registry: pd.DataFrame) -> CodeIndex:
+    """The registry's codes for lookups: a code's row position."""
+    return CodeIndex(registry["unit_code"])
+
+
+def parent_positions(registry: pd.DataFrame, index: CodeIndex | None = None) -> np.ndarray:
     """Each unit's parent as a row position in ``registry`` (-1 for a root or an unknown
-    parent): one hash lookup for the whole tree."""
+    parent): one lookup for the whole tree."""
     index = code_index(registry) if index is None else index
-    return index.get_indexer(registry["parent_code"].to_numpy(dtype=object))
+    return index.positions(registry["parent_code"])
 
 
 def unit_depths(registry: pd.DataFrame, parent: np.ndarray | None = None) -> pd.Series:
@@ -37,6 +83,15 @@ def unit_depths(registry: pd.DataFrame, parent: np.ndarray | None = None) -> pd.
     return pd.Series(depth, index=registry.index)
 
 
+def grade_ranks(grades: pd.Series) -> np.ndarray:
+    """Each grade key's rank (0 green .. 4 red), -1 for anything else (数据不全): the few
+    distinct values looked up once, not each of a country's rows."""
+    codes, uniques = pd.factorize(grades.astype(str))
+    rank_of = {k: i for i, k in enumerate(GRADE_KEYS)}
+    ranks = np.array([rank_of.get(str(u), -1) for u in uniques] + [-1], dtype=np.int64)
+    return ranks[codes]  # a code of -1 (missing) takes the last entry
+
+
 def rollup(
     graded: pd.DataFrame,
     registry: pd.DataFrame,
@@ -45,7 +100,7 @@ def rollup(
     labels: list[str],
     depths: pd.Series | None = None,
     parent: np.ndarray | None = None,
-    index: pd.Index | None = None,
+    index: CodeIndex | None = None,
 ) -> pd.DataFrame:
     """Every parent unit above the graded ones, graded from its children, bottom-up.
 
@@ -60,16 +115,13 @@ def rollup(
     depth = (unit_depths(registry, parent) if depths is None else depths).to_numpy()
     n = len(registry)
     index = code_index(registry) if index is None else index
-    at = index.get_indexer(graded["unit_code"].to_numpy(dtype=object))
+    at = index.positions(graded["unit_code"])
     known_row = at >= 0
-    rank_of = {k: i for i, k in enumerate(GRADE_KEYS)}
     score = np.full(n, np.nan)
     rank = np.full(n, -1)
     present = np.zeros(n, bool)
     score[at[known_row]] = graded["score"].to_numpy(dtype=float)[known_row]
-    rank[at[known_row]] = (
-        graded["grade"].astype(str).map(rank_of).fillna(-1).to_numpy(int)[known_row]
-    )
+    rank[at[known_row]] = grade_ranks(graded["grade"])[known_row]
     present[at[known_row]] = True
     counts = np.zeros((len(GRADE_KEYS) + 1, n), int)  # children per grade, then 数据不全
     made = np.zeros(n, bool)
@@ -102,18 +154,19 @@ def rollup(
         return pd.DataFrame(columns=["unit_code", "score", "grade", "grade_label"])
     keys = np.array([*GRADE_KEYS, ""], dtype=object)
     names = np.array([*labels, MISSING_LABEL], dtype=object)
+    units = registry.iloc[rows]  # in registry order; taken by position (no str per unit)
     out = pd.DataFrame(
         {
-            "unit_code": registry["unit_code"].to_numpy(dtype=object)[rows],
+            "unit_code": units["unit_code"].array,
             "score": score[rows],
             "rank": rank[rows],
             **{f"n_{k}": counts[r][rows] for r, k in enumerate(GRADE_KEYS)},
             "n_missing": counts[-1][rows],
-            "parent_code": registry["parent_code"].to_numpy(dtype=object)[rows],
+            "parent_code": units["parent_code"].array,
             "grade": keys[rank[rows]],
             "grade_label": names[rank[rows]],
-            "unit_name": registry["unit_name"].to_numpy(dtype=object)[rows],
-            "unit_type": registry["unit_type"].to_numpy(dtype=object)[rows],
+            "unit_name": units["unit_name"].array,
+            "unit_type": units["unit_type"].array,
         }
     )
-    return out.sort_values("unit_code", ignore_index=True)
+    return out if is_sorted(out["unit_code"]) else out.sort_values("unit_code", ignore_index=True)
