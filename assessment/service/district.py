@@ -17,12 +17,14 @@ from dataclasses import dataclass, field
 from functools import cached_property
 
 import pandas as pd
+import pyarrow as pa
 from sqlalchemy import func, select
 
 from ..grading.engine import Assessment, assess
 from ..insight.levels import Tree, build_tree
-from ..insight.rollup import code_index, rollup
+from ..insight.rollup import CodeIndex, code_index, rollup
 from ..insight.stability import stability
+from ..intake.textcols import text_series
 from ..rules.grades import GRADE_KEYS
 from ..rules.loader import LoadedRules
 from ..store import Database, Scope
@@ -230,7 +232,7 @@ class District:
             return pd.DataFrame(columns=["unit_code", "grade", "score"])
         table = pd.concat(frames, ignore_index=True)
         for col in ("grade", "grade_label", "score_grade", "next_grade"):
-            table[col] = table[col].astype(str)
+            table[col] = _plain_text(table[col])
         return table
 
     def history(self) -> pd.DataFrame:
@@ -261,8 +263,8 @@ class District:
         return build_tree(self.registry, self.code_index)
 
     @cached_property
-    def code_index(self) -> pd.Index:
-        """A code's row in the registry, by one hash lookup (built once)."""
+    def code_index(self) -> CodeIndex:
+        """A code's row in the registry (built once)."""
         return code_index(self.registry)
 
     @cached_property
@@ -293,6 +295,14 @@ class District:
             parent=self.tree.parent,
             index=self.code_index,
         )
+
+
+def _plain_text(column: pd.Series) -> pd.Series:
+    """A grade column (categories) as plain text, decoded by Arrow (pandas' ``astype(str)``
+    formats each of a country's rows)."""
+    if isinstance(column.dtype, pd.CategoricalDtype):
+        return text_series(pa.array(column.array).dictionary_decode(), column.index)
+    return column.astype(str)
 
 
 def _in_force(runs: pd.DataFrame, period: str, active: int) -> int:

@@ -10,9 +10,12 @@ from functools import cached_property
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from ..insight.levels import Level, Tree
 from ..insight.worklist import parent_summary
+from ..intake.textcols import text_series
 
 TILE_COLUMNS = ["unit_code", "unit_name", "unit_type", "parent_code", "score", "grade", "reasons"]
 
@@ -47,12 +50,22 @@ class Hierarchy:
             return np.ones(len(codes), bool)
         return codes.isin(self.allowed).to_numpy()
 
-    def _ancestors(self, level: int) -> pd.Series:
-        """unit code -> its ancestor at ``level`` ("" above it), once per district."""
-        memo = self.district.__dict__.setdefault("_ancestor_maps", {})
+    def _ancestor_rows(self, level: int) -> np.ndarray:
+        """Per registry row: the row of its ancestor at ``level`` (-1 above it), once per
+        district."""
+        memo = self.district.__dict__.setdefault("_ancestor_rows", {})
         if level not in memo:
-            memo[level] = pd.Series(self.tree.ancestor_at(level), index=self.tree.codes)
+            memo[level] = self.tree.ancestor_rows(level)
         return memo[level]
+
+    def _groups(self, frame: pd.DataFrame, level: int) -> pd.Series:
+        """Per row of ``frame``: the code of its unit's ancestor at ``level`` ("" for none),
+        by row positions (a binary search per code, no hash map of the country's codes)."""
+        rows = self.district.code_index.positions(frame["unit_code"])
+        up = np.where(rows >= 0, self._ancestor_rows(level)[np.maximum(rows, 0)], -1)
+        codes = self.tree.code_array.take(pa.array(np.maximum(up, 0)))
+        codes = pc.if_else(pa.array(up >= 0), codes, pa.scalar("", codes.type))
+        return text_series(codes, frame.index)
 
     def levels(self) -> list[Level]:
         """The levels the scope holds, top first, each with how many of its units are there."""
@@ -65,8 +78,7 @@ class Hierarchy:
 
     def _row(self, code: str) -> int:
         """The registry row of ``code`` (-1 when unknown), by a hash index built once."""
-        index = self.district.code_index
-        return int(index.get_loc(code)) if code in index else -1
+        return self.district.code_index.get(code) if isinstance(code, str) else -1
 
     def units_at(self, level: int, under: str | None = None) -> list[str]:
         """The codes of the scope's units at ``level`` (below ``under``), in code order."""
@@ -132,7 +144,9 @@ class Hierarchy:
         level = self.level_of(code)
         if level is None:
             return frame.iloc[:0]
-        return frame[frame["unit_code"].map(self._ancestors(level)).to_numpy() == code]
+        rows = self.district.code_index.positions(frame["unit_code"])
+        up = self._ancestor_rows(level)[np.maximum(rows, 0)]
+        return frame[(rows >= 0) & (up == self._row(code))]
 
     def tiles(self, period: str, level: int, under: str | None = None) -> pd.DataFrame:
         """The units of ``level`` in the scope (below ``under`` when given), sorted by parent
@@ -182,7 +196,7 @@ class Hierarchy:
                 self.parents(period),
                 tasks,
                 dt.date.today(),
-                group=now["unit_code"].map(self._ancestors(level)),
+                group=self._groups(now, level),
             )
 
         # the follow-ups change between runs: they are part of what the summary is kept for
