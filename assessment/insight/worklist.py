@@ -3,9 +3,12 @@ last month, and the streets ranked by how many of their units are red or orange.
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
+from ..intake.textcols import positions
 from ..rules.grades import GRADE_KEYS, display
+from .rollup import grade_ranks
 
 WORST = ("red", "orange")
 RANK = {g: i for i, g in enumerate(GRADE_KEYS)}
@@ -16,7 +19,8 @@ def worklist(now: pd.DataFrame, before: pd.DataFrame | None, names: dict[str, st
     month's grade and score and what changed: 新进入 (not red/orange last month), 加重, 持续,
     好转 (orange after red)."""
     cols = ["unit_code", "unit_name", "street", "grade", "score", "reasons"]
-    bad = now[now["grade"].astype(str).isin(WORST)]
+    rank = grade_ranks(now["grade"])
+    bad = now[np.isin(rank, [RANK[g] for g in WORST])]
     out = pd.DataFrame(
         {
             "unit_code": bad["unit_code"].to_numpy(),
@@ -29,12 +33,16 @@ def worklist(now: pd.DataFrame, before: pd.DataFrame | None, names: dict[str, st
         columns=cols,
     )
     if before is not None and len(before):
-        last = before.drop_duplicates("unit_code").set_index("unit_code")
-        out["grade_before"] = out["unit_code"].map(last["grade"].astype(str)).fillna("")
-        out["score_change"] = out["score"] - out["unit_code"].map(last["score"].astype(float))
+        at = positions(bad["unit_code"], before["unit_code"])  # each unit's first row
+        last = before.iloc[np.maximum(at, 0)]
+        found = at >= 0
+        out["grade_before"] = np.where(found, last["grade"].astype(str).to_numpy(), "")
+        out["score_change"] = out["score"] - np.where(
+            found, last["score"].to_numpy(dtype=float), np.nan
+        )
     else:
         out["grade_before"], out["score_change"] = "", float("nan")
-    out["change"] = [_change(g, b) for g, b in zip(out["grade"], out["grade_before"], strict=True)]
+    out["change"] = _changes(out["grade"], out["grade_before"])
     order = out["grade"].map(RANK)
     return (
         out.assign(_o=-order)
@@ -44,16 +52,16 @@ def worklist(now: pd.DataFrame, before: pd.DataFrame | None, names: dict[str, st
     )
 
 
-def _change(now: str, before: str) -> str:
-    if before not in RANK:
-        return "上月无等级"
-    if before not in WORST:
-        return f"新进入(上月{display(before)})"
-    if RANK[now] > RANK[before]:
-        return "加重"
-    if RANK[now] < RANK[before]:
-        return "好转"
-    return "持续"
+def _changes(now: pd.Series, before: pd.Series) -> np.ndarray:
+    """Per unit: 上月无等级, 新进入(上月…), 加重, 好转 or 持续 (by grade ranks, not row by row)."""
+    rank_now, rank_before = grade_ranks(now), grade_ranks(before)
+    worst = np.isin(rank_before, [RANK[g] for g in WORST])
+    entered = np.array([f"新进入(上月{display(g)})" for g in GRADE_KEYS] + ["上月无等级"], object)
+    return np.select(
+        [rank_before < 0, ~worst, rank_now > rank_before, rank_now < rank_before],
+        [entered[-1], entered[rank_before], "加重", "好转"],
+        "持续",
+    )
 
 
 def parent_summary(
@@ -70,7 +78,10 @@ def parent_summary(
     mean score, the share improving and declining since last month (by more than half a
     point), the follow-ups closed on time among those due, and the parent's own grade and score
     (its roll-up). ``group`` (aligned with ``now``) names each unit's group at any level
-    instead; a unit with none ("" or missing) is left out."""
+    instead; a unit with none ("" or missing) is left out.
+
+    Array sums over the groups' numbers (a country's 620,000 units in a few passes): each
+    unit's group is factorised once, every figure is a ``bincount`` over it."""
     if group is not None:  # units outside every group (above the level) are left out
         inside = (group.fillna("") != "").to_numpy()
         now, group = now[inside], group[inside]
@@ -78,42 +89,57 @@ def parent_summary(
     if group is None and level == "county":
         up = registry.set_index("unit_code")["parent_code"]
         key = key.map(up).fillna("")
-    table = now.assign(group=key.to_numpy())
-    counts = pd.crosstab(table["group"], table["grade"].astype(str)).reindex(
-        columns=list(GRADE_KEYS), fill_value=0
-    )
-    out = counts.copy()
-    out["units"] = table.groupby("group").size()
-    out["mean_score"] = table.groupby("group")["score"].mean()
+    of, groups = pd.factorize(key, sort=True)
+    n = len(groups)
+
+    def per_group(mask: np.ndarray | None = None, weights: np.ndarray | None = None):
+        at = of if mask is None else of[mask]
+        w = None if weights is None else weights if mask is None else weights[mask]
+        return np.bincount(at, weights=w, minlength=n)
+
+    rank = grade_ranks(now["grade"])
+    out = pd.DataFrame({k: per_group(rank == r) for r, k in enumerate(GRADE_KEYS)})
+    out["units"] = per_group()
+    score = now["score"].to_numpy(dtype=float)
+    scored = ~np.isnan(score)
+    out["mean_score"] = _ratio(per_group(scored, score), per_group(scored))
     if before is not None and len(before):
-        last = before.drop_duplicates("unit_code").set_index("unit_code")["score"]
-        delta = table["score"] - table["unit_code"].map(last)
-        both = delta.notna()
-        out["improving"] = (delta > 0.5).groupby(table["group"]).sum() / both.groupby(
-            table["group"]
-        ).sum().replace(0, float("nan"))
-        out["declining"] = (delta < -0.5).groupby(table["group"]).sum() / both.groupby(
-            table["group"]
-        ).sum().replace(0, float("nan"))
+        at = positions(now["unit_code"], before["unit_code"])  # first row of each unit
+        last = np.where(at >= 0, before["score"].to_numpy(dtype=float)[np.maximum(at, 0)], np.nan)
+        with np.errstate(invalid="ignore"):
+            delta = score - last
+        both = per_group(~np.isnan(delta))
+        out["improving"] = _ratio(per_group(delta > 0.5), both)
+        out["declining"] = _ratio(per_group(delta < -0.5), both)
     else:
         out["improving"] = out["declining"] = float("nan")
     out["tasks_due"], out["closed_on_time"] = 0, 0
     if len(tasks):
-        group_of = table.drop_duplicates("unit_code").set_index("unit_code")["group"]
-        t = tasks.assign(group=tasks["unit_code"].map(group_of))
-        t = t[t["group"].notna() & (pd.to_datetime(t["due_date"]).dt.date <= today)]
-        closed_at = pd.to_datetime(t["closed_at"])
-        on_time = closed_at.notna() & (closed_at.dt.date <= pd.to_datetime(t["due_date"]).dt.date)
-        out["tasks_due"] = t.groupby("group").size().reindex(out.index, fill_value=0)
-        out["closed_on_time"] = on_time.groupby(t["group"]).sum().reindex(out.index, fill_value=0)
-    out["completion"] = out["closed_on_time"] / out["tasks_due"].replace(0, float("nan"))
+        at = positions(tasks["unit_code"], now["unit_code"])
+        due_date = pd.to_datetime(tasks["due_date"]).dt.date
+        due = (at >= 0) & (due_date <= today).to_numpy()
+        closed_at = pd.to_datetime(tasks["closed_at"])
+        on_time = (closed_at.notna() & (closed_at.dt.date <= due_date)).to_numpy()
+        task_group = of[np.maximum(at, 0)]
+        out["tasks_due"] = np.bincount(task_group[due], minlength=n)
+        out["closed_on_time"] = np.bincount(task_group[due & on_time], minlength=n)
+    out["completion"] = _ratio(out["closed_on_time"], out["tasks_due"])
+    codes = pd.Series(groups, dtype=str)
     if len(parents):
-        own = parents.drop_duplicates("unit_code").set_index("unit_code").reindex(out.index)
-        out["name"] = own["unit_name"].fillna(pd.Series(out.index, index=out.index))
-        out["grade"] = own["grade"].astype(object).fillna("").astype(str)
-        out["score"] = own["score"].astype(float)
+        at = positions(codes, parents["unit_code"])
+        own = parents.iloc[np.maximum(at, 0)].reset_index(drop=True)
+        found = pd.Series(at >= 0)
+        out["name"] = own["unit_name"].astype(object).where(found, codes).astype(str)
+        out["grade"] = own["grade"].astype(str).where(found, "")
+        out["score"] = own["score"].astype(float).where(found)
     else:
-        out["name"], out["grade"], out["score"] = out.index, "", float("nan")
-    return out.reset_index(names="unit_code").sort_values(
-        ["red", "orange"], ascending=False, kind="stable", ignore_index=True
-    )
+        out["name"], out["grade"], out["score"] = codes, "", float("nan")
+    out.insert(0, "unit_code", codes)
+    return out.sort_values(["red", "orange"], ascending=False, kind="stable", ignore_index=True)
+
+
+def _ratio(part, whole) -> np.ndarray:
+    """part / whole, NaN where nothing was counted."""
+    part, whole = np.asarray(part, dtype=float), np.asarray(whole, dtype=float)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(whole > 0, part / whole, np.nan)
