@@ -116,10 +116,12 @@ def parent_summary(
     out["tasks_due"], out["closed_on_time"] = 0, 0
     if len(tasks):
         at = positions(tasks["unit_code"], now["unit_code"])
-        due_date = pd.to_datetime(tasks["due_date"]).dt.date
-        due = (at >= 0) & (due_date <= today).to_numpy()
+        due_day = pd.to_datetime(tasks["due_date"])
+        due = (at >= 0) & (due_day <= pd.Timestamp(today)).to_numpy()
         closed_at = pd.to_datetime(tasks["closed_at"])
-        on_time = (closed_at.notna() & (closed_at.dt.date <= due_date)).to_numpy()
+        if closed_at.dt.tz is not None:  # its own day where it was closed
+            closed_at = closed_at.dt.tz_localize(None)
+        on_time = (closed_at.dt.normalize() <= due_day).to_numpy()  # NaT (open): False
         task_group = of[np.maximum(at, 0)]
         out["tasks_due"] = np.bincount(task_group[due], minlength=n)
         out["closed_on_time"] = np.bincount(task_group[due & on_time], minlength=n)
