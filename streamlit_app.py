@@ -15,6 +15,6 @@ if __name__ == "__main__":  # a page run
     run()
 else:  # the server: `streamlit run` imports this module and serves `app`
     from app.api import ROUTES as API_ROUTES
-    from app.server import MIDDLEWARE, ROUTES
+    from app.server import MIDDLEWARE, ROUTES, lifespan
 
-    app = st.App(__file__, routes=[*ROUTES, *API_ROUTES], middleware=MIDDLEWARE)
+    app = st.App(__file__, routes=[*ROUTES, *API_ROUTES], middleware=MIDDLEWARE, lifespan=lifespan)

@@ -6,9 +6,12 @@ the session itself lives in the database (assessment.service.sessions)."""
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hmac
 import html
+import importlib
+import logging
 import os
 import re
 import secrets
@@ -42,17 +45,39 @@ API_PATHS = (
     "/api/"  # app/api.py: tokens, never a session cookie; answered with 401, not sent to sign in
 )
 _lock = threading.Lock()
+# what the pages import (the service, pandas, altair, ...): about 2 s on a server's first run
+PAGE_MODULES = ("app.navigation", "app.charts", "app.publishing")
 
 
 @functools.cache
 def _database(url: str) -> Database:
-    from assessment.service.district import warm_up
     from assessment.service.reminders import start_schedule
+    from assessment.service.warm import warm_up
 
     db = open_app_database()
     warm_up(db)
     start_schedule(db)  # only when fivecolor.toml sets remind.every_minutes
     return db
+
+
+@contextlib.asynccontextmanager
+async def lifespan(app):
+    """At server start, before the first request: open the store, which starts grading it
+    (assessment.service.warm) and the reminder schedule, and import the pages' modules in the
+    background, so the first person to sign in does not wait for either. A store that cannot
+    be opened is reported by the first request, as before."""
+    del app
+    threading.Thread(target=_start, name="fivecolor-start", daemon=True).start()
+    yield None
+
+
+def _start() -> None:
+    try:
+        shared_database()
+        for name in PAGE_MODULES:
+            importlib.import_module(name)
+    except Exception:  # the first request meets the same problem and shows it
+        logging.getLogger(__name__).exception("the store could not be opened at start")
 
 
 def shared_database() -> Database:

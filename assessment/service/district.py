@@ -10,8 +10,6 @@ graded, everyone's view is cut from the whole.
 
 from __future__ import annotations
 
-import logging
-import os
 import threading
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -473,33 +471,3 @@ def _rules_in_force(db: Database) -> list[LoadedRules]:
         set(runs.loc[runs["status"] == "published", "rule_set_version_id"]) if len(runs) else set()
     )
     return [load_rule_version(db, int(v)) for v in sorted(set(active_versions(db)) | published)]
-
-
-WARM_LIMIT = 100_000  # units: above this a server waits to be asked (organizers read their own)
-WARM_TILES = 600  # the map draws units one by one up to this many (then it opens at streets)
-
-
-def warm_up(db: Database) -> threading.Thread | None:
-    """Grade the whole store in the background while the sign-in page is shown, with the
-    latest month's table, roll-up and (for a map drawn unit by unit) its stability, so the
-    first user to sign in finds the map ready. Off with ``FIVECOLOR_WARM_UP=0`` and for stores
-    over ``WARM_LIMIT`` units, where each user's own scope is graded when asked."""
-    if os.environ.get("FIVECOLOR_WARM_UP", "1") == "0":
-        return None
-    if len(current_registry(db, Scope.everything())) > WARM_LIMIT:
-        return None
-
-    def run() -> None:
-        try:
-            district = graded(db)
-            if district.periods:
-                latest = district.periods[-1]
-                district.parents(latest)
-                if len(district.table(latest)) <= WARM_TILES:
-                    district.stability(latest)
-        except Exception:  # the first request will meet (and report) the same problem
-            logging.getLogger(__name__).exception("warm-up of the graded district failed")
-
-    thread = threading.Thread(target=run, name="fivecolor-warm-up", daemon=True)
-    thread.start()
-    return thread

@@ -5,6 +5,7 @@ addresses, back-off answered with 429, sign-out revoking the session."""
 from __future__ import annotations
 
 import re
+import threading
 
 import httpx
 import pytest
@@ -157,3 +158,28 @@ def test_the_session_records_address_and_browser(client):
     shown = sessions_frame(client.db, current_user(client.db, opened.token))
     row = shown[shown["client_address"] == "10.1.2.3"].iloc[0]
     assert row["user_name"] == "chief" and row["user_agent"] == "Mozilla/5.0 Phone"
+
+
+def test_the_server_opens_the_store_and_starts_its_warm_up_before_any_request(
+    tmp_path, monkeypatch
+):
+    from assessment.service import warm
+
+    url = f"sqlite:///{tmp_path / 'start.db'}"
+    monkeypatch.setenv("FIVECOLOR_DB", url)
+    started = threading.Event()
+    opened = []
+
+    def recording(db):
+        opened.append(db.url)
+        started.set()
+
+    monkeypatch.setattr(warm, "warm_up", recording)
+    server._database.cache_clear()
+    site = Starlette(routes=server.ROUTES, lifespan=server.lifespan)
+    try:
+        with TestClient(site, base_url=HOST):  # starts the app: its lifespan, no request
+            assert started.wait(60)
+        assert opened == [url]
+    finally:
+        server._database.cache_clear()

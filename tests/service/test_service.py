@@ -12,11 +12,14 @@ import sqlalchemy as sa
 from conftest import RULES, SAMPLE
 from openpyxl import load_workbook
 
+from assessment.grading.engine import Assessment
 from assessment.insight.explanation import explanation_json
 from assessment.problems import ProblemsError
 from assessment.rules.loader import load_rules, parse_rules
-from assessment.service import Denied, Principal, Service
+from assessment.service import Denied, Principal, Service, warm
 from assessment.service import district as district_module
+from assessment.service import hierarchy as hierarchy_module
+from assessment.service import view as view_module
 from assessment.service.accounts import add_user, sign_in
 from assessment.store import Scope
 from assessment.store.audit import audit_entries
@@ -226,25 +229,40 @@ def test_with_a_relative_rule_set_a_street_is_cut_from_the_whole(district, monke
     assert all(mine(c) for c in codes_of(view.table("2026-10")))
 
 
-def test_a_server_grades_the_store_while_the_sign_in_page_is_shown(district, monkeypatch):
-    alone(monkeypatch)
+def test_a_server_prepares_the_whole_map_before_anyone_signs_in(district, monkeypatch):
+    reads = alone(monkeypatch)
     monkeypatch.delenv("FIVECOLOR_WARM_UP", raising=False)
-    district_module.warm_up(district).join(120)
+    warm.warm_up(district).join(120)
+    assert reads == [None]  # the whole store, read once
 
     def never(*args, **kwargs):
         raise AssertionError("the first sign-in should find the map ready")
 
-    monkeypatch.setattr(district_module, "load_district", never)
-    monkeypatch.setattr(district_module, "stability", never)
-    view = as_user(district, "chief").view()
+    for module, name in (
+        (district_module, "load_district"),
+        (district_module, "stability"),
+        (district_module, "rollup"),
+        (view_module, "worklist"),
+        (hierarchy_module, "parent_summary"),
+    ):
+        monkeypatch.setattr(module, name, never)
+    monkeypatch.setattr(Assessment, "table", never)
+    chief = as_user(district, "chief")
+    view = chief.view()
     latest = view.periods[-1]
-    assert len(view.table(latest)) and len(view.parents(latest))
-    assert len(view.stability(latest)) == len(view.table(latest))
+    opening = view.opening_level(warm.MAP_TILES)
+    assert opening == view.levels()[-1].index  # the sample district: every unit on one page
+    tiles = view.tiles(latest, opening)
+    assert len(tiles) == len(view.table(latest)) and tiles["grade"].ne("").all()
+    assert len(view.stability(latest, list(tiles["unit_code"]))) == len(tiles)
+    assert len(view.worklist(latest)) and len(view.previous_table(latest))
+    ranked = view.levels()[-2].index
+    summary = view.level_summary(latest, ranked, chief.tasks())
+    assert sorted(summary["unit_code"]) == view.units_at(ranked)  # its streets and towns
+    street = as_user(district, "org01").view()  # a part of the store: cut from the whole
+    assert all(mine(c) for c in codes_of(street.table(latest))) and reads == [None]
     monkeypatch.setenv("FIVECOLOR_WARM_UP", "0")
-    assert district_module.warm_up(district) is None
-    monkeypatch.delenv("FIVECOLOR_WARM_UP")
-    monkeypatch.setattr(district_module, "WARM_LIMIT", 10)  # a province: graded when asked
-    assert district_module.warm_up(district) is None
+    assert warm.warm_up(district) is None
 
 
 def test_searching_units_finds_names_and_codes_within_the_scope_only(district):

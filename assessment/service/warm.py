@@ -1,0 +1,78 @@
+"""A server's warm-up: the store graded, and the map of its whole scope prepared, in the
+background from the moment the server starts, so that the first person to sign in finds the
+map ready instead of waiting for the whole store to be read and graded (the country's 620,000
+村/社区: about 5 s of work before anything is drawn).
+
+What it prepares is what the map's first page asks of the view of the whole store, kept with
+the graded district (every user's view is cut from it): the latest month's table and the one
+before, the roll-ups, the tiles of the level the map opens at, the red and orange list with
+the stability of the units it lists, and the ranking of the level below the top."""
+
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+import logging
+import os
+import threading
+
+from ..store import Database, Scope
+from ..store.tasks import list_tasks
+from .district import graded
+
+MAP_TILES = 600  # as the map page: units one by one up to this many, else a level above
+LISTED = 300  # as the map page: the red and orange units listed with their stability
+
+
+def warm_up(db: Database) -> threading.Thread | None:
+    """Grade the store and prepare its map in a background thread (returned). Off with
+    ``FIVECOLOR_WARM_UP=0`` (then the first user's request does the work)."""
+    if os.environ.get("FIVECOLOR_WARM_UP", "1") == "0":
+        return None
+
+    def run() -> None:
+        try:
+            prepare(db)
+        except Exception:  # the first request will meet (and report) the same problem
+            logging.getLogger(__name__).exception("warm-up of the graded district failed")
+        release_memory()
+
+    thread = threading.Thread(target=run, name="fivecolor-warm-up", daemon=True)
+    thread.start()
+    return thread
+
+
+def prepare(db: Database) -> None:
+    """What the map's first page of the whole store needs, computed once and kept."""
+    from .view import View  # the view is built on the district module
+
+    district = graded(db)
+    if not district.periods:
+        return
+    latest = district.periods[-1]
+    view = View(district, None)
+    view.names  # noqa: B018 (kept with the district)
+    view.previous_table(latest)
+    opening = view.opening_level(MAP_TILES)
+    tiles = view.tiles(latest, opening)
+    if opening == view.levels()[-1].index:
+        view.stability(latest, list(tiles["unit_code"]))
+    listed = view.worklist(latest).head(LISTED)
+    view.stability(latest, list(listed["unit_code"]))
+    levels = view.levels()
+    ranked = opening if opening < levels[-1].index else levels[max(len(levels) - 2, 0)].index
+    view.level_summary(latest, ranked, list_tasks(db, Scope.everything(), None, None))
+
+
+def release_memory() -> None:
+    """Hand the memory freed after grading back to the system. glibc keeps freed blocks of
+    the sizes a large read leaves behind (the country's blobs: hundreds of MB) in the process
+    unless asked; elsewhere (no glibc) there is nothing to do."""
+    name = ctypes.util.find_library("c")
+    try:
+        libc = ctypes.CDLL(name) if name else None
+        trim = getattr(libc, "malloc_trim", None)
+    except OSError:
+        return
+    if trim is not None:
+        trim(0)
