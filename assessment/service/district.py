@@ -11,6 +11,7 @@ graded, everyone's view is cut from the whole.
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -30,7 +31,7 @@ from ..store.assessments import assessments, load_rule_version, results, rule_ve
 from ..store.registry import current_registry, keep_allowed
 from ..store.schema import AssessmentRun, RegistryVersion, RuleSetVersion, Upload
 from ..store.upload_parts import imported_months
-from ..store.uploads import current_values, data_fingerprint
+from ..store.uploads import KEPT_ROWS, current_values, data_fingerprint
 
 
 def data_version(db: Database) -> tuple:
@@ -82,7 +83,7 @@ class District:
     rules: list[LoadedRules]  # the active version of each rule set (for editing, trials)
     versions: list[int]
     assessments: list[Assessment]  # graded with those versions
-    data: pd.DataFrame
+    kept_values: pd.DataFrame | None  # the values graded; None: read again when asked
     by_version: dict[int, Assessment] = field(default_factory=dict)  # every version shown
     runs: pd.DataFrame = field(default_factory=pd.DataFrame)  # the published assessments
     stored: dict[int, pd.DataFrame] = field(default_factory=dict, repr=False)  # run -> results
@@ -94,6 +95,26 @@ class District:
     _tables: dict[str, pd.DataFrame] = field(default_factory=dict, repr=False)
     _parents: dict[str, pd.DataFrame] = field(default_factory=dict, repr=False)
     _whole: set[str] = field(default_factory=set, repr=False)  # months with every unit's stability
+    # the store's current values of a scope, for a district that does not keep its own
+    read_values: Callable[[Scope], pd.DataFrame] | None = field(default=None, repr=False)
+
+    @property
+    def data(self) -> pd.DataFrame:
+        """The stored values graded (unit_code, period, one column per id): kept with the
+        district, or, for a store too large to hold them beside its grades (the country's are
+        341 MB), read again from the store for whoever asks (a regrade, the fair comparison)."""
+        if self.kept_values is not None or self.read_values is None:
+            return self.kept_values if self.kept_values is not None else pd.DataFrame()
+        scope = Scope.everything() if self.roots is None else Scope(self.roots)
+        return self.read_values(scope)
+
+    def values_of(self, unit_code: str) -> pd.DataFrame:
+        """One unit's stored values, every month: from the kept values, or read for it alone."""
+        if self.kept_values is not None or self.read_values is None:
+            data = self.data
+            return data[data["unit_code"] == unit_code] if len(data) else data
+        data = self.read_values(Scope.of(unit_code))
+        return data[data["unit_code"] == unit_code] if len(data) else data
 
     def stability(self, period: str, codes: list[str] | None = None) -> pd.DataFrame:
         """How sure each unit's grade of ``period`` is (1,000 weight draws, ±25%): of
@@ -344,7 +365,16 @@ def load_district(
     runs = assessments(db)
     if len(runs):
         runs = runs[runs["status"] == "published"].sort_values("id").reset_index(drop=True)
-    district = District(registry, rules, versions, graded, data, runs=runs, roots=scope.roots)
+    district = District(
+        registry,
+        rules,
+        versions,
+        graded,
+        data,
+        runs=runs,
+        roots=scope.roots,
+        read_values=lambda part: current_values(db, part),
+    )
     if not len(data):
         return district
     if scope.roots is not None and len(runs):  # published months: current for the whole store?
@@ -355,6 +385,8 @@ def load_district(
         for shown in district.shown(period):
             if shown.status == "stale":
                 district.stored[shown.run_id] = results(db, scope, shown.run_id)
+    if len(data) > KEPT_ROWS:  # the fingerprints of published months are taken by now
+        district.kept_values = None
     return district
 
 

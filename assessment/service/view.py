@@ -213,10 +213,10 @@ class View(Hierarchy):
     def unit_values(self, unit_code: str, period: str) -> dict[str, float]:
         """The unit's current stored values for ``period`` (column id -> number)."""
         self.require_unit(unit_code)
-        data = self.district.data
+        data = self.district.values_of(unit_code)
         if data.empty:
             return {}
-        rows = data[(data["unit_code"] == unit_code) & (data["period"] == period)]
+        rows = data[data["period"] == period]
         if rows.empty:
             return {}
         row = rows.iloc[-1].drop(["unit_code", "period"], errors="ignore")

@@ -373,6 +373,9 @@ def current_values(
 
 
 _WIDE_CACHE: dict[tuple, pd.DataFrame] = {}
+# unit-months of values a process keeps once read (a province's 12,000 units for a year): the
+# country's 620,000 for two months are 341 MB, read again from the store by whoever asks
+KEPT_ROWS = 200_000
 
 
 def _wide_values(db: Database, latest_upload: int | None, periods: tuple[str, ...]) -> pd.DataFrame:
@@ -403,6 +406,8 @@ def _wide_values(db: Database, latest_upload: int | None, periods: tuple[str, ..
             if months
             else pd.DataFrame(columns=["unit_code", "period"])
         )
+        if len(wide) > KEPT_ROWS:  # the country's: read again when asked, not held
+            return wide
         if len(_WIDE_CACHE) > 16:
             _WIDE_CACHE.clear()
         _WIDE_CACHE[key] = wide

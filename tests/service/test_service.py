@@ -22,6 +22,7 @@ from assessment.service import hierarchy as hierarchy_module
 from assessment.service import view as view_module
 from assessment.service.accounts import add_user, sign_in
 from assessment.store import Scope
+from assessment.store import uploads as uploads_module
 from assessment.store.audit import audit_entries
 from assessment.store.registry import import_registry
 from assessment.store.schema import AssessmentRun
@@ -509,3 +510,30 @@ def test_a_large_jump_from_last_month_is_a_warning_on_its_cell(district):
     assert jumps(problems) - jumps(plain) == {(5, "dues_paid_rate"), (6, "grid_events")}
     said = next(p.message for p in problems if p.row == 5 and p.code == "large_change")
     assert "党费按月交纳率" in said and "变化很大" in said
+
+
+def test_a_store_too_large_to_hold_its_values_twice_reads_them_again_when_asked(
+    district, monkeypatch
+):
+    alone(monkeypatch)
+    kept = as_user(district, "chief").view()
+    assert kept.district.kept_values is not None
+    before = {
+        "values": kept.unit_values(MY_UNIT, "2026-10"),
+        "table": kept.table("2026-10"),
+        "regraded": kept.regrade(kept.rules[0]).table(["2026-10"]),
+        "shown": [s.status for s in kept.shown("2026-10")],
+    }
+    alone(monkeypatch)
+    monkeypatch.setattr(uploads_module, "_WIDE_CACHE", {})
+    monkeypatch.setattr(uploads_module, "KEPT_ROWS", 10)
+    monkeypatch.setattr(district_module, "KEPT_ROWS", 10)
+    view = as_user(district, "chief").view()
+    assert view.district.kept_values is None and uploads_module._WIDE_CACHE == {}
+    assert view.unit_values(MY_UNIT, "2026-10") == before["values"] != {}
+    pd.testing.assert_frame_equal(view.table("2026-10"), before["table"])
+    regraded = view.regrade(view.rules[0]).table(["2026-10"])
+    pd.testing.assert_frame_equal(regraded, before["regraded"])
+    assert [s.status for s in view.shown("2026-10")] == before["shown"] == ["published"] * 2
+    assert len(view.district.data) == len(kept.district.data)  # read again, not held
+    assert view.district.kept_values is None and uploads_module._WIDE_CACHE == {}
