@@ -90,7 +90,12 @@ def test_an_organizer_reads_only_their_street(district):
     assert all(mine(c) for c in codes_of(view.table("2026-10")))
     assert all(mine(c) for c in codes_of(view.history()))
     assert codes_of(view.parents("2026-10")) == {MINE}  # not the district, not other streets
-    assert all(mine(c) for c in view.names)
+    names = view.names  # a unit's name only inside the scope, however it is asked
+    assert MY_UNIT in names and names.get(MY_UNIT) == names[MY_UNIT] != ""
+    assert OTHER_UNIT not in names and names.get(OTHER_UNIT, "?") == "?"
+    mapped = pd.Series([MY_UNIT, OTHER_UNIT, MINE, "no-such-unit"]).map(names)
+    assert mapped.notna().tolist() == [True, False, True, False]
+    assert mapped[0] == view.registry.set_index("unit_code").loc[MY_UNIT, "unit_name"]
     assert view.explain(MY_UNIT, "2026-10") is not None
     for read in (view.explain, view.suggestions):
         with pytest.raises(Denied, match="不在您的管辖范围内"):
