@@ -30,8 +30,8 @@ from ..store import Database, Scope
 from ..store.assessments import assessments, load_rule_version, results, rule_versions
 from ..store.registry import current_registry, keep_allowed
 from ..store.schema import AssessmentRun, RegistryVersion, RuleSetVersion, Upload
-from ..store.upload_parts import imported_months
 from ..store.uploads import KEPT_ROWS, current_values, data_fingerprint
+from .published import Shown, as_published, in_force, whole_fingerprints
 
 
 def data_version(db: Database) -> tuple:
@@ -55,26 +55,6 @@ def active_versions(db: Database) -> list[int]:
         published = group[group["published"]]
         out.append(int((published if len(published) else group)["id"].max()))
     return out  # by rule-set id: the order does not move when a version is published
-
-
-@dataclass(frozen=True)
-class Shown:
-    """What one month shows for one rule set: the published assessment (its rule version and
-    its results), or a trial grading with the version in force."""
-
-    rules_id: str
-    rules_name: str
-    version_id: int
-    status: str  # published | stale (data changed after publishing) | trial
-    run_id: int | None = None
-    published_at: object = None
-
-    @property
-    def published(self) -> bool:
-        return self.status != "trial"
-
-
-RESULT_COLUMNS = ("score", "grade", "grade_label", "score_grade", "reasons", "vetoes")
 
 
 @dataclass
@@ -210,7 +190,7 @@ class District:
                     )
                 )
                 continue
-            out.append(Shown(rid, name, _in_force(mine, period, active), "trial"))
+            out.append(Shown(rid, name, in_force(mine, period, active), "trial"))
         return out
 
     def assessment_for(self, rules_id: str, period: str) -> Assessment | None:
@@ -237,7 +217,7 @@ class District:
             if t.empty:  # no unit of this rule set here (a scope of villages only)
                 continue
             if shown.status == "stale" and shown.run_id in self.stored:
-                t = _as_published(t, self.stored[shown.run_id])
+                t = as_published(t, self.stored[shown.run_id])
             frames.append(
                 t.assign(
                     rules_id=shown.rules_id,
@@ -324,31 +304,6 @@ def _plain_text(column: pd.Series) -> pd.Series:
     return column.astype(str)
 
 
-def _in_force(runs: pd.DataFrame, period: str, active: int) -> int:
-    """The version a trial of ``period`` uses: the one published most recently for a month up
-    to ``period`` (a version applies from the first month it was published for); before any
-    publication, the earliest published; with none published, the active (latest) version."""
-    if runs.empty:
-        return active
-    before = runs[runs["period"] <= period]
-    pick = before.sort_values(["period", "id"]).iloc[-1] if len(before) else runs.iloc[0]
-    return int(pick["rule_set_version_id"])
-
-
-def _as_published(table: pd.DataFrame, stored: pd.DataFrame) -> pd.DataFrame:
-    """A month's table with each unit's published score, grade and reasons in place of the
-    regrade of data that changed after publishing."""
-    stored = stored.set_index("unit_code")
-    out = table.copy()
-    at = out["unit_code"].map(lambda c: c in stored.index)
-    for col in [*RESULT_COLUMNS, *[c for c in stored.columns if c.startswith("score.")]]:
-        if col in stored.columns and col in out.columns:
-            if not pd.api.types.is_numeric_dtype(out[col]):
-                out[col] = out[col].astype(object)
-            out.loc[at, col] = out.loc[at, "unit_code"].map(stored[col]).to_numpy()
-    return out
-
-
 def load_district(
     db: Database, versions: list[int] | None = None, scope: Scope | None = None
 ) -> District:
@@ -378,7 +333,9 @@ def load_district(
     if not len(data):
         return district
     if scope.roots is not None and len(runs):  # published months: current for the whole store?
-        district.fingerprints.update(_whole_fingerprints(db, runs))
+        district.fingerprints.update(
+            whole_fingerprints(db, runs, lambda: current_values(db, Scope.everything()))
+        )
     for vid in sorted(set(runs["rule_set_version_id"]) - set(versions)) if len(runs) else []:
         district.by_version[int(vid)] = assess(load_rule_version(db, int(vid)), data, registry)
     for period in district.periods:
@@ -388,31 +345,6 @@ def load_district(
     if len(data) > KEPT_ROWS:  # the fingerprints of published months are taken by now
         district.kept_values = None
     return district
-
-
-def _whole_fingerprints(db: Database, runs: pd.DataFrame) -> dict[str, str]:
-    """Per published month, the fingerprint of the whole store's data for it now, without
-    reading the whole store when nothing changed: if no upload for that month or one before it
-    came after the newest upload a published grading of it had read, the data are those it
-    graded, so the fingerprint is its own. Otherwise (or for gradings from before that was
-    recorded) the whole store is read, once, and hashed, as for the whole district."""
-    with db.sessions() as s:
-        uploads = imported_months(s)
-    out, data = {}, None
-    for period, group in runs.groupby("period"):
-        read = group["upload_id"].dropna()
-        if len(read):
-            newest = group.loc[read.idxmax()]
-            since = int(newest["upload_id"])
-            later = [months for uid, months in uploads if uid > since]
-            if not any(min(months) <= period for months in later):
-                out[str(period)] = str(newest["data_sha256"])
-                continue
-        if data is None:
-            data = current_values(db, Scope.everything())
-        month = data[data["period"] <= period]
-        out[str(period)] = data_fingerprint(month) if len(month) else ""
-    return out
 
 
 def _with_ancestors(registry: pd.DataFrame, scope: Scope) -> pd.DataFrame:
