@@ -8,7 +8,8 @@ the result is the same bit for bit whatever the input's row order.
 from __future__ import annotations
 
 import operator
-from collections.abc import Mapping, Sequence
+import threading
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -53,6 +54,37 @@ class PeriodScores:
     escalation_hits: np.ndarray  # units x escalation rules (filled across periods)
     rank: np.ndarray  # final grade rank
 
+    # -- the per-indicator matrices set aside (a country's past months) -------------------
+
+    def set_aside(self, restore: Callable[[], None]) -> int:
+        """Drop the units x indicators matrices (``ASIDE``) and keep the grades, totals and
+        dimension scores; ``restore()`` (the same data graded again, which calls
+        ``take_back``) brings them back the first time one is asked for. Returns the bytes
+        freed."""
+        with _ASIDE_LOCK:
+            freed = sum(self.__dict__.pop(name).nbytes for name in ASIDE if name in self.__dict__)
+            self.__dict__["_restore"] = restore
+        return freed
+
+    def take_back(self, again: PeriodScores) -> None:
+        """The matrices of ``again`` (this period graded again), if it graded every unit as
+        this one did; otherwise the data changed meanwhile and nothing here may be mixed."""
+        if not (np.array_equal(again.rank, self.rank) and _same(again.total, self.total)):
+            raise StaleGrades("本月的数据在显示期间已更新,请刷新页面后重试。")
+        for name in ASIDE:
+            if name != "weights":  # computed again when asked
+                self.__dict__[name] = getattr(again, name)
+        self.__dict__.pop("_restore", None)
+
+    def __getattr__(self, name: str):
+        """Only called for what the instance lacks: a matrix set aside is restored first."""
+        if name not in ASIDE or "_restore" not in self.__dict__:
+            raise AttributeError(name)
+        with _ASIDE_LOCK:
+            if "_restore" in self.__dict__:
+                self.__dict__["_restore"]()
+        return getattr(self, name)
+
     @cached_property
     def weights(self) -> np.ndarray:
         """units x indicators: each indicator's effective share of the total (sums to 1)."""
@@ -62,6 +94,18 @@ class PeriodScores:
     def lost(self) -> np.ndarray:
         """Points each indicator cost the unit: effective weight x (100 - score)."""
         return np.where(self.weights > 0, self.weights * (100.0 - np.nan_to_num(self.scores)), 0.0)
+
+
+ASIDE = ("raw", "applicable", "scores", "veto_values", "weights")  # what set_aside drops
+_ASIDE_LOCK = threading.RLock()
+
+
+class StaleGrades(RuntimeError):
+    """A month's matrices could not be restored: its data changed after it was graded."""
+
+
+def _same(a: np.ndarray, b: np.ndarray) -> bool:
+    return np.array_equal(a, b, equal_nan=True)
 
 
 def weighted_mean(values: np.ndarray, weights: np.ndarray) -> np.ndarray:

@@ -10,6 +10,7 @@ graded, everyone's view is cut from the whole.
 
 from __future__ import annotations
 
+import functools
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -205,7 +206,25 @@ class District:
         copy, so the shared frame never changes)."""
         if period not in self._tables:
             self._tables[period] = self._table(period)
+            if self.kept_values is None and period != self.periods[-1]:
+                self._set_aside(period)
         return self._tables[period].copy(deep=False)
+
+    def _set_aside(self, period: str) -> None:
+        """A store too large to keep its values (the country) does not keep the per-indicator
+        matrices of a past month either once its table is built (the country's: 376 MB a
+        month): the map needs the table alone. A unit's explanation, stability, follow-ups or
+        forecast in that month grade the store again, once, and restore them."""
+        for a in {id(a): a for a in self.by_version.values()}.values():
+            if period in a.periods and "_restore" not in a.periods[period].__dict__:
+                a.periods[period].set_aside(functools.partial(self._restore, a))
+
+    def _restore(self, a: Assessment) -> None:
+        """Every month of ``a`` set aside, restored from one grading of the stored values."""
+        again = assess(a.compiled, self.data, self.registry)
+        for period, p in a.periods.items():
+            if "_restore" in p.__dict__:
+                p.take_back(again.periods[period])
 
     def _table(self, period: str) -> pd.DataFrame:
         frames = []

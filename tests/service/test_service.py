@@ -13,6 +13,7 @@ from conftest import RULES, SAMPLE
 from openpyxl import load_workbook
 
 from assessment.grading.engine import Assessment
+from assessment.grading.scoring import StaleGrades
 from assessment.insight.explanation import explanation_json
 from assessment.problems import ProblemsError
 from assessment.rules.loader import load_rules, parse_rules
@@ -542,3 +543,50 @@ def test_a_store_too_large_to_hold_its_values_twice_reads_them_again_when_asked(
     assert [s.status for s in view.shown("2026-10")] == before["shown"] == ["published"] * 2
     assert len(view.district.data) == len(kept.district.data)  # read again, not held
     assert view.district.kept_values is None and uploads_module._WIDE_CACHE == {}
+
+
+def test_a_country_sets_a_past_months_matrices_aside_and_restores_them_exactly(
+    district, monkeypatch
+):
+    alone(monkeypatch)
+    kept = as_user(district, "chief").view()
+    codes = sorted(codes_of(kept.worklist("2026-09")))[:5]
+    before = {
+        "explained": explanation_json(kept.explain(MY_UNIT, "2026-09")),
+        "stability": kept.stability("2026-09", codes).reset_index(drop=True),
+        "suggested": kept.all_suggestions("2026-09"),
+    }
+    alone(monkeypatch)
+    monkeypatch.setattr(uploads_module, "_WIDE_CACHE", {})
+    monkeypatch.setattr(uploads_module, "KEPT_ROWS", 10)
+    monkeypatch.setattr(district_module, "KEPT_ROWS", 10)
+    view = as_user(district, "chief").view()
+    months = [a.periods for a in view.district.by_version.values()]
+    pd.testing.assert_frame_equal(view.table("2026-09"), kept.table("2026-09"))
+    assert all("raw" not in m["2026-09"].__dict__ for m in months)  # set aside
+    assert all("raw" in m["2026-10"].__dict__ for m in months)  # the month the map opens at
+    assert explanation_json(view.explain(MY_UNIT, "2026-09")) == before["explained"]
+    mine_graded = view.district.assessment_of(MY_UNIT, "2026-09").periods["2026-09"]
+    assert "raw" in mine_graded.__dict__  # restored, and kept (the other rule set's: not yet)
+    assert sum("raw" in m["2026-09"].__dict__ for m in months) == 1
+    stability = view.stability("2026-09", codes).reset_index(drop=True)
+    pd.testing.assert_frame_equal(stability, before["stability"])
+    pd.testing.assert_frame_equal(view.all_suggestions("2026-09"), before["suggested"])
+    assert all("raw" in m["2026-09"].__dict__ for m in months)
+
+
+def test_a_past_month_restored_after_its_data_changed_is_refused_not_mixed(district, monkeypatch):
+    alone(monkeypatch)
+    monkeypatch.setattr(uploads_module, "_WIDE_CACHE", {})
+    monkeypatch.setattr(uploads_module, "KEPT_ROWS", 10)
+    monkeypatch.setattr(district_module, "KEPT_ROWS", 10)
+    view = as_user(district, "chief").view()
+    view.table("2026-09")  # built, and its matrices set aside
+    september = pd.read_csv(io.BytesIO(month("2026-09")), dtype=str, keep_default_na=False)
+    changed = september[september["unit_code"] == MY_UNIT].assign(dues_paid_rate="12")
+    out = as_user(district, "chief").upload(changed.to_csv(index=False).encode(), "9.csv", None)
+    assert out.status == "imported", out.problems
+    with pytest.raises(StaleGrades, match="请刷新页面"):
+        view.explain(MY_UNIT, "2026-09")  # the page shown before the upload, not mixed with it
+    fresh = as_user(district, "chief").view()  # the next page run: the new data, consistent
+    assert fresh.district is not view.district and fresh.explain(MY_UNIT, "2026-09")
