@@ -78,6 +78,23 @@ class District:
     _whole: set[str] = field(default_factory=set, repr=False)  # months with every unit's stability
     # the store's current values of a scope, for a district that does not keep its own
     read_values: Callable[[Scope], pd.DataFrame] | None = field(default=None, repr=False)
+    _locks: dict[object, threading.RLock] = field(default_factory=dict, repr=False)
+    _locks_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def lock(self, key: object) -> threading.RLock:
+        """One lock per piece of work kept with the district: a second thread asking for it
+        waits for the first's result instead of computing it beside it (a first session and
+        the warm-up at once did the country's work twice, with twice the memory)."""
+        with self._locks_lock:
+            return self._locks.setdefault(key, threading.RLock())
+
+    def once(self, kept: dict, key: object, make: Callable[[], object]) -> object:
+        """``kept[key]``, made by ``make()`` under ``lock`` the first time it is asked."""
+        if key not in kept:
+            with self.lock((id(kept), key)):
+                if key not in kept:
+                    kept[key] = make()
+        return kept[key]
 
     @property
     def data(self) -> pd.DataFrame:
@@ -101,6 +118,10 @@ class District:
         """How sure each unit's grade of ``period`` is (1,000 weight draws, ±25%): of
         ``codes`` (default all), computed once per district, month and unit and only for the
         units asked for (a street's 50 units, not a province's 600k)."""
+        with self.lock(("stability", period)):
+            return self._stability(period, codes)
+
+    def _stability(self, period: str, codes: list[str] | None) -> pd.DataFrame:
         have = self.stabilities.get(period)
         if codes is None:  # every unit: once, then never again
             need = [] if period in self._whole else None
@@ -204,11 +225,13 @@ class District:
         """Every unit's graded row of ``period`` as the month shows it, built once per district
         (every page, roll-up and worklist of every session asks; callers get a copy-on-write
         copy, so the shared frame never changes)."""
-        if period not in self._tables:
-            self._tables[period] = self._table(period)
-            if self.kept_values is None and period != self.periods[-1]:
-                self._set_aside(period)
-        return self._tables[period].copy(deep=False)
+        return self.once(self._tables, period, lambda: self._new_table(period)).copy(deep=False)
+
+    def _new_table(self, period: str) -> pd.DataFrame:
+        table = self._table(period)
+        if self.kept_values is None and period != self.periods[-1]:
+            self._set_aside(period)
+        return table
 
     def _set_aside(self, period: str) -> None:
         """A store too large to keep its values (the country) does not keep the per-indicator
@@ -292,9 +315,7 @@ class District:
     def parents(self, period: str) -> pd.DataFrame:
         """街道/乡镇 and 区县 graded by the rule set that grades most units (its rollup, its bands),
         once per district and month."""
-        if period not in self._parents:
-            self._parents[period] = self._roll_up(period)
-        return self._parents[period].copy(deep=False)
+        return self.once(self._parents, period, lambda: self._roll_up(period)).copy(deep=False)
 
     def _roll_up(self, period: str) -> pd.DataFrame:
         shown = [self.by_version[s.version_id] for s in self.shown(period)]

@@ -31,10 +31,7 @@ class Hierarchy:
         to a scope computes its own (its scope is the small part)."""
         if self.allowed is not None:
             return make()
-        kept = self.district.__dict__.setdefault("_memo", {})
-        if key not in kept:
-            kept[key] = make()
-        found = kept[key]
+        found = self.district.once(self.district.__dict__.setdefault("_memo", {}), key, make)
         # a new frame over the kept one's columns (copy-on-write): a caller's change stays its own
         return found.copy(deep=False) if isinstance(found, pd.DataFrame) else found
 
@@ -54,9 +51,7 @@ class Hierarchy:
         """Per registry row: the row of its ancestor at ``level`` (-1 above it), once per
         district."""
         memo = self.district.__dict__.setdefault("_ancestor_rows", {})
-        if level not in memo:
-            memo[level] = self.tree.ancestor_rows(level)
-        return memo[level]
+        return self.district.once(memo, level, lambda: self.tree.ancestor_rows(level))
 
     def _groups(self, frame: pd.DataFrame, level: int) -> pd.Series:
         """Per row of ``frame``: the code of its unit's ancestor at ``level`` ("" for none),

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import threading
+import time
 
 import pandas as pd
 import pytest
@@ -590,3 +591,34 @@ def test_a_past_month_restored_after_its_data_changed_is_refused_not_mixed(distr
         view.explain(MY_UNIT, "2026-09")  # the page shown before the upload, not mixed with it
     fresh = as_user(district, "chief").view()  # the next page run: the new data, consistent
     assert fresh.district is not view.district and fresh.explain(MY_UNIT, "2026-09")
+
+
+def test_a_month_asked_for_by_two_threads_at_once_is_built_once(district, monkeypatch):
+    """The warm-up and a first session asking at the same moment: the second waits for the
+    first's table (and roll-up) instead of building it beside it."""
+    alone(monkeypatch)
+    view = as_user(district, "chief").view()
+    built, second_asks = [], threading.Event()
+    real_table, real_roll_up = district_module.District._table, district_module.District._roll_up
+
+    def slow(real):
+        def build(self, period):
+            built.append((real.__name__, period))
+            second_asks.wait(5)
+            time.sleep(0.3)  # the second thread meanwhile asks for the same month
+            return real(self, period)
+
+        return build
+
+    monkeypatch.setattr(district_module.District, "_table", slow(real_table))
+    monkeypatch.setattr(district_module.District, "_roll_up", slow(real_roll_up))
+    got = {}
+    first = threading.Thread(target=lambda: got.update(a=view.district.parents("2026-10")))
+    first.start()
+    while not built:
+        time.sleep(0.01)
+    second_asks.set()
+    got["b"] = view.district.parents("2026-10")
+    first.join()
+    assert sorted(built) == [("_roll_up", "2026-10"), ("_table", "2026-10")]
+    pd.testing.assert_frame_equal(got["a"], got["b"])
