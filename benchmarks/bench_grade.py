@@ -5,6 +5,9 @@ For each size, in a fresh process (so peak memory is that run's own):
   grade  = the full `fivecolor grade` path: read + header mapping + validation, score, grade,
            reasons, and the graded CSV written out
 and prints both, their ratio (target: grade <= 2x floor) and the peak RSS (target: < 2 GB).
+Then the same two as whole processes, what a user waits for (issue #21's measure): a process
+that starts, imports pyarrow and numpy, reads the CSV and computes one weighted sum, against
+the whole `fivecolor grade -r -u -d -o` command (start, imports, the work, the CSV written).
 Both processes run with the allocator setting of the `fivecolor` process
 (assessment/cli/console.py).
 
@@ -131,6 +134,42 @@ def run_grade(rules: Path, units: Path, data: Path, out: Path) -> dict:
     return {"read": t1 - t0, "score": t2 - t1, "write": t3 - t2, "grade": t3 - t0}
 
 
+FLOOR_PROCESS = """
+import sys
+import numpy as np
+import pyarrow.csv as pacsv
+N_IND = int(sys.argv[2])
+table = pacsv.read_csv(sys.argv[1])
+x = np.column_stack([table.column(f"i{i:02d}").to_numpy() for i in range(N_IND)])
+weights = np.arange(1, N_IND + 1, dtype=np.float64)
+total = np.nan_to_num(x) @ weights / weights.sum()
+assert total.shape[0] == table.num_rows
+"""
+
+
+def whole_processes(n: int, folder: Path) -> tuple[float, float]:
+    """Best of three wall-clock seconds of the floor process and of the `fivecolor grade`
+    command, each started afresh, with the allocator setting of the command for both."""
+    import os
+
+    env = {**os.environ, "MIMALLOC_PURGE_DELAY": "-1"}
+    data, out = folder / f"data_{n}.csv", folder / f"cli_{n}.csv"
+    floor_cmd = [sys.executable, "-c", FLOOR_PROCESS, str(data), str(N_IND)]
+    fivecolor = Path(sys.executable).with_name("fivecolor")
+    grade_cmd = [str(fivecolor), "grade", "-r", str(folder / "bench.yaml")]
+    grade_cmd += ["-u", str(folder / f"units_{n}.csv"), "-d", str(data), "-o", str(out)]
+
+    def best(cmd: list[str]) -> float:
+        times = []
+        for _ in range(3):
+            start = time.perf_counter()
+            subprocess.run(cmd, check=True, env=env, stdout=subprocess.DEVNULL)
+            times.append(time.perf_counter() - start)
+        return min(times)
+
+    return best(floor_cmd), best(grade_cmd)
+
+
 def one(n: int, folder: Path, mode: str) -> None:
     from assessment.cli.console import keep_freed_memory
 
@@ -164,11 +203,14 @@ def main(sizes: list[int]) -> None:
             write_inputs(n, folder)
             floor = measure(n, folder, "floor")
             grade = measure(n, folder, "grade")
+            floor_s, grade_s = whole_processes(n, folder)
             print(
                 f"{n:>8} {floor['floor']:>7.3f} {grade['grade']:>7.3f} "
                 f"{grade['grade'] / floor['floor']:>6.2f} {grade['read']:>6.3f} "
                 f"{grade['score']:>6.3f} {grade['write']:>6.3f} {grade['peak_mb']:>8.0f} "
-                f"{floor['peak_mb']:>9.0f}",
+                f"{floor['peak_mb']:>9.0f}"
+                f"   whole processes: floor {floor_s:.3f}  fivecolor grade {grade_s:.3f}"
+                f"  ratio {grade_s / floor_s:.2f}",
                 flush=True,
             )
 
