@@ -18,6 +18,7 @@ Both processes run with the allocator setting of the `fivecolor` process
 from __future__ import annotations
 
 import json
+import os
 import resource
 import subprocess
 import sys
@@ -150,8 +151,6 @@ assert total.shape[0] == table.num_rows
 def whole_processes(n: int, folder: Path) -> tuple[float, float]:
     """Best of three wall-clock seconds of the floor process and of the `fivecolor grade`
     command, each started afresh, with the allocator setting of the command for both."""
-    import os
-
     env = {**os.environ, "MIMALLOC_PURGE_DELAY": "-1"}
     data, out = folder / f"data_{n}.csv", folder / f"cli_{n}.csv"
     floor_cmd = [sys.executable, "-c", FLOOR_PROCESS, str(data), str(N_IND)]

@@ -56,20 +56,25 @@ class PeriodScores:
 
     # -- the per-indicator matrices set aside (a country's past months) -------------------
 
-    def set_aside(self, restore: Callable[[], None]) -> int:
+    def set_aside(self, restore: Callable[[], None]) -> None:
         """Drop the units x indicators matrices (``ASIDE``) and keep the grades, totals and
         dimension scores; ``restore()`` (the same data graded again, which calls
-        ``take_back``) brings them back the first time one is asked for. Returns the bytes
-        freed."""
+        ``take_back``) brings them back the first time one is asked for."""
         with _ASIDE_LOCK:
-            freed = sum(self.__dict__.pop(name).nbytes for name in ASIDE if name in self.__dict__)
+            for name in ASIDE:
+                self.__dict__.pop(name, None)
             self.__dict__["_restore"] = restore
-        return freed
+
+    @property
+    def aside(self) -> bool:
+        """Whether the matrices are set aside (restored when one is next asked for)."""
+        return "_restore" in self.__dict__
 
     def take_back(self, again: PeriodScores) -> None:
         """The matrices of ``again`` (this period graded again), if it graded every unit as
         this one did; otherwise the data changed meanwhile and nothing here may be mixed."""
-        if not (np.array_equal(again.rank, self.rank) and _same(again.total, self.total)):
+        same_total = np.array_equal(again.total, self.total, equal_nan=True)
+        if not (np.array_equal(again.rank, self.rank) and same_total):
             raise StaleGrades("本月的数据在显示期间已更新,请刷新页面后重试。")
         for name in ASIDE:
             if name != "weights":  # computed again when asked
@@ -78,10 +83,10 @@ class PeriodScores:
 
     def __getattr__(self, name: str):
         """Only called for what the instance lacks: a matrix set aside is restored first."""
-        if name not in ASIDE or "_restore" not in self.__dict__:
+        if name not in ASIDE or not self.aside:
             raise AttributeError(name)
         with _ASIDE_LOCK:
-            if "_restore" in self.__dict__:
+            if self.aside:
                 self.__dict__["_restore"]()
         return getattr(self, name)
 
@@ -102,10 +107,6 @@ _ASIDE_LOCK = threading.RLock()
 
 class StaleGrades(RuntimeError):
     """A month's matrices could not be restored: its data changed after it was graded."""
-
-
-def _same(a: np.ndarray, b: np.ndarray) -> bool:
-    return np.array_equal(a, b, equal_nan=True)
 
 
 def weighted_mean(values: np.ndarray, weights: np.ndarray) -> np.ndarray:

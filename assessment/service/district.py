@@ -238,15 +238,15 @@ class District:
         matrices of a past month either once its table is built (the country's: 376 MB a
         month): the map needs the table alone. A unit's explanation, stability, follow-ups or
         forecast in that month grade the store again, once, and restore them."""
-        for a in {id(a): a for a in self.by_version.values()}.values():
-            if period in a.periods and "_restore" not in a.periods[period].__dict__:
+        for a in self.by_version.values():
+            if period in a.periods and not a.periods[period].aside:
                 a.periods[period].set_aside(functools.partial(self._restore, a))
 
     def _restore(self, a: Assessment) -> None:
         """Every month of ``a`` set aside, restored from one grading of the stored values."""
         again = assess(a.compiled, self.data, self.registry)
         for period, p in a.periods.items():
-            if "_restore" in p.__dict__:
+            if p.aside:
                 p.take_back(again.periods[period])
 
     def _table(self, period: str) -> pd.DataFrame:
