@@ -13,10 +13,8 @@ import html
 import importlib
 import logging
 import os
-import re
 import secrets
 import threading
-from pathlib import Path
 from urllib.parse import quote, urlsplit
 
 from starlette.concurrency import run_in_threadpool
@@ -25,6 +23,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Route
 
+from app.bundle import app_bundle
 from assessment.rules.grades import legend
 from assessment.service import Database, SignInError
 from assessment.service.demo import (
@@ -234,21 +233,6 @@ SECURITY_HEADERS = {
     "Referrer-Policy": "same-origin",
     "Cache-Control": "no-store",
 }
-
-
-@functools.cache
-def app_bundle() -> tuple[str, ...]:
-    """The app's own script and style files, as Streamlit's index.html names them: the sign-in
-    page asks the browser to fetch them while the user types, so the map opens sooner."""
-    import streamlit
-
-    index = Path(streamlit.__file__).parent / "static" / "index.html"
-    try:
-        text = index.read_text(encoding="utf-8")
-    except OSError:
-        return ()
-    found = re.findall(r'(?:src|href)="\./(static/(?:js|css)/[^"]+\.(?:js|css))"', text)
-    return tuple(dict.fromkeys(f"/{path}" for path in found))
 
 
 def _sso_configured() -> bool:

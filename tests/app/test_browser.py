@@ -221,6 +221,28 @@ def test_the_sign_in_page_the_demo_banner_and_a_street_s_view(page, shots):
     assert page.get_by_text("数据库:").count() == 0  # only administrators see where data is
 
 
+def test_the_map_loads_no_script_the_sign_in_page_did_not_fetch_ahead(page):
+    """A person types for a few seconds: meanwhile the sign-in page fetches the app's scripts,
+    the chunks the map's elements load on first use included (app/bundle.py), so that after
+    the sign-in none has to come from the busy server."""
+    open_page(page, "", user=None)
+    page.wait_for_function(
+        """() => performance.getEntriesByType("resource").filter(e => e.responseEnd > 0).length
+             >= document.querySelectorAll("link[rel=prefetch]").length""",
+        timeout=60_000,
+    )
+    assert page.locator("link[rel=prefetch]").count() > 50  # the entry and the chunks
+    sign_in(page, "admin")
+    page.wait_for_selector('svg path[aria-label*="等级:"]', timeout=60_000)
+    settle(page)
+    fetched = page.evaluate(
+        """() => performance.getEntriesByType("resource")
+             .filter(e => /[.](js|css)$/.test(e.name) && e.transferSize > 0)
+             .map(e => e.name.split("/").pop())"""
+    )
+    assert fetched == []
+
+
 def test_signed_in_survives_reload_a_second_tab_and_a_typed_address(page):
     open_page(page, "unit?unit=500188001003&month=2026-09")
     assert page.locator("h3", has_text="红岩里社区").count() == 1

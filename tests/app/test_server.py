@@ -183,3 +183,33 @@ def test_the_server_opens_the_store_and_starts_its_warm_up_before_any_request(
         assert opened == [url]
     finally:
         server._database.cache_clear()
+
+
+def test_the_chunks_an_element_loads_are_read_from_the_bundler_s_lists(tmp_path):
+    from app.bundle import lazy_chunks
+
+    (tmp_path / "index.A1.js").write_text(
+        'const __vite__mapDeps=(i,m=__vite__mapDeps,d=(m.f||(m.f=["./Chart.B2.js",'
+        '"./runtime.C3.js","../css/Chart.D4.css","./Table.E5.js","./grid.F6.js"])))=>i.map('
+        "i=>d[i]);a=()=>H(()=>import(`./Chart.B2.js`),__vite__mapDeps([0,1,2]),import.meta.url);"
+        "b=()=>H(()=>import(`./Table.E5.js`).then(e=>e.n),__vite__mapDeps([3,4,1]));",
+        encoding="utf-8",
+    )
+    (tmp_path / "Chart.B2.js").write_text("x=()=>import(`./engine.G7.js`);", encoding="utf-8")
+    chart = lazy_chunks(tmp_path, ("Chart", "engine"))
+    assert sorted(chart) == ["Chart.B2.js", "css/Chart.D4.css", "engine.G7.js", "runtime.C3.js"]
+    assert sorted(lazy_chunks(tmp_path, ("Table",))) == [
+        "Table.E5.js",
+        "grid.F6.js",
+        "runtime.C3.js",
+    ]
+    assert lazy_chunks(tmp_path, ("Missing",)) == []
+
+
+def test_the_sign_in_page_prefetches_the_map_s_chunks_from_streamlit_s_own_files():
+    from app.bundle import app_bundle, static_root
+
+    paths = app_bundle()
+    assert all((static_root() / p.lstrip("/")).is_file() for p in paths)
+    names = {p.rsplit("/", 1)[-1].split(".", 1)[0] for p in paths}
+    assert {"index", "ArrowVegaLiteChart", "embed", "DataFrame", "Selectbox"} <= names
