@@ -215,14 +215,16 @@ if level.index == graded_level.index:
     )
     if shown["borderline"].any():
         st.caption("带“边界”字样的单位:权重稍有变化就可能换颜色,定级前请复核。")
-    open_picked_unit(st.altair_chart(tile_grid(shown), on_select="rerun", key="grid"), "pick")
+    open_picked_unit(
+        st.vega_lite_chart(spec=tile_grid(shown), on_select="rerun", key="grid"), "pick"
+    )
 else:
     st.caption(
         f"{level.name}共 {len(page_of)} 个。点击一个{level.name},进入其下属{below.name}。"
         f"{level.name}的等级由下属{below.name}的得分汇总而来(按规则集的汇总方法)。"
     )
-    event = st.altair_chart(
-        tile_grid(shown, columns=5, name="zoom", tile=170),
+    event = st.vega_lite_chart(
+        spec=tile_grid(shown, columns=5, name="zoom", tile=170),
         on_select="rerun",
         key=f"drill_{level.index}_{under or ''}",  # a new level starts with nothing picked
     )

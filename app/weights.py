@@ -223,8 +223,8 @@ def editor() -> None:
                 grade=table_after["grade"].astype(str),
             )
             if len(table_after):
-                st.altair_chart(
-                    tile_grid(table_after.head(MAX_TILES), name="after"), key="after_grid"
+                st.vega_lite_chart(
+                    spec=tile_grid(table_after.head(MAX_TILES), name="after"), key="after_grid"
                 )
         if not svc.user.can(Action.EDIT_RULES):
             st.caption(f"{svc.user.role.label}可以试算,保存新版本须由规则管理员或管理员操作。")
