@@ -70,10 +70,14 @@ def _report(inputs: Inputs, problems_out: Path | None = None, every: bool = Fals
 def _graded(rules, units, data, period: str | None, events: list[str] = ()):
     """Load and check the files (every problem printed; exit 1 on an error), grade every month,
     and check that ``period`` is one of them: (inputs, assessments, periods)."""
+    from ..intake.ahead import read_ahead
+
+    pairs = _events(list(events))
+    ahead = read_ahead(rules, units, data)  # parsed while pandas and the engine import
     from ..grading.graded import grade_inputs
     from ..intake.inputs import load_inputs
 
-    inputs = load_inputs(rules, units, data, events=_events(list(events)))
+    inputs = load_inputs(rules, units, data, events=pairs, read=ahead.read)
     if not _report(inputs):
         raise typer.Exit(1)
     assessments = grade_inputs(inputs)

@@ -25,6 +25,7 @@ KEY_ALIASES: dict[str, tuple[str, ...]] = {
 }
 KEY_COLUMNS = tuple(KEY_ALIASES)
 TEXT_KEYS = {"unit_code", "unit_name", "unit_type", "parent_code", "period"}
+REGISTRY_COLUMNS = ("unit_code", "unit_name", "unit_type", "parent_code")
 PERSONAL_DATA = re.compile(
     r"姓名|身份证|证件号|手机|电话|联系方式|住址|家庭地址|出生日期|name$|phone|mobile|id_?card"
 )
@@ -46,3 +47,8 @@ def header_map(rule_sets: Iterable[RuleSet]) -> dict[str, str]:
 def text_headers(mapping: dict[str, str]) -> set[str]:
     """Normalised headers whose column must be read as text (codes keep leading zeros)."""
     return {h for h, col in mapping.items() if col in TEXT_KEYS}
+
+
+def registry_text_headers() -> set[str]:
+    """Normalised headers of a registry's columns, all read as text."""
+    return {normalise(h) for key in REGISTRY_COLUMNS for h in (key, *KEY_ALIASES[key])}

@@ -5,7 +5,7 @@ Every problem of every file is collected; ``grading.graded`` grades only when th
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -15,7 +15,7 @@ from ..problems import Problem, ProblemsError, errors_only
 from ..rules.loader import LoadedRules, load_rules
 from .headers import header_map, text_headers
 from .ingest import ingest_monthly
-from .readers import read_table
+from .readers import RawTable, read_table
 from .registry import ingest_registry, registry_text_headers
 from .textcols import distinct, has_duplicates
 
@@ -38,9 +38,11 @@ def load_inputs(
     data: Sequence[str | Path] = (),
     period: str | None = None,
     events: Sequence[tuple[str, str | Path]] = (),
+    read: Callable[..., RawTable] = read_table,
 ) -> Inputs:
     """``events``: (source id, file) pairs, one month of a source's export each; the columns
-    the rule sets derive from it join the monthly tables' rows."""
+    the rule sets derive from it join the monthly tables' rows. ``read(path, text_columns)``
+    reads the registry and each monthly file (``ahead.ReadAhead.read``: parsed meanwhile)."""
     out = Inputs()
     for path in rules:
         try:
@@ -51,7 +53,7 @@ def load_inputs(
         return out
     _check_overlap(out)
     if units is not None:
-        reg = ingest_registry(read_table(units, text_columns=registry_text_headers()))
+        reg = ingest_registry(read(units, text_columns=registry_text_headers()))
         out.problems += reg.problems
         out.registry = reg.frame
         if reg.frame is not None:
@@ -62,7 +64,7 @@ def load_inputs(
     text = text_headers(header_map(sets))
     for path in data:
         ingested = ingest_monthly(
-            read_table(path, text_columns=text), sets, out.registry, fill_period=period
+            read(path, text_columns=text), sets, out.registry, fill_period=period
         )
         out.problems += ingested.problems
         if ingested.frame is not None:

@@ -17,14 +17,17 @@ import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
 from ..problems import Problem
 from .limits import MB, Limits
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 XLSX_MAGIC = b"PK\x03\x04"
 HEAD_BYTES = 1 << 16  # sniffed for the format, the encoding and the header line

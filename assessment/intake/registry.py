@@ -11,11 +11,15 @@ import pyarrow.compute as pc
 
 from ..problems import Problem, ProblemCollector, errors_only
 from .divisions import division_level, implied_parent, implied_type, is_division_code
-from .headers import KEY_ALIASES, normalise
+from .headers import (
+    KEY_ALIASES,
+    REGISTRY_COLUMNS,
+    normalise,
+    registry_text_headers,  # noqa: F401 (callers find it beside ingest_registry)
+)
 from .readers import RawTable
 from .textcols import clean_code, clean_text, has_duplicates, member, positions, printable, to_arrow
 
-REGISTRY_COLUMNS = ("unit_code", "unit_name", "unit_type", "parent_code")
 MERGED_ALIASES = ("并入单位代码", "并入", "合并至", "合并到")
 
 
@@ -64,10 +68,6 @@ def _cyclic(frame: pd.DataFrame) -> np.ndarray:
     for _ in range(max(1, len(up)).bit_length() + 1):
         up = np.where(up >= 0, up[np.maximum(up, 0)], -1)
     return up >= 0
-
-
-def registry_text_headers() -> set[str]:
-    return {normalise(h) for key in REGISTRY_COLUMNS for h in (key, *KEY_ALIASES[key])}
 
 
 def ingest_registry(raw: RawTable) -> Registry:
