@@ -157,10 +157,23 @@ before = d.previous_table(period)
 if before is not None:
     before = d.under(before, under)
 keys = [g.key for g in GRADE_ORDER] + [""]
-counts = {k: int((table["grade"].replace("nan", "") == k).sum()) for k in keys}
+
+
+def _counts(grades: pd.Series) -> dict[str, int]:
+    """Units per grade key ("" for 数据不全), in one pass over a country's 620,000 rows."""
+    out = dict.fromkeys(keys, 0)
+    for key, n in grades.value_counts(dropna=False).items():
+        key = key if isinstance(key, str) and key != "nan" else ""
+        if key in out:
+            out[key] += int(n)
+    return out
+
+
+counts = _counts(table["grade"])
+counts_before = None if before is None else _counts(before["grade"])
 cols = st.columns(6)
 for col, key in zip(cols, keys, strict=True):
-    delta = None if before is None else counts[key] - int((before["grade"] == key).sum())
+    delta = None if counts_before is None else counts[key] - counts_before[key]
     col.metric(
         display(key) if key else MISSING_LABEL,
         counts[key],

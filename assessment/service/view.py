@@ -105,11 +105,12 @@ class View(Hierarchy):
         """Up to ``limit`` units of the scope, at any level, whose name contains ``words`` or
         whose code starts with it, in code order."""
         words = (words or "").strip()
-        units = self.registry.sort_values("unit_code", kind="stable")
+        units = self.registry
         if not words:
             return units.iloc[:0]
         hit = units["unit_name"].str.contains(words, regex=False)
-        return units[hit | units["unit_code"].str.startswith(words)].head(limit)
+        found = units[hit | units["unit_code"].str.startswith(words)]
+        return found.sort_values("unit_code", kind="stable").head(limit)
 
     @property
     def rules(self) -> list[LoadedRules]:
