@@ -274,6 +274,8 @@ class District:
         table = pd.concat(frames, ignore_index=True)
         for col in ("grade", "grade_label", "score_grade", "next_grade"):
             table[col] = _plain_text(table[col])
+        for col in PER_RULE_SET:  # one value per rule set: 8 MB a column of the country as text
+            table[col] = table[col].astype("category")
         return table
 
     def history(self) -> pd.DataFrame:
@@ -334,6 +336,10 @@ class District:
             parent=self.tree.parent,
             index=self.code_index,
         )
+
+
+# a month's columns that hold one value per rule set, kept as categories
+PER_RULE_SET = ("rules_id", "rules_version", "rule_version", "shown_as")
 
 
 def _plain_text(column: pd.Series) -> pd.Series:
