@@ -9,7 +9,10 @@ Then the same two as whole processes, what a user waits for (issue #21's measure
 that starts, imports pyarrow and numpy, reads the CSV and computes one weighted sum, against
 the whole `fivecolor grade -r -u -d -o` command (start, imports, the work, the CSV written).
 Both processes run with the allocator setting of the `fivecolor` process
-(assessment/cli/console.py).
+(assessment/cli/console.py), and the package's modules are compiled to bytecode first, as an
+installed package's are (pip compiles them; an editable install writes them on first use
+unless PYTHONDONTWRITEBYTECODE is set, as it is on the build machines: compiling the
+package's own sources was 0.15 s of every command there).
 
     python benchmarks/bench_grade.py            # 10k, 100k, 600k
     python benchmarks/bench_grade.py 10000      # one size
@@ -191,6 +194,9 @@ def measure(n: int, folder: Path, mode: str) -> dict:
 
 
 def main(sizes: list[int]) -> None:
+    import compileall
+
+    compileall.compile_dir(ROOT / "assessment", quiet=1)
     print(f"units x {N_IND} indicators; best of 3 runs, each in a fresh process; times in seconds")
     print(
         f"{'units':>8} {'floor':>7} {'grade':>7} {'ratio':>6} {'read':>6} {'score':>6} "
