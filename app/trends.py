@@ -40,7 +40,9 @@ if history["unit_code"].nunique() > 400:
     st.info("单位较多:请选择一个上级单位查看逐月颜色。")
 else:
     st.caption("按上级单位分组,每行一个单位、每列一个月。点击一个格子打开该单位。")
-    shown = history.assign(street=history["parent_code"].map(names).fillna(history["parent_code"]))
+    shown = history.assign(
+        street=names.names_of(history["parent_code"]).fillna(history["parent_code"])
+    )
     event = st.altair_chart(
         grade_heatmap(shown.sort_values("unit_code")), on_select="rerun", key="trend_map"
     )

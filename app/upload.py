@@ -60,7 +60,7 @@ def submission_tracker() -> None:
         return
     (st.error if late else st.info)(head + ("(已过截止日期)" if late else ""))
     by_street = (
-        status.assign(street=status["parent_code"].map(d.names).fillna(status["parent_code"]))
+        status.assign(street=d.names.names_of(status["parent_code"]).fillna(status["parent_code"]))
         .groupby("street", sort=True)
         .agg(应报=("reported", "size"), 已报=("reported", "sum"))
         .assign(未报=lambda t: t["应报"] - t["已报"])

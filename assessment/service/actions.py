@@ -222,7 +222,7 @@ class Service:
             {
                 "unit_code": table["unit_code"],
                 "unit_name": table["unit_name"],
-                "street": table["parent_code"].map(view.names).fillna(table["parent_code"]),
+                "street": view.names.names_of(table["parent_code"]).fillna(table["parent_code"]),
                 "grade": grades,
                 "score": table["score"].astype(float),
                 "reasons": table["reasons"].fillna("").astype(str),
@@ -237,7 +237,7 @@ class Service:
             "p_orange_or_red", ascending=False
         )
         open_tasks = tasks[tasks["status"] != "已销号"].assign(
-            unit_name=lambda t: t["unit_code"].map(view.names)
+            unit_name=lambda t: view.names.names_of(t["unit_code"])
         )
         county = view.registry[view.registry["parent_code"] == ""]
         where = county["unit_name"].iloc[0] if len(county) else "本辖区"

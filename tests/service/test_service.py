@@ -98,6 +98,10 @@ def test_an_organizer_reads_only_their_street(district):
     mapped = pd.Series([MY_UNIT, OTHER_UNIT, MINE, "no-such-unit"]).map(names)
     assert mapped.notna().tolist() == [True, False, True, False]
     assert mapped[0] == view.registry.set_index("unit_code").loc[MY_UNIT, "unit_name"]
+    codes = pd.Series([OTHER_UNIT, MINE, "no-such-unit", MY_UNIT, None, MINE])
+    fresh = as_user(district, "org01").view().names  # looked up together, nothing known yet
+    pd.testing.assert_series_equal(fresh.names_of(codes), codes.map(names))
+    assert OTHER_UNIT not in fresh and set(fresh.of(codes)) == {MINE, MY_UNIT}
     assert view.explain(MY_UNIT, "2026-10") is not None
     for read in (view.explain, view.suggestions):
         with pytest.raises(Denied, match="不在您的管辖范围内"):
