@@ -12,6 +12,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from .textcols import text_series, to_arrow
+
 SEGMENTS = ((0, 2), (2, 4), (4, 6), (6, 9), (9, 12))  # province … village
 LEVEL_NAMES = ("省", "市", "区县", "街道/乡镇", "村/社区")
 
@@ -41,15 +43,19 @@ _SHORTER = (
 
 def is_division_code(codes: pd.Series) -> np.ndarray:
     """Which codes have the bureau's shape: exactly 12 digits."""
-    arrow = pa.array(codes.to_numpy(dtype=object), type=pa.string(), from_pandas=True)
-    shaped = pc.match_substring_regex(arrow, r"^[0-9]{12}$")
+    shaped = pc.match_substring_regex(to_arrow(codes), r"^[0-9]{12}$")
     return shaped.fill_null(False).to_numpy(zero_copy_only=False)
 
 
 def _digits(codes: pd.Series, shaped: np.ndarray) -> np.ndarray:
-    """The shaped codes as a (n, 12) matrix of digit values (one join, no loop)."""
-    joined = "".join(codes[shaped].tolist()).encode("ascii")
-    return (np.frombuffer(joined, dtype=np.uint8).reshape(-1, 12) - ord("0")).astype(np.int8)
+    """The shaped codes as a (n, 12) matrix of digit values: the bytes of Arrow's string
+    buffer, 12 a code, read in place (no Python string per code)."""
+    picked = pc.filter(to_arrow(codes), pa.array(shaped))
+    offsets = np.frombuffer(picked.buffers()[1], dtype=np.int64)[
+        picked.offset : picked.offset + len(picked) + 1
+    ]
+    data = np.frombuffer(picked.buffers()[2], dtype=np.uint8)[offsets[0] : offsets[-1]]
+    return (data.reshape(-1, 12) - ord("0")).astype(np.int8)
 
 
 def division_level(codes: pd.Series, shaped: np.ndarray | None = None) -> np.ndarray:
@@ -68,15 +74,16 @@ def implied_parent(codes: pd.Series, level: np.ndarray | None = None) -> pd.Seri
     """The parent a 12-digit code names (its last non-zero segment zeroed); "" for a
     province, for a code of another shape, or for all zeros."""
     level = division_level(codes) if level is None else level
-    out = np.full(len(codes), "", dtype=object)
     below = level > 0
-    if below.any():
-        digits = _digits(codes, below) + ord("0")
-        cut = np.array([SEGMENTS[k][0] for k in range(len(SEGMENTS))])[level[below]]
-        digits[np.arange(12)[None, :] >= cut[:, None]] = ord("0")
-        text = digits.astype(np.uint8).tobytes().decode("ascii")
-        out[below] = [text[i : i + 12] for i in range(0, len(text), 12)]
-    return pd.Series(out, index=codes.index, dtype=object)
+    digits = _digits(codes, below) + ord("0")
+    cut = np.array([a for a, _ in SEGMENTS])[level[below]]
+    digits[np.arange(12)[None, :] >= cut[:, None]] = ord("0")
+    # every row's text: 12 digits where a parent is implied, "" elsewhere, as one Arrow array
+    lengths = np.where(below, 12, 0)
+    offsets = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64)
+    data = pa.py_buffer(digits.astype(np.uint8).tobytes())
+    parents = pa.LargeStringArray.from_buffers(len(codes), pa.py_buffer(offsets), data)
+    return text_series(parents, codes.index)
 
 
 def implied_type(names: pd.Series, level: np.ndarray) -> pd.Series:

@@ -55,6 +55,43 @@ def test_a_code_says_its_level_and_its_parent():
     ]
 
 
+def _reference_parent(code: object) -> str:
+    """The rule written out for one code: its last non-zero segment zeroed."""
+    if not isinstance(code, str) or len(code) != 12 or not code.isdigit():
+        return ""
+    ends = [b for a, b in ((0, 2), (2, 4), (4, 6), (6, 9), (9, 12)) if code[a:b].strip("0")]
+    if not ends or ends[-1] == 2:
+        return ""
+    start = {4: 2, 6: 4, 9: 6, 12: 9}[ends[-1]]
+    return code[:start] + "0" * (12 - start)
+
+
+def test_levels_and_parents_of_a_mixed_column_read_from_arrow_match_the_rule_code_by_code():
+    codes = [
+        "500101001001",
+        None,
+        "5001",
+        "000000000000",
+        "500000000000",
+        "50010100100X",
+        "110105003000",
+        "5001010010011",
+        "110100000000",
+        "",
+        "650000000000",
+        "500230201200",
+    ] * 7
+    frame = pd.DataFrame({"code": codes, "other": range(len(codes))})
+    part = frame.iloc[5:70]["code"]  # a slice: the Arrow arrays start at an offset
+    wanted = [_reference_parent(c) for c in part]
+    assert list(implied_parent(part)) == wanted
+    for series in (part, part.astype("str"), part.astype(object)):
+        assert list(implied_parent(series)) == wanted
+        assert list(is_division_code(series)) == [
+            isinstance(c, str) and len(c) == 12 and c.isdigit() for c in part
+        ]
+
+
 def test_a_bureau_registry_imports_as_published_with_parents_and_types_from_codes_and_names():
     reg = ingest(BUREAU)
     assert reg.ok, [p.render() for p in reg.problems]
