@@ -22,6 +22,7 @@ from app.common import (
 )
 from app.publishing import month_banner, publish_panel
 from assessment.insight.levels import pages
+from assessment.insight.rollup import grade_counts
 from assessment.outputs.exports import csv_bytes
 from assessment.rules.grades import GRADE_KEYS, GRADE_ORDER, MISSING_LABEL, display
 from assessment.service import Action
@@ -157,20 +158,8 @@ before = d.previous_table(period)
 if before is not None:
     before = d.under(before, under)
 keys = [g.key for g in GRADE_ORDER] + [""]
-
-
-def _counts(grades: pd.Series) -> dict[str, int]:
-    """Units per grade key ("" for 数据不全), in one pass over a country's 620,000 rows."""
-    out = dict.fromkeys(keys, 0)
-    for key, n in grades.value_counts(dropna=False).items():
-        key = key if isinstance(key, str) and key != "nan" else ""
-        if key in out:
-            out[key] += int(n)
-    return out
-
-
-counts = _counts(table["grade"])
-counts_before = None if before is None else _counts(before["grade"])
+counts = grade_counts(table["grade"])
+counts_before = None if before is None else grade_counts(before["grade"])
 cols = st.columns(6)
 for col, key in zip(cols, keys, strict=True):
     delta = None if counts_before is None else counts[key] - counts_before[key]

@@ -92,6 +92,13 @@ def grade_ranks(grades: pd.Series) -> np.ndarray:
     return ranks[codes]  # a code of -1 (missing) takes the last entry
 
 
+def grade_counts(grades: pd.Series) -> dict[str, int]:
+    """Units per grade key, best first, then "" for 数据不全 (anything that is not a key), in
+    one pass over the ranks."""
+    n = np.bincount(grade_ranks(grades) + 1, minlength=len(GRADE_KEYS) + 1)
+    return {**{k: int(n[i + 1]) for i, k in enumerate(GRADE_KEYS)}, "": int(n[0])}
+
+
 def rollup(
     graded: pd.DataFrame,
     registry: pd.DataFrame,

@@ -183,6 +183,7 @@ class Service:
 
     def briefing(self, period: str):
         """The monthly briefing of ``period`` for this user's scope (see ``briefing``)."""
+        from ..insight.rollup import grade_counts
         from ..outputs.briefing import Briefing
         from ..rules.grades import GRADE_KEYS, MISSING_LABEL, display
 
@@ -192,18 +193,17 @@ class Service:
         previous = periods[k - 1] if k > 0 else None
         table = view.table(period)
         before = view.previous_table(period)
-        keys = [*GRADE_KEYS, ""]
         grades = table["grade"].astype(str).replace("nan", "")
+        now = grade_counts(grades)
         counts = pd.DataFrame(
             {
-                "grade": keys,
-                "label": [display(g) if g else MISSING_LABEL for g in keys],
-                "now": [int((grades == g).sum()) for g in keys],
+                "grade": list(now),
+                "label": [display(g) if g else MISSING_LABEL for g in now],
+                "now": list(now.values()),
             }
         )
         if before is not None:
-            was = before["grade"].astype(str).replace("nan", "")
-            counts["before"] = [int((was == g).sum()) for g in keys]
+            counts["before"] = list(grade_counts(before["grade"]).values())
             counts["change"] = [
                 f"{n - b:+d}" for n, b in zip(counts["now"], counts["before"], strict=True)
             ]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from assessment.insight.rollup import rollup, unit_depths
+from assessment.insight.rollup import grade_counts, rollup, unit_depths
 from assessment.insight.trends import transitions, worsening
 
 REGISTRY = pd.DataFrame(
@@ -145,3 +145,26 @@ def test_the_parent_summary_counts_colors_movement_and_follow_ups_on_time():
     county = parent_summary(now, before, registry, parents, tasks, today, "county")
     assert county["units"].tolist() == [4] and county["tasks_due"].tolist() == [3]
     assert county["name"].tolist() == ["区"]
+
+
+def test_grade_counts_put_every_unit_under_its_key_and_the_rest_under_missing():
+    grades = pd.Series(
+        ["red", "green", None, "nan", "", "red", "orange", float("nan")], dtype=object
+    )
+    assert grade_counts(grades) == {
+        "green": 1,
+        "blue": 0,
+        "yellow": 0,
+        "orange": 1,
+        "red": 2,
+        "": 4,
+    }
+    assert grade_counts(grades.astype("str")) == grade_counts(grades)
+    assert list(grade_counts(pd.Series([], dtype=object))) == [
+        "green",
+        "blue",
+        "yellow",
+        "orange",
+        "red",
+        "",
+    ]
