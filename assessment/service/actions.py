@@ -48,7 +48,8 @@ from ..store.uploads import (
     reported_units,
     upload_history,
 )
-from .district import District, graded, publication_status
+from .district import District, publication_status
+from .loading import graded
 from .roles import Action, Denied, Principal, denied
 from .view import View
 

@@ -1,12 +1,8 @@
-"""The graded district: stored data and the active rule-set versions, graded by the engine once
-per data version for every session (``graded``), and the part of it one user may see (``View``).
-
-A unit's grade depends only on its own values unless a rule set uses a relative method (such as
-``percentile``, which ranks a unit among all units of its rule set). So a user whose scope is a
-part of the store (a street's 50 units in a province's 600k) gets that part read and graded
-alone, with the same grades as the whole; with a relative method, or when the whole is already
-graded, everyone's view is cut from the whole.
-"""
+"""The graded district: the registry, the rule-set versions in force and the engine's results
+for every stored month, with what every page asks of them built once (each month's table, the
+roll-ups, stabilities), shared by every session of a process (``loading.graded``); the part of
+it one user may see is a ``View``. Its grading runs when first needed: a district read from the
+months kept in the store (``store.graded_months``) shows the map from those alone."""
 
 from __future__ import annotations
 
@@ -18,7 +14,6 @@ from functools import cached_property
 
 import pandas as pd
 import pyarrow as pa
-from sqlalchemy import func, select
 
 from ..grading.engine import Assessment, assess
 from ..insight.levels import Tree, build_tree
@@ -28,34 +23,31 @@ from ..intake.textcols import text_series
 from ..rules.grades import GRADE_KEYS
 from ..rules.loader import LoadedRules
 from ..store import Database, Scope
-from ..store.assessments import assessments, load_rule_version, results, rule_versions
-from ..store.registry import current_registry, keep_allowed
-from ..store.schema import AssessmentRun, RegistryVersion, RuleSetVersion, Upload
-from ..store.uploads import KEPT_ROWS, current_values, data_fingerprint
-from .published import Shown, as_published, in_force, whole_fingerprints
+from ..store.graded_months import KeptMonth, MonthToKeep
+from ..store.uploads import data_fingerprint
+from .published import Shown, as_published, in_force
 
 
-def data_version(db: Database) -> tuple:
-    """Changes whenever anything the grades depend on changes (a cheap cache key)."""
-    with db.sessions() as s:
-        return (
-            s.scalar(select(func.max(Upload.id))),
-            s.scalar(select(func.max(RegistryVersion.id))),
-            s.scalar(select(func.max(RuleSetVersion.id))),
-            s.scalar(select(func.max(AssessmentRun.id))),
-        )
+@dataclass
+class Grading:
+    """The stored data graded by the engine: what a district holds once it has run."""
+
+    assessments: list[Assessment]  # graded with the district's versions
+    by_version: dict[int, Assessment]  # every version shown
+    stored: dict[int, pd.DataFrame]  # run -> results, of the months shown as published (stale)
+    kept_values: pd.DataFrame | None  # the values graded; None: read again when asked
 
 
-def active_versions(db: Database) -> list[int]:
-    """Per rule set: the latest published version, else the latest saved one."""
-    versions = rule_versions(db)
-    if versions.empty:
-        return []
-    out = []
-    for _, group in versions.groupby("rules_id"):
-        published = group[group["published"]]
-        out.append(int((published if len(published) else group)["id"].max()))
-    return out  # by rule-set id: the order does not move when a version is published
+@dataclass
+class Kept:
+    """The months kept in the store for the district's state (``store.graded_months``)."""
+
+    months: dict[str, KeptMonth]
+    read: Callable[[str, str], pd.DataFrame | None]  # (period, "units" | "parents") -> frame
+
+    def frame(self, period: str, kind: str) -> pd.DataFrame | None:
+        month = self.months.get(period)
+        return self.read(period, kind) if month is not None and getattr(month, kind) else None
 
 
 @dataclass
@@ -63,23 +55,59 @@ class District:
     registry: pd.DataFrame
     rules: list[LoadedRules]  # the active version of each rule set (for editing, trials)
     versions: list[int]
-    assessments: list[Assessment]  # graded with those versions
-    kept_values: pd.DataFrame | None  # the values graded; None: read again when asked
-    by_version: dict[int, Assessment] = field(default_factory=dict)  # every version shown
-    runs: pd.DataFrame = field(default_factory=pd.DataFrame)  # the published assessments
-    stored: dict[int, pd.DataFrame] = field(default_factory=dict, repr=False)  # run -> results
+    runs: pd.DataFrame  # the published assessments
+    # grades the stored data (``load_district``): once, when something first needs the engine
+    grader: Callable[[District], Grading] = field(repr=False)
 
     roots: frozenset[str] | None = None  # a scope read and graded alone; None: every unit
+    # the store's current values of a scope, for a district that does not keep its own
+    read_values: Callable[[Scope], pd.DataFrame] | None = field(default=None, repr=False)
+    state: str | None = None  # the store's state (whole districts), its graded months kept for
+    kept: Kept | None = field(default=None, repr=False)  # read instead of graded
     fingerprints: dict[str, str] = field(default_factory=dict, repr=False)
     stabilities: dict[str, pd.DataFrame] = field(default_factory=dict, repr=False)
+    _grading: Grading | None = field(default=None, repr=False)
     _shown: dict[str, list[Shown]] = field(default_factory=dict, repr=False)
     _tables: dict[str, pd.DataFrame] = field(default_factory=dict, repr=False)
     _parents: dict[str, pd.DataFrame] = field(default_factory=dict, repr=False)
     _whole: set[str] = field(default_factory=set, repr=False)  # months with every unit's stability
-    # the store's current values of a scope, for a district that does not keep its own
-    read_values: Callable[[Scope], pd.DataFrame] | None = field(default=None, repr=False)
     _locks: dict[object, threading.RLock] = field(default_factory=dict, repr=False)
     _locks_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    @property
+    def grading(self) -> Grading:
+        """The engine's results, graded the first time they are asked for. A district whose
+        months were kept in the store shows its map from those; a unit's explanation, its
+        stability, a regrade or a month not kept grades the store then, once."""
+        if self._grading is None:
+            with self.lock("grading"):
+                if self._grading is None:
+                    self._grading = self.grader(self)
+                    if self.kept_values is None:  # months built before, from kept tables
+                        for period in [p for p in self._tables if p != self.periods[-1]]:
+                            self._set_aside(period)
+        return self._grading
+
+    @property
+    def graded_now(self) -> bool:
+        """Whether the engine has run for this district (not only its kept months read)."""
+        return self._grading is not None
+
+    @property
+    def assessments(self) -> list[Assessment]:
+        return self.grading.assessments
+
+    @property
+    def by_version(self) -> dict[int, Assessment]:
+        return self.grading.by_version
+
+    @property
+    def stored(self) -> dict[int, pd.DataFrame]:
+        return self.grading.stored
+
+    @property
+    def kept_values(self) -> pd.DataFrame | None:
+        return None if self._grading is None else self._grading.kept_values
 
     def lock(self, key: object) -> threading.RLock:
         """One lock per piece of work kept with the district: a second thread asking for it
@@ -145,11 +173,6 @@ class District:
         out = self.stabilities[period]
         return out if codes is None else out[out["unit_code"].isin(set(codes))]
 
-    def __post_init__(self) -> None:
-        if self.assessments:  # none before there is data
-            for vid, a in zip(self.versions, self.assessments, strict=True):
-                self.by_version.setdefault(vid, a)
-
     @property
     def whole(self) -> bool:
         """Graded for every unit of the store (not a scope read alone)."""
@@ -164,8 +187,7 @@ class District:
         """sha256 of the data graded for ``period`` (that month and the ones before), computed
         once per district: the overview asks on every rerun."""
         if period not in self.fingerprints:
-            data = self.data[self.data["period"] <= period]
-            self.fingerprints[period] = data_fingerprint(data) if len(data) else ""
+            self.fingerprints[period] = fingerprint_of(self.data, period)
         return self.fingerprints[period]
 
     def regrade(self, loaded: LoadedRules) -> Assessment:
@@ -174,6 +196,8 @@ class District:
 
     @cached_property
     def periods(self) -> list[str]:
+        if self.kept is not None and self._grading is None:
+            return sorted(self.kept.months)  # the months graded in the state kept
         return sorted({p for a in self.by_version.values() for p in a.periods})
 
     def applies_from(self, version_id: int) -> str | None:
@@ -228,8 +252,10 @@ class District:
         return self.once(self._tables, period, lambda: self._new_table(period)).copy(deep=False)
 
     def _new_table(self, period: str) -> pd.DataFrame:
-        table = self._table(period)
-        if self.kept_values is None and period != self.periods[-1]:
+        table = self.kept.frame(period, "units") if self.kept is not None else None
+        if table is None:
+            table = self._table(period)
+        if self._grading is not None and self.kept_values is None and period != self.periods[-1]:
             self._set_aside(period)
         return table
 
@@ -278,6 +304,14 @@ class District:
             table[col] = table[col].astype("category")
         return table
 
+    def months_to_keep(self) -> dict[str, MonthToKeep]:
+        """What to keep in the store for the district's state: every month, its fingerprint
+        where one was taken, its table and roll-up where they were built."""
+        return {
+            p: MonthToKeep(self.fingerprints.get(p), self._tables.get(p), self._parents.get(p))
+            for p in self.periods
+        }
+
     def history(self) -> pd.DataFrame:
         """unit_code, unit_name, parent_code, period, score, grade for every month, each month
         as it is shown (published, or a trial)."""
@@ -320,6 +354,9 @@ class District:
         return self.once(self._parents, period, lambda: self._roll_up(period)).copy(deep=False)
 
     def _roll_up(self, period: str) -> pd.DataFrame:
+        kept = self.kept.frame(period, "parents") if self.kept is not None else None
+        if kept is not None:
+            return kept
         shown = [self.by_version[s.version_id] for s in self.shown(period)]
         shown = [a for a in shown if period in a.periods]
         if not shown:
@@ -350,60 +387,10 @@ def _plain_text(column: pd.Series) -> pd.Series:
     return column.astype(str)
 
 
-def load_district(
-    db: Database, versions: list[int] | None = None, scope: Scope | None = None
-) -> District:
-    """Grade every stored month with the given (default: active) rule-set versions, and with
-    every version a month was published with: of every unit, or of ``scope`` alone (the
-    caller makes sure no rule set is relative, see ``graded``)."""
-    scope = scope or Scope.everything()
-    everyone = current_registry(db, Scope.everything())
-    registry = everyone if scope.roots is None else _with_ancestors(everyone, scope)
-    versions = versions if versions is not None else active_versions(db)
-    rules = [load_rule_version(db, v) for v in versions]
-    data = current_values(db, scope)
-    graded = [assess(r, data, registry) for r in rules] if len(data) else []
-    runs = assessments(db)
-    if len(runs):
-        runs = runs[runs["status"] == "published"].sort_values("id").reset_index(drop=True)
-    district = District(
-        registry,
-        rules,
-        versions,
-        graded,
-        data,
-        runs=runs,
-        roots=scope.roots,
-        read_values=lambda part: current_values(db, part),
-    )
-    if not len(data):
-        return district
-    if scope.roots is not None and len(runs):  # published months: current for the whole store?
-        district.fingerprints.update(
-            whole_fingerprints(db, runs, lambda: current_values(db, Scope.everything()))
-        )
-    for vid in sorted(set(runs["rule_set_version_id"]) - set(versions)) if len(runs) else []:
-        district.by_version[int(vid)] = assess(load_rule_version(db, int(vid)), data, registry)
-    for period in district.periods:
-        for shown in district.shown(period):
-            if shown.status == "stale":
-                district.stored[shown.run_id] = results(db, scope, shown.run_id)
-    if len(data) > KEPT_ROWS:  # the fingerprints of published months are taken by now
-        district.kept_values = None
-    return district
-
-
-def _with_ancestors(registry: pd.DataFrame, scope: Scope) -> pd.DataFrame:
-    """The registry rows of the scope and of every unit above it (a roll-up walks up to the
-    root; the view cuts the ancestors away again)."""
-    inside = scope.codes(registry)
-    parent = registry.set_index("unit_code")["parent_code"]
-    above: set[str] = set()
-    for code in scope.roots or ():
-        while code in parent.index and parent[code] and parent[code] not in above:
-            code = parent[code]
-            above.add(code)
-    return keep_allowed(registry, inside | above)
+def fingerprint_of(data: pd.DataFrame, period: str) -> str:
+    """sha256 of the data graded for ``period``: that month's and every one before it."""
+    month = data[data["period"] <= period] if len(data) else data
+    return data_fingerprint(month) if len(month) else ""
 
 
 def publication_status(db: Database, district: District, period: str) -> list[dict]:
@@ -419,65 +406,3 @@ def publication_status(db: Database, district: District, period: str) -> list[di
         }
         for s in district.shown(period)
     ]
-
-
-_GRADED: dict[tuple, District] = {}
-_LOCK = threading.Lock()
-
-
-_PARTS: dict[tuple, District] = {}
-_PARTS_LOCK = threading.Lock()
-MAX_PARTS = 64  # scoped districts kept per process (each a street or county: small)
-
-
-def graded(db: Database, scope: Scope | None = None) -> District:
-    """The district graded for the database's current data version, shared by every session
-    and page of this process: a month is graded once per data version, not once per user.
-
-    With a ``scope``, a part that can be graded alone (no relative rule set) is read and graded
-    by itself, unless the whole is already graded: a street's organizer in a province waits for
-    their own units, not the province's. The caller cuts either to the scope (``View``)."""
-    version = data_version(db)
-    key = (db.url, id(db.engine), version)
-    if key in _GRADED or scope is None or scope.roots is None:
-        return _whole(db, key)
-    part = (*key, scope.roots)
-    with _PARTS_LOCK:  # not the whole's lock: a street need not wait while the city is graded
-        if part not in _PARTS and not _relative(db, key):
-            if len(_PARTS) >= MAX_PARTS:
-                _PARTS.pop(next(iter(_PARTS)))
-            _PARTS[part] = load_district(db, scope=scope)
-        found = _PARTS.get(part)
-    return found if found is not None else _whole(db, key)  # relative: cut from the whole
-
-
-def _whole(db: Database, key: tuple) -> District:
-    with _LOCK:
-        if key not in _GRADED:
-            if len(_GRADED) >= 4:
-                _GRADED.pop(next(iter(_GRADED)))
-            _GRADED[key] = load_district(db)
-        return _GRADED[key]
-
-
-_RELATIVE: dict[tuple, bool] = {}
-
-
-def _relative(db: Database, key: tuple) -> bool:
-    """Whether a rule set the district may grade with is relative (decided once per data
-    version: it parses every rule set in force)."""
-    if key not in _RELATIVE:
-        if len(_RELATIVE) >= 64:
-            _RELATIVE.clear()
-        _RELATIVE[key] = any(r.rules.relative for r in _rules_in_force(db))
-    return _RELATIVE[key]
-
-
-def _rules_in_force(db: Database) -> list[LoadedRules]:
-    """Every rule-set version the district may grade with: the active ones and every one a
-    month was published with."""
-    runs = assessments(db)
-    published = (
-        set(runs.loc[runs["status"] == "published", "rule_set_version_id"]) if len(runs) else set()
-    )
-    return [load_rule_version(db, int(v)) for v in sorted(set(active_versions(db)) | published)]

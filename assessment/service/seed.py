@@ -16,7 +16,7 @@ from ..store.tasks import create_tasks
 from ..store.uploads import import_monthly
 from ..store.users import count_accounts
 from .accounts import add_user
-from .district import load_district
+from .loading import load_district
 from .roles import Principal, Role
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -6,7 +6,9 @@ map ready instead of waiting for the whole store to be read and graded (the coun
 What it prepares is what the map's first page asks of the view of the whole store, kept with
 the graded district (every user's view is cut from it): the latest month's table and the one
 before, the roll-ups, the tiles of the level the map opens at, the red and orange list with
-the stability of the units it lists, and the ranking of the level below the top."""
+the stability of the units it lists, and the ranking of the level below the top. Those months
+are then kept in the store (``store.graded_months``): the next server reads them instead of
+grading the whole store again, and grades it in the background while the map is shown."""
 
 from __future__ import annotations
 
@@ -16,9 +18,13 @@ import logging
 import os
 import threading
 
+from sqlalchemy.exc import OperationalError
+
 from ..store import Database, Scope
+from ..store.graded_months import keep_months
 from ..store.tasks import list_tasks
-from .district import graded
+from .district import District
+from .loading import graded
 
 MAP_TILES = 600  # as the map page: units one by one up to this many, else a level above
 LISTED = 300  # as the map page: the red and orange units listed with their stability
@@ -62,6 +68,20 @@ def prepare(db: Database) -> None:
     levels = view.levels()
     ranked = opening if opening < levels[-1].index else levels[max(len(levels) - 2, 0)].index
     view.level_summary(latest, ranked, list_tasks(db, Scope.everything(), None, None))
+    keep(db, district)
+
+
+def keep(db: Database, district: District) -> None:
+    """Keep the district's graded months in the store for its state, so that the next server
+    reads them (the map's months: about 5 s of the country's warm-up, 0.3 s to read), unless
+    they are what it was read from. A store busy past its timeout keeps nothing: the next
+    server grades again."""
+    if district.state is None or district.kept is not None:
+        return
+    try:
+        keep_months(db, district.state, district.months_to_keep())
+    except OperationalError:
+        logging.getLogger(__name__).warning("graded months not kept: the store was busy")
 
 
 def release_memory() -> None:

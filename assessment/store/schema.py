@@ -109,6 +109,22 @@ class MonthFrame(Base):
     frame: Mapped[bytes] = mapped_column(LargeBinary)
 
 
+class GradedMonth(Base):
+    """A month graded as the map shows it, kept for one state of the store (``state``: its
+    data, registry, rule sets and their publication, and the code that graded them): every
+    graded unit's row and the roll-up of the units above them, each one Arrow IPC stream
+    (NULL where that month's was not built), and the fingerprint of the data graded up to it
+    (NULL where none was taken). A cache: a server that starts with the store in that state
+    reads these instead of grading every unit again; rows of another state are never read."""
+
+    __tablename__ = "graded_months"
+    period: Mapped[str] = mapped_column(String(7), primary_key=True)
+    state: Mapped[str] = mapped_column(String(64))
+    fingerprint: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    units: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
+    parents: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
+
+
 class EventFrame(Base):
     """The events of another system's export behind an upload of derived values (one Arrow
     IPC stream: event_id, unit_code and the source's declared columns, nothing else of the

@@ -224,6 +224,6 @@ def test_a_token_over_its_rate_is_told_when_to_come_back(server):
 
 
 def _sets(db):
-    from assessment.service.district import graded
+    from assessment.service.loading import graded
 
     return [r.rules for r in graded(db).rules]

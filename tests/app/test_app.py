@@ -12,7 +12,7 @@ import streamlit as st
 from conftest import ROOT
 from streamlit.testing.v1 import AppTest
 
-from assessment.service.district import load_district
+from assessment.service.loading import load_district
 from assessment.service.seed import DEMO_PASSWORD, seed_sample
 from assessment.service.sessions import open_session
 from assessment.store import Scope, open_database
@@ -280,7 +280,7 @@ def test_overview_says_whether_the_month_is_published_and_current(app):
     good = (ROOT / "sample_data" / "indicators_2026-10.csv").read_bytes()
     frame = pd.read_csv(__import__("io").BytesIO(good), dtype=str, keep_default_na=False)
     frame.loc[0, "theme_day_attendance_rate"] = "99"
-    from assessment.service.district import load_district
+    from assessment.service.loading import load_district
     from assessment.store.uploads import import_monthly
 
     sets = [r.rules for r in load_district(app.db).rules]

@@ -21,6 +21,7 @@ from assessment.rules.loader import load_rules, parse_rules
 from assessment.service import Denied, Principal, Service, warm
 from assessment.service import district as district_module
 from assessment.service import hierarchy as hierarchy_module
+from assessment.service import loading as loading_module
 from assessment.service import view as view_module
 from assessment.service.accounts import add_user, sign_in
 from assessment.store import Scope
@@ -119,16 +120,16 @@ def test_an_organizer_reads_only_their_street(district):
 def alone(monkeypatch) -> list:
     """Forget the districts graded so far (the next view of a street reads it alone), and
     record every read of stored values: the scopes asked for."""
-    monkeypatch.setattr(district_module, "_GRADED", {})
-    monkeypatch.setattr(district_module, "_PARTS", {})
+    monkeypatch.setattr(loading_module, "_GRADED", {})
+    monkeypatch.setattr(loading_module, "_PARTS", {})
     reads = []
-    real = district_module.current_values
+    real = loading_module.current_values
 
     def recording(db, scope, *args, **kwargs):
         reads.append(scope.roots)
         return real(db, scope, *args, **kwargs)
 
-    monkeypatch.setattr(district_module, "current_values", recording)
+    monkeypatch.setattr(loading_module, "current_values", recording)
     return reads
 
 
@@ -252,7 +253,7 @@ def test_a_server_prepares_the_whole_map_before_anyone_signs_in(district, monkey
         raise AssertionError("the first sign-in should find the map ready")
 
     for module, name in (
-        (district_module, "load_district"),
+        (loading_module, "load_district"),
         (district_module, "stability"),
         (district_module, "rollup"),
         (view_module, "worklist"),
@@ -539,7 +540,7 @@ def test_a_store_too_large_to_hold_its_values_twice_reads_them_again_when_asked(
     alone(monkeypatch)
     monkeypatch.setattr(uploads_module, "_WIDE_CACHE", {})
     monkeypatch.setattr(uploads_module, "KEPT_ROWS", 10)
-    monkeypatch.setattr(district_module, "KEPT_ROWS", 10)
+    monkeypatch.setattr(loading_module, "KEPT_ROWS", 10)
     view = as_user(district, "chief").view()
     assert view.district.kept_values is None and uploads_module._WIDE_CACHE == {}
     assert view.unit_values(MY_UNIT, "2026-10") == before["values"] != {}
@@ -565,7 +566,7 @@ def test_a_country_sets_a_past_months_matrices_aside_and_restores_them_exactly(
     alone(monkeypatch)
     monkeypatch.setattr(uploads_module, "_WIDE_CACHE", {})
     monkeypatch.setattr(uploads_module, "KEPT_ROWS", 10)
-    monkeypatch.setattr(district_module, "KEPT_ROWS", 10)
+    monkeypatch.setattr(loading_module, "KEPT_ROWS", 10)
     view = as_user(district, "chief").view()
     months = [a.periods for a in view.district.by_version.values()]
     pd.testing.assert_frame_equal(view.table("2026-09"), kept.table("2026-09"))
@@ -585,7 +586,7 @@ def test_a_past_month_restored_after_its_data_changed_is_refused_not_mixed(distr
     alone(monkeypatch)
     monkeypatch.setattr(uploads_module, "_WIDE_CACHE", {})
     monkeypatch.setattr(uploads_module, "KEPT_ROWS", 10)
-    monkeypatch.setattr(district_module, "KEPT_ROWS", 10)
+    monkeypatch.setattr(loading_module, "KEPT_ROWS", 10)
     view = as_user(district, "chief").view()
     view.table("2026-09")  # built, and its matrices set aside
     september = pd.read_csv(io.BytesIO(month("2026-09")), dtype=str, keep_default_na=False)
