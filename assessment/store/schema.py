@@ -46,10 +46,14 @@ class RegistryVersion(Base):
 
 
 class Unit(Base):
+    """One unit of a registry version. No foreign key to its version: every row is written in
+    the transaction that writes the version (never deleted), and PostgreSQL checked the key
+    row by row (half of the country's import)."""
+
     __tablename__ = "units"
     __table_args__ = (UniqueConstraint("registry_version_id", "code"),)
     id: Mapped[int] = mapped_column(primary_key=True)
-    registry_version_id: Mapped[int] = mapped_column(ForeignKey("registry_versions.id"))
+    registry_version_id: Mapped[int] = mapped_column(Integer)
     code: Mapped[str] = mapped_column(String(32))
     name: Mapped[str] = mapped_column(String(200))
     unit_type: Mapped[str] = mapped_column(String(50))
