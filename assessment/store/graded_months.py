@@ -17,7 +17,7 @@ import pandas as pd
 import pyarrow as pa
 from sqlalchemy import delete
 
-from .bulk import fetch_row, fetch_rows
+from .bulk import fetch_row, fetch_rows, ipc_bytes
 from .database import Database
 from .schema import GradedMonth
 
@@ -89,13 +89,8 @@ def forget(db: Database) -> None:
 def _blob(frame: pd.DataFrame | None) -> bytes | None:
     if frame is None:
         return None
-    table = pa.Table.from_pandas(frame)
-    sink = pa.BufferOutputStream()
-    options = pa.ipc.IpcWriteOptions(compression="zstd")
-    with pa.ipc.new_stream(sink, table.schema, options=options) as writer:
-        writer.write_table(table)
-    blob = sink.getvalue()
-    return None if blob.size > MAX_BYTES else blob.to_pybytes()
+    blob = ipc_bytes(pa.Table.from_pandas(frame), compression="zstd")
+    return None if len(blob) > MAX_BYTES else blob
 
 
 def _frame(blob: bytes) -> pd.DataFrame:
