@@ -262,9 +262,11 @@ def copy_link(label: str = "复制链接", key: str = "copy_link") -> None:
     url = st.context.url or ""
     base = url.split("?")[0]
     query = urlencode(dict(st.query_params))
-    with st.popover(label, icon=":material/link:", key=key):
-        st.caption("把链接发给同事:对方登录后打开同一视图(只显示其辖区内的内容)。")
-        st.code(base + (f"?{query}" if query else ""), language=None, wrap_lines=True)
+    box = st.popover(label, icon=":material/link:", key=key, on_change="rerun")
+    if box.open:  # drawn when opened: a closed popover costs the page nothing
+        with box:
+            st.caption("把链接发给同事:对方登录后打开同一视图(只显示其辖区内的内容)。")
+            st.code(base + (f"?{query}" if query else ""), language=None, wrap_lines=True)
 
 
 def period_picker(v: View, label: str = "月份") -> str | None:

@@ -181,8 +181,11 @@ only = st.pills(
 legend_bar()
 month_banner(svc, period)
 if svc.user.can(Action.ASSESS) and any(s.status != "published" for s in d.shown(period)):
-    with st.expander(f"发布 {period} 的评定"):
-        publish_panel(svc, period, key="overview")
+    # Folded (on_change="rerun"): runs only while open, as the panels at the foot of the page.
+    box = st.expander(f"发布 {period} 的评定", key="publish_open", on_change="rerun")
+    if box.open:
+        with box:
+            publish_panel(svc, period, key="overview")
 
 tiles = d.tiles(period, level.index, under)
 if only:
@@ -313,7 +316,8 @@ with right:
             },
         )
 
-with st.expander("评定结果下载(CSV / Parquet,供其他系统和 BI 工具)"):
+
+def _downloads() -> None:
     from assessment.outputs.exports import csv_bytes, parquet_bytes
 
     st.caption(
@@ -334,7 +338,8 @@ with st.expander("评定结果下载(CSV / Parquet,供其他系统和 BI 工具)
         key="grades_parquet",
     )
 
-with st.expander("月度简报(Excel 与 PDF)"):
+
+def _briefing() -> None:
     st.caption("按您的管辖范围生成:各等级单位数及变化、五色图、边界单位、预警名单、逾期督办。")
     ready = st.session_state.get("briefing")
     if st.button(f"生成 {period} 月度简报", key="make_briefing"):
@@ -365,7 +370,8 @@ with st.expander("月度简报(Excel 与 PDF)"):
                 key="briefing_pdf",
             )
 
-with st.expander("名额检查(仅供参考,不改变任何等级)"):
+
+def _quota() -> None:
     st.caption(
         "评定按固定分数线,不强制比例。若上级要求“红色不超过 x%”或“末位 y%”,"
         "这里列出会受影响的单位,供研判。"
@@ -392,3 +398,16 @@ with st.expander("名额检查(仅供参考,不改变任何等级)"):
                 width="stretch",
                 key="quota_table",
             )
+
+
+# Folded panels run only while open (on_change="rerun"): closed, the browser gets a header
+# alone, and the map's first paint does not wait for their forms and buttons.
+for label, key, panel in (
+    ("评定结果下载(CSV / Parquet,供其他系统和 BI 工具)", "downloads_open", _downloads),
+    ("月度简报(Excel 与 PDF)", "briefing_open", _briefing),
+    ("名额检查(仅供参考,不改变任何等级)", "quota_open", _quota),
+):
+    box = st.expander(label, key=key, on_change="rerun")
+    if box.open:
+        with box:
+            panel()

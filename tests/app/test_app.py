@@ -695,7 +695,18 @@ def test_the_unit_page_compares_a_unit_with_its_peers(app):
     assert "社区·规模" in note and "名" in note and "近三个月" in note
 
 
+def test_folded_panels_are_drawn_only_when_opened(app):
+    assert not any(b.key == "make_briefing" for b in app.button)
+    assert not any(n.key == "quota_red" for n in app.number_input)
+    app.session_state["briefing_open"] = True
+    app.run()
+    assert any(b.key == "make_briefing" for b in app.button)
+    assert not any(n.key == "quota_red" for n in app.number_input)
+
+
 def test_the_monthly_briefing_is_made_on_the_overview(app):
+    app.session_state["briefing_open"] = True
+    app.run()
     app.button(key="make_briefing").click().run()
     assert not app.exception
     labels = [b.proto.label for b in app.get("download_button")]
@@ -704,6 +715,8 @@ def test_the_monthly_briefing_is_made_on_the_overview(app):
 
 def test_the_quota_check_lists_whom_a_share_would_affect_and_changes_nothing(app):
     before = [m.value for m in app.metric]
+    app.session_state["quota_open"] = True
+    app.run()
     app.number_input(key="quota_red").set_value(3.0).run()
     assert not app.exception
     hit = table_with(app, "影响")
@@ -711,6 +724,14 @@ def test_the_quota_check_lists_whom_a_share_would_affect_and_changes_nothing(app
     reds = int((table["grade"] == "red").sum())
     assert len(hit) == reds - int(0.03 * len(table))
     assert [m.value for m in app.metric] == before  # no grade moved
+
+
+def test_the_link_to_copy_is_made_when_its_popover_opens_and_names_the_view(app):
+    assert not app.code  # closed: nothing of it is drawn
+    app.session_state["copy_map"] = True
+    app.run()
+    month = app.session_state["period"]
+    assert f"month={month}" in app.code[0].value
 
 
 def test_a_link_opens_the_unit_and_month_it_names_and_the_address_follows_the_view(app):
