@@ -12,7 +12,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from .textcols import text_series, to_arrow
+from .textcols import TEXT, text_series, to_arrow
 
 SEGMENTS = ((0, 2), (2, 4), (4, 6), (6, 9), (9, 12))  # province … village
 LEVEL_NAMES = ("省", "市", "区县", "街道/乡镇", "村/社区")
@@ -47,25 +47,26 @@ def is_division_code(codes: pd.Series) -> np.ndarray:
     return shaped.fill_null(False).to_numpy(zero_copy_only=False)
 
 
-def _digits(codes: pd.Series, shaped: np.ndarray) -> np.ndarray:
-    """The shaped codes as a (n, 12) matrix of digit values: the bytes of Arrow's string
-    buffer, 12 a code, read in place (no Python string per code)."""
-    picked = pc.filter(to_arrow(codes), pa.array(shaped))
-    offsets = np.frombuffer(picked.buffers()[1], dtype=np.int64)[
-        picked.offset : picked.offset + len(picked) + 1
-    ]
-    data = np.frombuffer(picked.buffers()[2], dtype=np.uint8)[offsets[0] : offsets[-1]]
-    return (data.reshape(-1, 12) - ord("0")).astype(np.int8)
+def division_numbers(codes: pd.Series | pa.Array, shaped: np.ndarray) -> np.ndarray:
+    """The codes ``shaped`` picks (12 digits each, see ``is_division_code``) as int64, parsed
+    by Arrow in one pass: levels, parents and joins are then integer arithmetic."""
+    return pc.cast(to_arrow(codes).filter(pa.array(shaped)), pa.int64()).to_numpy()
+
+
+# Per level, the value of one unit of its segment and the segment's size: a code's level-k
+# segment is ``number // UNIT[k] % SIZE[k]``.
+UNIT = np.array([10**10, 10**8, 10**6, 10**3, 1], dtype=np.int64)
+SIZE = np.array([10**2, 10**2, 10**2, 10**3, 10**3], dtype=np.int64)
 
 
 def division_level(codes: pd.Series, shaped: np.ndarray | None = None) -> np.ndarray:
     """0 (province) … 4 (village) for 12-digit codes; -1 for other codes or all zeros."""
     shaped = is_division_code(codes) if shaped is None else shaped
     level = np.full(len(codes), -1)
-    digits = _digits(codes, shaped)
-    inner = np.full(len(digits), -1)
-    for k, (a, b) in enumerate(SEGMENTS):
-        inner = np.where(digits[:, a:b].any(axis=1), k, inner)
+    numbers = division_numbers(codes, shaped)
+    inner = np.full(len(numbers), -1)
+    for k in range(len(SEGMENTS)):
+        inner[numbers // UNIT[k] % SIZE[k] != 0] = k  # the last segment that is not zero
     level[shaped] = inner
     return level
 
@@ -75,47 +76,50 @@ def implied_parent(codes: pd.Series, level: np.ndarray | None = None) -> pd.Seri
     province, for a code of another shape, or for all zeros."""
     level = division_level(codes) if level is None else level
     below = level > 0
-    digits = _digits(codes, below) + ord("0")
-    cut = np.array([a for a, _ in SEGMENTS])[level[below]]
-    digits[np.arange(12)[None, :] >= cut[:, None]] = ord("0")
-    # every row's text: 12 digits where a parent is implied, "" elsewhere, as one Arrow array
-    lengths = np.where(below, 12, 0)
-    offsets = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64)
-    data = pa.py_buffer(digits.astype(np.uint8).tobytes())
-    parents = pa.LargeStringArray.from_buffers(len(codes), pa.py_buffer(offsets), data)
-    return text_series(parents, codes.index)
+    numbers = np.zeros(len(codes), dtype=np.int64)
+    numbers[below] = division_numbers(codes, below)
+    cut = (UNIT * SIZE)[np.maximum(level, 0)]
+    text = pc.utf8_lpad(pc.cast(pa.array(numbers - numbers % cut), TEXT), 12, "0")
+    return text_series(pc.if_else(pa.array(below), text, ""), codes.index)
+
+
+# The types ``implied_type`` gives, by the index it computes ("" where the level is unknown).
+IMPLIED_TYPES = ("", "省", "市", "区", "县", "旗", "县级市", "区县")
+IMPLIED_TYPES += ("街道", "苏木", "乡", "镇", "地区办事处", "社区", "村")
+_TYPE = {t: i for i, t in enumerate(IMPLIED_TYPES)}
 
 
 def implied_type(names: pd.Series, level: np.ndarray) -> pd.Series:
     """A unit type read from the level and the official name, for rows that leave the type
     empty: 省 and 市 by level; a county by its name (区, 县, 旗, or 市 for a county-level city);
-    a township as 街道, 镇, 乡 or 苏木; a village as 社区 or 村. "" where the level is unknown."""
-    out = pd.Series("", index=names.index, dtype=object)
-    out[level == 0] = "省"
-    out[level == 1] = "市"
-    county = level == 2
-    out[county] = np.select(
-        [names[county].str.endswith(s).to_numpy(dtype=bool) for s in ("区", "县", "旗", "市")],
-        ["区", "县", "旗", "县级市"],
-        "区县",
-    )
-    town = level == 3
-    town_names = names[town]
-    out[town] = np.select(
-        [
-            town_names.str.contains("街道").to_numpy(dtype=bool),
-            town_names.str.endswith("苏木").to_numpy(dtype=bool),
-            town_names.str.endswith("乡").to_numpy(dtype=bool),
-            town_names.str.endswith("镇").to_numpy(dtype=bool),
-        ],
-        ["街道", "苏木", "乡", "镇"],
+    a township as 街道, 镇, 乡 or 苏木; a village as 社区 or 村. "" where the level is unknown.
+    Each row's type is picked as an index into ``IMPLIED_TYPES`` and the text made once."""
+    text = to_arrow(names)
+    pick = np.zeros(len(text), dtype=np.int8)
+
+    def where(rows: np.ndarray, tests, types: tuple[str, ...], otherwise: str) -> None:
+        part = text.filter(pa.array(rows))
+        hits = [test(part).to_numpy(zero_copy_only=False) for test in tests]
+        pick[rows] = np.select(hits, [_TYPE[t] for t in types], _TYPE[otherwise])
+
+    def ends(suffix: str):
+        return lambda part: pc.ends_with(part, suffix)
+
+    def has(pattern: str):
+        return lambda part: pc.match_substring_regex(part, pattern)
+
+    pick[level == 0] = _TYPE["省"]
+    pick[level == 1] = _TYPE["市"]
+    where(level == 2, [ends(x) for x in "区县旗市"], ("区", "县", "旗", "县级市"), "区县")
+    where(
+        level == 3,
+        [has("街道"), ends("苏木"), ends("乡"), ends("镇")],
+        ("街道", "苏木", "乡", "镇"),
         "地区办事处",
     )
-    village = level == 4
-    out[village] = np.where(
-        names[village].str.contains("社区|居委会|居民委员会").to_numpy(dtype=bool), "社区", "村"
-    )
-    return out
+    where(level == 4, [has("社区|居委会|居民委员会")], ("社区",), "村")
+    types = pc.take(pa.array(IMPLIED_TYPES, type=TEXT), pa.array(pick))
+    return text_series(types, names.index)
 
 
 def short_name(name: str) -> str:

@@ -7,10 +7,17 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pyarrow.compute as pc
 
 from ..problems import Problem, ProblemCollector, errors_only
-from .divisions import division_level, implied_parent, implied_type, is_division_code
+from .divisions import (
+    division_level,
+    division_numbers,
+    implied_parent,
+    implied_type,
+    is_division_code,
+)
 from .headers import (
     KEY_ALIASES,
     REGISTRY_COLUMNS,
@@ -18,7 +25,16 @@ from .headers import (
     registry_text_headers,  # noqa: F401 (callers find it beside ingest_registry)
 )
 from .readers import RawTable
-from .textcols import clean_code, clean_text, has_duplicates, member, positions, printable, to_arrow
+from .textcols import (
+    clean_code,
+    clean_text,
+    has_duplicates,
+    member,
+    positions,
+    printable,
+    text_series,
+    to_arrow,
+)
 
 MERGED_ALIASES = ("并入单位代码", "并入", "合并至", "合并到")
 
@@ -99,6 +115,8 @@ class _Roster:
         self.problems = ProblemCollector(raw.problems)
         self.found: dict[str, int] = {}  # key -> column position (headers may repeat)
         self.frame = pd.DataFrame()
+        self.codes: pd.Series | None = None  # unit codes cleaned, when a check needed them early
+        self.shaped: np.ndarray | None = None  # which of them are 12-digit division codes
 
     @property
     def rows(self) -> pd.Index:
@@ -154,15 +172,21 @@ IMPLIED = ("unit_type", "parent_code")  # a registry of 12-digit division codes 
 
 
 def _all_division_codes(roster: _Roster) -> bool:
-    codes = clean_code(roster.raw.table.column(roster.found["unit_code"]))
-    return bool(len(codes)) and bool(is_division_code(codes).all())
+    roster.codes = clean_code(roster.raw.table.column(roster.found["unit_code"]))
+    roster.shaped = is_division_code(roster.codes)
+    return bool(len(roster.codes)) and bool(roster.shaped.all())
 
 
 def _read_frame(roster: _Roster) -> None:
     codes = ("unit_code", "parent_code", "merged_into")
     table, found = roster.raw.table, roster.found
     roster.frame = pd.DataFrame(
-        {k: (clean_code if k in codes else clean_text)(table.column(i)) for k, i in found.items()}
+        {
+            k: roster.codes
+            if k == "unit_code" and roster.codes is not None
+            else (clean_code if k in codes else clean_text)(table.column(i))
+            for k, i in found.items()
+        }
     )
     for k in ("merged_into", *IMPLIED):
         if k not in roster.frame:
@@ -173,39 +197,56 @@ def _imply_from_codes(roster: _Roster) -> None:
     """Rows with 12-digit division codes and no parent take the parent their code names, when
     the registry lists it; a row at the registry's top level stays a root (a district's own
     county), one below it whose implied parent is missing is refused. Rows without a type
-    take the one their level and official name say."""
+    take the one their level and official name say. Whole columns at a time: a registry as
+    the bureau publishes it leaves every row's parent and type to be read."""
     frame = roster.frame
     blank_parent = (frame["parent_code"] == "").to_numpy()
-    rows = np.flatnonzero(blank_parent | (frame["unit_type"] == "").to_numpy())
-    if not len(rows):  # a registry that names every parent and type: nothing to imply
+    blank_type = (frame["unit_type"] == "").to_numpy()
+    if not (blank_parent | blank_type).any():  # a registry that names every parent and type
         return
-    part = frame.iloc[rows]
-    shaped = is_division_code(part["unit_code"])
+    codes = frame["unit_code"]
+    every = roster.shaped if roster.shaped is not None else is_division_code(codes)
+    shaped = every & (blank_parent | blank_type)
     if not shaped.any():
         return
-    level = division_level(part["unit_code"], shaped)
-    no_type = shaped & (part["unit_type"] == "").to_numpy()
+    level = division_level(codes, shaped)
+    no_type = shaped & blank_type
     if no_type.any():
-        types = implied_type(part["unit_name"], level)[no_type]
-        frame.loc[frame.index[rows[no_type]], "unit_type"] = types.to_numpy()
-    orphan = shaped & blank_parent[rows] & (level > 0)
+        frame["unit_type"] = _filled(
+            frame["unit_type"], no_type, implied_type(frame["unit_name"], level)
+        )
+    orphan = shaped & blank_parent & (level > 0)
     if not orphan.any():
         return
-    implied = implied_parent(part["unit_code"], level)
-    listed = member(implied, frame["unit_code"])
-    fill = orphan & listed
-    frame.loc[frame.index[rows[fill]], "parent_code"] = implied[fill].to_numpy()
-    top = level[shaped & blank_parent[rows]].min()  # the level of the registry's roots
-    for k in roster.problems.first("unknown_parent", orphan & ~listed & (level > top)):
-        i, parent = rows[k], implied.iat[k]
+    implied = implied_parent(codes, level)
+    listed = np.zeros(len(frame), dtype=bool)  # the implied parents the registry lists
+    listed[orphan] = _among(division_numbers(implied, orphan), division_numbers(codes, every))
+    frame["parent_code"] = _filled(frame["parent_code"], orphan & listed, implied)
+    top = level[shaped & blank_parent].min()  # the level of the registry's roots
+    for i in roster.problems.first("unknown_parent", orphan & ~listed & (level > top)):
         roster.add(
             "unknown_parent",
-            f"上级单位 {parent}(由单位代码 {frame['unit_code'].iat[i]} 推出)不在名册中:"
+            f"上级单位 {implied.iat[i]}(由单位代码 {codes.iat[i]} 推出)不在名册中:"
             "请补上这一级单位,或在“上级代码”列写明上级",
             i,
             "unit_code",
-            frame["unit_code"].iat[i],
+            codes.iat[i],
         )
+
+
+def _among(wanted: np.ndarray, numbers: np.ndarray) -> np.ndarray:
+    """For each wanted number: is it one of ``numbers``? (a binary search; a registry comes
+    in code order, so sorting it is one pass)"""
+    numbers = np.sort(numbers)
+    at = np.minimum(np.searchsorted(numbers, wanted), max(len(numbers) - 1, 0))
+    return numbers[at] == wanted if len(numbers) else np.zeros(len(wanted), dtype=bool)
+
+
+def _filled(column: pd.Series, where: np.ndarray, values: pd.Series) -> pd.Series:
+    """``column`` with ``values`` in the rows ``where`` says, as one new column (assigning
+    into 600,000 rows of a text column in place costs several times as much)."""
+    mixed = pc.if_else(pa.array(where), to_arrow(values), to_arrow(column))
+    return text_series(mixed, column.index)
 
 
 def _check_codes(roster: _Roster) -> None:

@@ -3,6 +3,7 @@ the code itself says, types read from the official names, long names shortened f
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -191,3 +192,28 @@ def test_types_are_read_from_level_and_name():
     names = pd.Series(["某某街道办事处", "某苏木", "某社区居委会", "某嘎查村民委员会", "某市"])
     levels = pd.Series([3, 3, 4, 4, 2]).to_numpy()
     assert list(implied_type(names, levels)) == ["街道", "苏木", "社区", "村", "县级市"]
+
+
+def test_every_implied_type_has_its_level_and_name():
+    cases = [
+        (0, "重庆市", "省"),
+        (1, "市辖区", "市"),
+        (2, "万州区", "区"),
+        (2, "城口县", "县"),
+        (2, "科尔沁右翼前旗", "旗"),
+        (2, "神农架林区", "区"),
+        (2, "某特区", "区"),
+        (2, "某矿区办", "区县"),
+        (3, "龙溪街道", "街道"),
+        (3, "太平乡", "乡"),
+        (3, "白鹤镇", "镇"),
+        (3, "某某地区办事处", "地区办事处"),
+        (4, "太白社区居民委员会", "社区"),
+        (4, "东风居委会", "社区"),
+        (4, "红旗村民委员会", "村"),
+        (-1, "某单位", ""),
+    ]
+    names = pd.Series([n for _, n, _ in cases], index=range(10, 10 + len(cases)))
+    types = implied_type(names, np.array([lv for lv, _, _ in cases]))
+    assert list(types) == [t for _, _, t in cases]
+    assert list(types.index) == list(names.index)
