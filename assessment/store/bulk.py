@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 
 import pyarrow as pa
+import pyarrow.csv as pacsv
 from sqlalchemy.orm import Session
 
 
@@ -43,19 +44,27 @@ def insert_rows(session: Session, table: str, columns: Sequence[str], rows: Iter
         cursor.close()
 
 
-def copy_rows(session: Session, table: str, columns: Sequence[str], rows: Iterable[tuple]):
-    """Insert many small ``rows`` in the session's transaction the fastest way the database
-    has: PostgreSQL's COPY (psycopg streams them), SQLite's executemany. For a registry of
-    the whole country (665,271 units) this is the difference between 13 s and about 1 s."""
+COPY_SLICE_ROWS = 65_536  # rows formatted at a time: the server stores one while the next is made
+
+
+def copy_table(session: Session, table: str, data: pa.Table) -> None:
+    """Insert every row of ``data`` (named as the table's columns) in the session's
+    transaction the fastest way the database has: on PostgreSQL one COPY, its CSV written by
+    Arrow a slice at a time (no Python object per value: for the country's registry this took
+    a third of the import as rows written one by one); on SQLite executemany."""
     connection = session.connection()
     if connection.dialect.name != "postgresql":
-        insert_rows(session, table, columns, rows)
+        rows = zip(*(column.to_pylist() for column in data.columns), strict=True)
+        insert_rows(session, table, data.column_names, rows)
         return
-    names = ", ".join(f'"{c}"' for c in columns)
+    names = ", ".join(f'"{c}"' for c in data.column_names)
+    options = pacsv.WriteOptions(include_header=False)  # "" for an empty text, never NULL
     cursor = connection.connection.driver_connection.cursor()
-    with cursor, cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
-        for row in rows:
-            copy.write_row(row)
+    with cursor, cursor.copy(f"COPY {table} ({names}) FROM STDIN (FORMAT csv)") as copy:
+        for start in range(0, data.num_rows, COPY_SLICE_ROWS):
+            sink = pa.BufferOutputStream()
+            pacsv.write_csv(data.slice(start, COPY_SLICE_ROWS), sink, options)
+            copy.write(memoryview(sink.getvalue()))
 
 
 def fetch_row(session: Session, sql: str, params: tuple) -> tuple | None:

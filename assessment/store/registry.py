@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
-from itertools import repeat
 
 import numpy as np
 import pandas as pd
@@ -13,10 +12,10 @@ from sqlalchemy import func, insert, select
 
 from ..intake.readers import read_table
 from ..intake.registry import ingest_registry, registry_text_headers
-from ..intake.textcols import member
+from ..intake.textcols import TEXT, member, to_arrow
 from ..problems import Problem, ProblemsError, errors_only
 from .audit import log
-from .bulk import copy_rows, fetch_row, ipc_bytes
+from .bulk import copy_table, fetch_row, ipc_bytes
 from .database import Database
 from .schema import RegistryVersion, Unit
 from .scope import Scope
@@ -56,12 +55,7 @@ def import_registry(
         )
         s.add(version)
         s.flush()
-        copy_rows(
-            s,
-            Unit.__tablename__,
-            ("registry_version_id", "code", "name", "unit_type", "parent_code", "merged_into"),
-            zip(repeat(version.id), *(new[c].tolist() for c in COLUMNS), repeat(""), strict=False),
-        )
+        copy_table(s, Unit.__tablename__, _unit_rows(version.id, new))
         if reg.merged:  # merged codes are kept in the version, marked, outside the active set
             s.execute(
                 insert(Unit),
@@ -91,6 +85,20 @@ def import_registry(
             merged=result.merged,
         )
     return result
+
+
+def _unit_rows(version_id: int, frame: pd.DataFrame) -> pa.Table:
+    """The rows of the units table for a registry version, as Arrow columns."""
+    return pa.table(
+        {
+            "registry_version_id": pa.repeat(pa.scalar(version_id, pa.int64()), len(frame)),
+            "code": to_arrow(frame["unit_code"]),
+            "name": to_arrow(frame["unit_name"]),
+            "unit_type": to_arrow(frame["unit_type"]),
+            "parent_code": to_arrow(frame["parent_code"]),
+            "merged_into": pa.repeat(pa.scalar("", TEXT), len(frame)),
+        }
+    )
 
 
 def _changes(version_id, problems, old: pd.DataFrame, new: pd.DataFrame) -> RegistryImport:

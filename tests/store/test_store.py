@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import io
 import json
 import os
@@ -684,6 +685,30 @@ def test_a_registry_version_reads_the_same_from_its_arrow_copy_and_its_rows(db):
     slow = current_registry(db, ALL)
     pd.testing.assert_frame_equal(fast, slow)
     assert len(fast) == 183 and fast["unit_code"].is_monotonic_increasing
+
+
+def test_units_whose_text_carries_csv_quotes_commas_and_backslashes_are_stored_as_they_are(db):
+    """PostgreSQL takes the units table as one COPY in CSV: a name with the format's own
+    characters, and a type or parent left empty, come back from the rows exactly."""
+    from assessment.store import registry as registry_module
+    from assessment.store.schema import RegistryVersion
+
+    names = ['城关镇"老街"社区', "东风村,二组", r"C:\N 村", "\\N", "新村 · 一社", "'=1+1"]
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(["unit_code", "unit_name", "unit_type", "parent_code"])
+    writer.writerow(["500101", "某区", "区县", ""])
+    writer.writerows([f"50010100{i}", name, "社区", "500101"] for i, name in enumerate(names))
+    out = import_registry(db, buffer.getvalue().encode(), "r.csv", "admin", ALL)
+    assert not [p for p in out.problems if p.severity == "error"], out.problems
+    fast = current_registry(db, ALL)
+    with db.transaction() as s:
+        s.query(RegistryVersion).update({"frame": None})  # read back from the units table
+    registry_module._VERSIONS.clear()
+    slow = current_registry(db, ALL)
+    pd.testing.assert_frame_equal(fast, slow)
+    assert list(slow["unit_name"].iloc[1:]) == names
+    assert slow["parent_code"].iloc[0] == "" and not slow["parent_code"].isna().any()
 
 
 def test_the_command_line_knows_the_task_states_of_the_store():
