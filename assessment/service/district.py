@@ -43,7 +43,7 @@ class Kept:
     """The months kept in the store for the district's state (``store.graded_months``)."""
 
     months: dict[str, KeptMonth]
-    read: Callable[[str, str], pd.DataFrame | None]  # (period, "units" | "parents") -> frame
+    read: Callable[[str, str], pd.DataFrame | None]  # (period, kind: "units", …) -> frame
 
     def frame(self, period: str, kind: str) -> pd.DataFrame | None:
         month = self.months.get(period)
@@ -306,9 +306,14 @@ class District:
 
     def months_to_keep(self) -> dict[str, MonthToKeep]:
         """What to keep in the store for the district's state: every month, its fingerprint
-        where one was taken, its table and roll-up where they were built."""
+        where one was taken, its table, roll-up and stabilities where they were built."""
         return {
-            p: MonthToKeep(self.fingerprints.get(p), self._tables.get(p), self._parents.get(p))
+            p: MonthToKeep(
+                self.fingerprints.get(p),
+                self._tables.get(p),
+                self._parents.get(p),
+                self.stabilities.get(p),
+            )
             for p in self.periods
         }
 

@@ -66,6 +66,10 @@ def load_district(
         district.fingerprints.update(
             {p: m.fingerprint for p, m in months.items() if m.fingerprint is not None}
         )
+        for period in months:  # a few hundred units a month: the first page's list needs them
+            stabilities = district.kept.frame(period, "stabilities")
+            if stabilities is not None:
+                district.stabilities[period] = stabilities
     else:
         district.grading  # noqa: B018 (graded now)
     return district

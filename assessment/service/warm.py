@@ -7,8 +7,9 @@ What it prepares is what the map's first page asks of the view of the whole stor
 the graded district (every user's view is cut from it): the latest month's table and the one
 before, the roll-ups, the tiles of the level the map opens at, the red and orange list with
 the stability of the units it lists, and the ranking of the level below the top. Those months
-are then kept in the store (``store.graded_months``): the next server reads them instead of
-grading the whole store again, and grades it in the background while the map is shown."""
+are then kept in the store (``store.graded_months``), with the stabilities computed for them:
+the next server reads them instead of grading the whole store again, and grades it in the
+background while the map is shown."""
 
 from __future__ import annotations
 
@@ -69,6 +70,8 @@ def prepare(db: Database) -> None:
     ranked = opening if opening < levels[-1].index else levels[max(len(levels) - 2, 0)].index
     view.level_summary(latest, ranked, list_tasks(db, Scope.everything(), None, None))
     keep(db, district)
+    if district.kept is not None:  # read from kept months: the engine now, for what they do
+        district.grading  # noqa: B018 (not hold: explanations, other units' stability, trials)
 
 
 def keep(db: Database, district: District) -> None:

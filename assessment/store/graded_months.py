@@ -2,8 +2,9 @@
 which starts reads the map's months instead of grading every unit again (the country's two
 months: about 5 s of reading and grading, against a fraction of a second to read these).
 
-Each month is its graded table as the map shows it and the roll-up of the units above them,
-each one Arrow IPC stream (zstd), and the fingerprint of the data graded up to it. The state
+Each month is its graded table as the map shows it, the roll-up of the units above them and
+the stabilities computed for the map's first pages, each one Arrow IPC stream (zstd), and the
+fingerprint of the data graded up to it. The state
 is the caller's (``assessment.service.kept``): rows of any other state are never read, and
 keeping a new state replaces every row. A frame reads back exactly as it was kept: the same
 columns, dtypes, values and index."""
@@ -22,7 +23,8 @@ from .database import Database
 from .schema import GradedMonth
 
 MAX_BYTES = 512 * 2**20  # a database blob must stay well under 1 GB (SQLite, PostgreSQL)
-Kind = Literal["units", "parents"]
+Kind = Literal["units", "parents", "stabilities"]
+KINDS = ("units", "parents", "stabilities")
 
 
 @dataclass(frozen=True)
@@ -32,6 +34,7 @@ class KeptMonth:
     fingerprint: str | None
     units: bool
     parents: bool
+    stabilities: bool = False
 
 
 @dataclass(frozen=True)
@@ -39,22 +42,23 @@ class MonthToKeep:
     fingerprint: str | None
     units: pd.DataFrame | None
     parents: pd.DataFrame | None
+    stabilities: pd.DataFrame | None = None
 
 
 def kept_months(db: Database, state: str) -> dict[str, KeptMonth]:
     """The months kept for ``state`` (empty when the store holds another state or none)."""
     sql = (
-        "SELECT period, fingerprint, units IS NOT NULL, parents IS NOT NULL "
-        "FROM graded_months WHERE state = ?"
+        "SELECT period, fingerprint, units IS NOT NULL, parents IS NOT NULL, "
+        "stabilities IS NOT NULL FROM graded_months WHERE state = ?"
     )
     with db.sessions() as s:
         rows = fetch_rows(s, sql, (state,))
-    return {str(p): KeptMonth(f, bool(u), bool(r)) for p, f, u, r in rows}
+    return {str(p): KeptMonth(f, bool(u), bool(r), bool(b)) for p, f, u, r, b in rows}
 
 
 def read_month(db: Database, state: str, period: str, kind: Kind) -> pd.DataFrame | None:
     """The kept frame of ``period`` (None when it was not kept for ``state``)."""
-    if kind not in ("units", "parents"):
+    if kind not in KINDS:
         raise ValueError(kind)
     sql = f"SELECT {kind} FROM graded_months WHERE state = ? AND period = ?"
     with db.sessions() as s:
@@ -72,6 +76,7 @@ def keep_months(db: Database, state: str, months: dict[str, MonthToKeep]) -> Non
             fingerprint=m.fingerprint,
             units=_blob(m.units),
             parents=_blob(m.parents),
+            stabilities=_blob(m.stabilities),
         )
         for period, m in months.items()
     ]

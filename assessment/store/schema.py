@@ -127,6 +127,8 @@ class GradedMonth(Base):
     fingerprint: Mapped[str | None] = mapped_column(String(64), nullable=True)
     units: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
     parents: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
+    # the stabilities computed for the map's first pages (the units listed red and orange)
+    stabilities: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
 
 
 class EventFrame(Base):

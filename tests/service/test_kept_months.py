@@ -57,7 +57,15 @@ def test_a_restarted_server_shows_the_map_from_the_kept_months_before_grading(
     tiles = view.tiles("2026-10", levels[-2].index)
     assert tiles["grade"].ne("").all() and len(view.worklist("2026-10"))
     view.level_summary("2026-10", levels[-2].index, as_user(district, "chief").tasks())
+    listed = list(view.worklist("2026-10").head(warm.LISTED)["unit_code"])
+    sure = view.stability("2026-10", listed)  # the red and orange list's column, as kept
     assert not kept.graded_now  # the map's first page, and no grading
+    fresh = View(graded, None).stability("2026-10", listed)
+    assert len(sure) == len(listed) > 0
+    pd.testing.assert_frame_equal(
+        sure.sort_values("unit_code", ignore_index=True),
+        fresh.sort_values("unit_code", ignore_index=True),
+    )
     unit = view.worklist("2026-10")["unit_code"].iloc[0]
     explained = view.explain(unit, "2026-10")
     again = View(graded, None).explain(unit, "2026-10")

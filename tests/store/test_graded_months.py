@@ -32,12 +32,15 @@ def test_a_kept_month_reads_back_exactly_as_it_was_kept(db):
     units = units_frame()
     parents = units.iloc[:2].drop(columns=["run_id"]).set_index("unit_code")  # an index too
     only_ints = units.assign(run_id=pd.Series(range(len(units)), dtype=object))
+    sure = pd.DataFrame(
+        {"unit_code": ["a", "b"], "stability": [0.75, 1.0], "borderline": [True, False]}
+    )
     keep_months(
         db,
         "state-a",
         {
             "2026-09": MonthToKeep("f" * 64, only_ints, None),
-            "2026-10": MonthToKeep(None, units, parents),
+            "2026-10": MonthToKeep(None, units, parents, sure),
         },
     )
     kept = kept_months(db, "state-a")
@@ -53,6 +56,9 @@ def test_a_kept_month_reads_back_exactly_as_it_was_kept(db):
     back = read_month(db, "state-a", "2026-09", "units")
     pd.testing.assert_frame_equal(back, only_ints)  # still Python ints in an object column
     assert read_month(db, "state-a", "2026-09", "parents") is None
+    assert kept["2026-10"].stabilities and not kept["2026-09"].stabilities
+    pd.testing.assert_frame_equal(read_month(db, "state-a", "2026-10", "stabilities"), sure)
+    assert read_month(db, "state-a", "2026-09", "stabilities") is None
     with pytest.raises(ValueError):
         read_month(db, "state-a", "2026-10", "units FROM graded_months --")
 
