@@ -132,6 +132,19 @@ def test_the_overview_renders_every_tile_with_its_label(page, shots):
     page.screenshot(path=str(shots / "overview.png"))
 
 
+def test_a_folded_panel_is_drawn_when_opened_and_works(page):
+    """The map's folded panels send only their header until opened; opening one reruns the
+    page and shows its content, here the briefing's button, which then makes the files."""
+    open_page(page, "")
+    page.wait_for_selector('svg path[aria-label*="等级:"]', timeout=30_000)
+    make = page.get_by_role("button", name=re.compile(r"生成 .* 月度简报"))
+    assert make.count() == 0
+    page.get_by_text("月度简报(Excel 与 PDF)").click()
+    make.wait_for(timeout=30_000)
+    make.click()
+    page.get_by_role("button", name="下载 Excel").wait_for(timeout=60_000)
+
+
 def click_mark(page, selector: str) -> None:
     """Click the middle of a chart mark, as a person would (Vega listens on the canvas)."""
     mark = page.wait_for_selector(selector, timeout=30_000)
