@@ -3,7 +3,7 @@ province, 2 of city, 2 of county, 3 of township and 3 of village. A code's level
 segment that is not all zeros, and its parent is the code with that segment zeroed, so a
 registry exported as the bureau publishes it needs no ``parent_code`` column; its unit types
 can be read from the level and the official name (…街道办事处, …镇, …社区居民委员会, …村民委员会).
-Vectorised over a whole registry: 665,271 codes take one pass of string slicing."""
+Vectorised over a whole registry: 665,271 codes are parsed once as integers."""
 
 from __future__ import annotations
 
@@ -55,8 +55,8 @@ def division_numbers(codes: pd.Series | pa.Array, shaped: np.ndarray) -> np.ndar
 
 # Per level, the value of one unit of its segment and the segment's size: a code's level-k
 # segment is ``number // UNIT[k] % SIZE[k]``.
-UNIT = np.array([10**10, 10**8, 10**6, 10**3, 1], dtype=np.int64)
-SIZE = np.array([10**2, 10**2, 10**2, 10**3, 10**3], dtype=np.int64)
+UNIT = np.array([10 ** (12 - b) for _, b in SEGMENTS], dtype=np.int64)
+SIZE = np.array([10 ** (b - a) for a, b in SEGMENTS], dtype=np.int64)
 
 
 def division_level(codes: pd.Series, shaped: np.ndarray | None = None) -> np.ndarray:
