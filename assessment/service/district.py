@@ -27,6 +27,8 @@ from ..store.graded_months import KeptMonth, MonthToKeep
 from ..store.uploads import data_fingerprint
 from .published import Shown, as_published, in_force
 
+ALONE = 5_000  # units whose stability is worth grading alone before the whole district
+
 
 @dataclass
 class Grading:
@@ -62,6 +64,9 @@ class District:
     roots: frozenset[str] | None = None  # a scope read and graded alone; None: every unit
     # the store's current values of a scope, for a district that does not keep its own
     read_values: Callable[[Scope], pd.DataFrame] | None = field(default=None, repr=False)
+    # a rule-set version graded on the values of a few units alone (None when it is relative),
+    # for their stability before the whole district has been graded (see ``_graded_for``)
+    alone: Callable[[int, list[str]], Assessment | None] | None = field(default=None, repr=False)
     state: str | None = None  # the store's state (whole districts), its graded months kept for
     kept: Kept | None = field(default=None, repr=False)  # read instead of graded
     fingerprints: dict[str, str] = field(default_factory=dict, repr=False)
@@ -159,7 +164,7 @@ class District:
         if need is None or need:
             frames = [] if have is None or need is None else [have]
             for s in self.shown(period):
-                a = self.by_version[s.version_id]
+                a = self._graded_for(s.version_id, need)
                 if period in a.periods:
                     frames.append(stability(a, period, codes=need))
             frames = [f for f in frames if len(f)]
@@ -172,6 +177,18 @@ class District:
                 self._whole.add(period)
         out = self.stabilities[period]
         return out if codes is None else out[out["unit_code"].isin(set(codes))]
+
+    def _graded_for(self, version_id: int, codes: list[str] | None) -> Assessment:
+        """The assessment to compute the stability of ``codes`` with: the district's own; or,
+        while a district read from kept months has not been graded yet, the version graded on
+        those units' values alone, when there are few of them and the rule set is not relative
+        (a unit's grade and stability depend on its own values only). A province's first list
+        then waits for its 300 units, not for the engine to grade the country's 620,000."""
+        if self._grading is None and self.alone is not None and codes and len(codes) <= ALONE:
+            alone = self.alone(version_id, codes)
+            if alone is not None:
+                return alone
+        return self.by_version[version_id]
 
     @property
     def whole(self) -> bool:

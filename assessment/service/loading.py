@@ -63,6 +63,7 @@ def load_district(
     months = kept_months(db, state) if state is not None else {}
     if months:
         district.kept = Kept(months, functools.partial(read_month, db, state))
+        district.alone = functools.partial(_grade_alone, db, registry)
         district.fingerprints.update(
             {p: m.fingerprint for p, m in months.items() if m.fingerprint is not None}
         )
@@ -102,6 +103,19 @@ def _grade(db: Database, scope: Scope, district: District) -> Grading:
     if len(data) > KEPT_ROWS:  # the fingerprints of published months are taken by now
         grading.kept_values = None
     return grading
+
+
+def _grade_alone(
+    db: Database, registry: pd.DataFrame, version_id: int, codes: list[str]
+) -> Assessment | None:
+    """Rule-set version ``version_id`` graded on the stored values of ``codes`` (and of any
+    unit under them) alone, every month, as the whole store grades them; None for a relative
+    rule set, whose grades depend on every unit's values."""
+    loaded = load_rule_version(db, version_id)
+    if loaded.rules.relative:
+        return None
+    scope = Scope(frozenset(codes))
+    return assess(loaded, current_values(db, scope), keep_allowed(registry, scope.codes(registry)))
 
 
 def _with_ancestors(registry: pd.DataFrame, scope: Scope) -> pd.DataFrame:

@@ -76,6 +76,54 @@ def test_a_restarted_server_shows_the_map_from_the_kept_months_before_grading(
     assert street.district is kept and len(street.table("2026-10"))
 
 
+def few_kept(monkeypatch) -> None:
+    """A warm-up that keeps the stability of three listed units only (as the country's keeps
+    300 of its 620,000): the rest of the store's units are not among them."""
+    monkeypatch.setattr(warm, "MAP_TILES", 5)
+    monkeypatch.setattr(warm, "LISTED", 3)
+
+
+def stabilities_of(view: View, period: str) -> pd.DataFrame:
+    """Of every unit in the view's scope (as its map's tiles at the lowest level ask)."""
+    codes = list(view.leaves()["unit_code"])
+    return view.stability(period, codes).sort_values("unit_code", ignore_index=True)
+
+
+def test_a_part_of_the_store_gets_its_lists_stability_before_the_whole_is_graded(
+    district, monkeypatch
+):
+    few_kept(monkeypatch)
+    graded = load_district(district)
+    kept = warmed(district, monkeypatch)
+    assert len(kept.stabilities["2026-10"]) == 3
+    street = as_user(district, "org01").view()  # cut from the kept whole
+    assert street.district is kept
+    sure = stabilities_of(street, "2026-10")
+    assert not kept.graded_now  # its own units graded alone, not the district
+    assert len(sure) == len(street.leaves()) > 3
+    mine = View(graded, street.allowed)
+    pd.testing.assert_frame_equal(sure, stabilities_of(mine, "2026-10"))
+    september = stabilities_of(street, "2026-09")  # a trial month, the same way
+    assert not kept.graded_now
+    pd.testing.assert_frame_equal(september, stabilities_of(mine, "2026-09"))
+
+
+def test_with_a_relative_rule_set_a_parts_stability_waits_for_the_whole(district, monkeypatch):
+    text = (RULES / "community.yaml").read_text("utf-8")
+    relative = text.replace(
+        "scoring: {method: linear, worst: 80, best: 95}", "scoring: {method: percentile}", 1
+    )
+    owner = as_user(district, "owner")
+    owner.publish_month("2026-10", owner.save_rules(parse_rules(relative), "按排名计分"))
+    few_kept(monkeypatch)
+    graded = load_district(district)
+    kept = warmed(district, monkeypatch)
+    street = as_user(district, "org01").view()
+    sure = stabilities_of(street, "2026-10")
+    assert kept.graded_now  # ranked among every unit: only the whole grading can say
+    pd.testing.assert_frame_equal(sure, stabilities_of(View(graded, street.allowed), "2026-10"))
+
+
 def test_a_month_whose_table_was_too_large_to_keep_is_graded_when_asked(district, monkeypatch):
     monkeypatch.setattr(graded_months, "MAX_BYTES", 64)
     graded = load_district(district)
