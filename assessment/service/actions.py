@@ -105,7 +105,8 @@ class Service:
     def view(self) -> View:
         """The graded district as this user may see it (graded once per data version)."""
         self._require(Action.READ)
-        return View(self.district(), self.allowed, everyone=lambda: graded(self.db))
+        roots = self.user.scope.roots
+        return View(self.district(), self.allowed, lambda: graded(self.db), roots)
 
     def publication(self, period: str) -> list[dict]:
         self._require(Action.READ)

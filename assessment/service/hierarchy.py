@@ -15,25 +15,50 @@ import pyarrow.compute as pc
 
 from ..insight.levels import Level, Tree
 from ..insight.worklist import parent_summary
-from ..intake.textcols import text_series
+from ..intake.textcols import member, text_series
 
+# units of the scopes whose cuts of the district are kept (the latest scopes first): a sixth
+# of the country's, about 100 MB of tables
+SCOPED_UNITS = 100_000
 TILE_COLUMNS = ["unit_code", "unit_name", "unit_type", "parent_code", "score", "grade", "reasons"]
 
 
 class Hierarchy:
-    """Mixed into ``View``: needs ``district``, ``allowed``, ``cut``, ``table``,
-    ``previous_table``, ``parents`` and ``names``."""
+    """Mixed into ``View``: needs ``district``, ``allowed``, ``scope`` (the key of the scope
+    the codes ``allowed`` come from), ``cut``, ``table``, ``previous_table``, ``parents`` and
+    ``names``."""
 
     def memo(self, key: object, make):
-        """``make()`` kept with the district (once per data version) when this view is the
-        whole district: what every page run of an administrator would otherwise redo over
-        every unit (the country's 665,271 names, its 60,000 red and orange units). A view cut
-        to a scope computes its own (its scope is the small part)."""
-        if self.allowed is not None:
+        """``make()`` kept with the district (once per data version): for the whole district,
+        what every page run of an administrator would otherwise redo over every unit (the
+        country's 665,271 names, its 60,000 red and orange units); for a view of a scope, its
+        own cut of them, kept per scope (see ``_scope_memo``)."""
+        memo = self._memo_of_scope()
+        if memo is None:
             return make()
-        found = self.district.once(self.district.__dict__.setdefault("_memo", {}), key, make)
+        found = self.district.once(memo, key, make)
         # a new frame over the kept one's columns (copy-on-write): a caller's change stays its own
         return found.copy(deep=False) if isinstance(found, pd.DataFrame) else found
+
+    def _memo_of_scope(self) -> dict | None:
+        """Where this view's work is kept: the district's own memo for the whole; for a scope,
+        one memo per scope among the latest ones holding at most ``SCOPED_UNITS`` units in all
+        (each session of a province cut the country's 620,000-row tables again on every page
+        run: about 30 ms a table); None for a scope without a key or larger than that."""
+        district = self.district
+        if self.allowed is None:
+            return district.__dict__.setdefault("_memo", {})
+        if self.scope is None or len(self.allowed) > SCOPED_UNITS:
+            return None
+        with district.lock("scopes"):
+            scopes = district.__dict__.setdefault("_scopes", {})  # insertion order: oldest first
+            memo = scopes.pop(self.scope, None)
+            if memo is None:
+                memo = {"units": len(self.allowed)}
+            scopes[self.scope] = memo  # the latest
+            while sum(m["units"] for m in scopes.values()) > SCOPED_UNITS:
+                scopes.pop(next(iter(scopes)))
+        return memo
 
     @property
     def tree(self) -> Tree:
@@ -45,7 +70,7 @@ class Hierarchy:
         codes = self.district.registry["unit_code"]
         if self.allowed is None:
             return np.ones(len(codes), bool)
-        return codes.isin(self.allowed).to_numpy()
+        return self.memo("inside", lambda: member(codes, list(self.allowed)))
 
     def _ancestor_rows(self, level: int) -> np.ndarray:
         """Per registry row: the row of its ancestor at ``level`` (-1 above it), once per

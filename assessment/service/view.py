@@ -94,6 +94,9 @@ class View(Hierarchy):
     # comparison, the forecast's backtest, a relative method) when ``district`` is a scope
     # graded alone; read only when asked.
     everyone: Callable[[], District] | None = None
+    # the roots of the scope ``allowed`` was drawn from: the key its cuts are kept under with
+    # the district, shared by its sessions (None: not kept, cut on every call)
+    scope: frozenset[str] | None = None
 
     def population(self, relative: bool = True) -> District:
         """The district to compare among: the whole (``relative``), or this one if whole."""
@@ -104,9 +107,15 @@ class View(Hierarchy):
         """The rows of ``frame`` (by unit_code) inside the scope: the one scope filter."""
         return keep_allowed(frame, self.allowed)
 
+    def _cut(self, key: tuple, whole: Callable[[], pd.DataFrame]) -> pd.DataFrame:
+        """``whole()`` cut to the scope, kept per scope with the district (``memo``)."""
+        if self.allowed is None:
+            return whole()
+        return self.memo(("cut", *key), lambda: self.cut(whole()))
+
     @cached_property
     def registry(self) -> pd.DataFrame:
-        return self.cut(self.district.registry)
+        return self._cut(("registry",), lambda: self.district.registry)
 
     @cached_property
     def names(self) -> Names:
@@ -159,7 +168,7 @@ class View(Hierarchy):
         return self.registry.empty
 
     def table(self, period: str) -> pd.DataFrame:
-        return self.cut(self.district.table(period))
+        return self._cut(("table", period), lambda: self.district.table(period))
 
     def previous_table(self, period: str) -> pd.DataFrame | None:
         """The graded table of the month before ``period`` in the store (None for the first)."""
@@ -168,12 +177,12 @@ class View(Hierarchy):
 
     def parents(self, period: str) -> pd.DataFrame:
         parents = self.district.parents(period)
-        return parents if parents.empty else self.cut(parents)
+        return parents if parents.empty else self._cut(("parents", period), lambda: parents)
 
     def history(self) -> pd.DataFrame:
         if not self.periods:
             return pd.DataFrame(columns=["unit_code", "parent_code", "period", "grade"])
-        return self.cut(self.district.history())
+        return self._cut(("history",), self.district.history)
 
     def require_unit(self, unit_code: str) -> None:
         if self.allowed is not None and unit_code not in self.allowed:

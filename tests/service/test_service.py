@@ -117,6 +117,40 @@ def test_an_organizer_reads_only_their_street(district):
     assert (full.loc[cut.index, "grade"] == cut["grade"]).all()
 
 
+def test_a_scopes_cuts_of_the_whole_are_kept_for_its_sessions_and_no_other(district, monkeypatch):
+    whole = as_user(district, "chief").view()  # graded whole: every street is cut from it
+    cuts = []
+    real = view_module.keep_allowed
+
+    def counting(frame, allowed):
+        cuts.append(len(frame))
+        return real(frame, allowed)
+
+    monkeypatch.setattr(view_module, "keep_allowed", counting)
+    first = as_user(district, "org01").view()
+    assert first.district is whole.district
+    mine_first = first.table("2026-10"), first.worklist("2026-10"), len(first.registry)
+    made = len(cuts)
+    again = as_user(district, "org01").view()  # another session of the same scope
+    pd.testing.assert_frame_equal(mine_first[0], again.table("2026-10"))
+    pd.testing.assert_frame_equal(mine_first[1], again.worklist("2026-10"))
+    assert len(again.registry) == mine_first[2] and len(cuts) == made  # nothing cut again
+    other = as_user(district, "org02").view()  # another scope: its own cuts, none of mine
+    assert not any(mine(c) for c in codes_of(other.table("2026-10")))
+    assert codes_of(other.table("2026-10")) == codes_of(whole.table("2026-10").pipe(other.cut))
+    assert len(cuts) > made
+    kept_units = sum(m["units"] for m in whole.district._scopes.values())
+    assert kept_units == len(first.allowed) + len(other.allowed)
+    # past the bound, the scope used longest ago is let go (org01), the latest stays
+    bound = max(len(first.allowed), len(other.allowed))  # either fits, not both
+    monkeypatch.setattr(hierarchy_module, "SCOPED_UNITS", bound)
+    as_user(district, "org02").view().table("2026-10")
+    assert [set(s) for s in whole.district._scopes] == [{OTHER}]
+    cuts.clear()
+    as_user(district, "org01").view().table("2026-10")
+    assert cuts and [set(s) for s in whole.district._scopes] == [{MINE}]
+
+
 def alone(monkeypatch) -> list:
     """Forget the districts graded so far (the next view of a street reads it alone), and
     record every read of stored values: the scopes asked for."""
