@@ -64,9 +64,11 @@ class District:
     roots: frozenset[str] | None = None  # a scope read and graded alone; None: every unit
     # the store's current values of a scope, for a district that does not keep its own
     read_values: Callable[[Scope], pd.DataFrame] | None = field(default=None, repr=False)
-    # a rule-set version graded on the values of a few units alone (None when it is relative),
-    # for their stability before the whole district has been graded (see ``_graded_for``)
-    alone: Callable[[int, list[str]], Assessment | None] | None = field(default=None, repr=False)
+    # rule-set versions graded on the values of a few units alone (None when one is relative),
+    # for their stability before the whole district has been graded (see ``_graded_alone``)
+    alone: Callable[[list[int], list[str]], dict[int, Assessment] | None] | None = field(
+        default=None, repr=False
+    )
     state: str | None = None  # the store's state (whole districts), its graded months kept for
     kept: Kept | None = field(default=None, repr=False)  # read instead of graded
     fingerprints: dict[str, str] = field(default_factory=dict, repr=False)
@@ -163,8 +165,10 @@ class District:
             need = sorted(set(codes) - known)
         if need is None or need:
             frames = [] if have is None or need is None else [have]
-            for s in self.shown(period):
-                a = self._graded_for(s.version_id, need)
+            shown = self.shown(period)
+            graded = self._graded_alone([s.version_id for s in shown], need) or self.by_version
+            for s in shown:
+                a = graded[s.version_id]
                 if period in a.periods:
                     frames.append(stability(a, period, codes=need))
             frames = [f for f in frames if len(f)]
@@ -178,17 +182,17 @@ class District:
         out = self.stabilities[period]
         return out if codes is None else out[out["unit_code"].isin(set(codes))]
 
-    def _graded_for(self, version_id: int, codes: list[str] | None) -> Assessment:
-        """The assessment to compute the stability of ``codes`` with: the district's own; or,
-        while a district read from kept months has not been graded yet, the version graded on
-        those units' values alone, when there are few of them and the rule set is not relative
-        (a unit's grade and stability depend on its own values only). A province's first list
-        then waits for its 300 units, not for the engine to grade the country's 620,000."""
+    def _graded_alone(
+        self, versions: list[int], codes: list[str] | None
+    ) -> dict[int, Assessment] | None:
+        """While a district read from kept months has not been graded yet: ``versions`` graded
+        on the values of ``codes`` alone, when there are few of them and no rule set is
+        relative (a unit's grade and stability depend on its own values only). A province's
+        first list then waits for its 300 units, not for the engine to grade the country's
+        620,000. None otherwise: the district's own grading is used."""
         if self._grading is None and self.alone is not None and codes and len(codes) <= ALONE:
-            alone = self.alone(version_id, codes)
-            if alone is not None:
-                return alone
-        return self.by_version[version_id]
+            return self.alone(sorted(set(versions)), codes)
+        return None
 
     @property
     def whole(self) -> bool:

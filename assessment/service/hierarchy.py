@@ -33,18 +33,20 @@ class Hierarchy:
         what every page run of an administrator would otherwise redo over every unit (the
         country's 665,271 names, its 60,000 red and orange units); for a view of a scope, its
         own cut of them, kept per scope (see ``_scope_memo``)."""
-        memo = self._memo_of_scope()
+        memo = self._scope_memo
         if memo is None:
             return make()
         found = self.district.once(memo, key, make)
         # a new frame over the kept one's columns (copy-on-write): a caller's change stays its own
         return found.copy(deep=False) if isinstance(found, pd.DataFrame) else found
 
-    def _memo_of_scope(self) -> dict | None:
+    @cached_property
+    def _scope_memo(self) -> dict | None:
         """Where this view's work is kept: the district's own memo for the whole; for a scope,
         one memo per scope among the latest ones holding at most ``SCOPED_UNITS`` units in all
         (each session of a province cut the country's 620,000-row tables again on every page
-        run: about 30 ms a table); None for a scope without a key or larger than that."""
+        run: about 30 ms a table); None for a scope without a key or larger than that. Looked
+        up once per view (a page run's)."""
         district = self.district
         if self.allowed is None:
             return district.__dict__.setdefault("_memo", {})

@@ -106,16 +106,17 @@ def _grade(db: Database, scope: Scope, district: District) -> Grading:
 
 
 def _grade_alone(
-    db: Database, registry: pd.DataFrame, version_id: int, codes: list[str]
-) -> Assessment | None:
-    """Rule-set version ``version_id`` graded on the stored values of ``codes`` (and of any
-    unit under them) alone, every month, as the whole store grades them; None for a relative
-    rule set, whose grades depend on every unit's values."""
-    loaded = load_rule_version(db, version_id)
-    if loaded.rules.relative:
+    db: Database, registry: pd.DataFrame, versions: list[int], codes: list[str]
+) -> dict[int, Assessment] | None:
+    """Each rule-set version graded on the stored values of ``codes`` (and of any unit under
+    them) alone, every month, as the whole store grades them, the values read once; None when
+    a rule set is relative, its grades depending on every unit's values."""
+    rules = [load_rule_version(db, v) for v in versions]
+    if any(r.rules.relative for r in rules):
         return None
     scope = Scope(frozenset(codes))
-    return assess(loaded, current_values(db, scope), keep_allowed(registry, scope.codes(registry)))
+    data, units = current_values(db, scope), keep_allowed(registry, scope.codes(registry))
+    return {v: assess(r, data, units) for v, r in zip(versions, rules, strict=True)}
 
 
 def _with_ancestors(registry: pd.DataFrame, scope: Scope) -> pd.DataFrame:
