@@ -20,6 +20,7 @@ from ..intake.textcols import member, text_series
 # units of the scopes whose cuts of the district are kept (the latest scopes first): a sixth
 # of the country's, about 100 MB of tables
 SCOPED_UNITS = 100_000
+FEW_TILES = 2  # a level of this many units or fewer is passed through when the map opens
 TILE_COLUMNS = ["unit_code", "unit_name", "unit_type", "parent_code", "score", "grade", "reasons"]
 
 
@@ -132,14 +133,22 @@ class Hierarchy:
     def opening_level(self, max_tiles: int) -> int:
         """Where the map opens: the graded units when they fit on one page (a district of a
         few hundred), else one level below the scope's top (a province sees its 市, a city
-        its 区县), the top itself when the scope has several top units."""
+        its 区县), the top itself when the scope has several top units. A level of one or two
+        units (重庆市's 市辖区 and 县, the statistics bureau's groupings) says little on a map:
+        the map opens a level further down while that level fits on one page, its tiles
+        grouped under those few."""
         lv = self.levels()
         if not lv:
             return 0
         if lv[-1].units <= max_tiles:
             return lv[-1].index
         top, below = self._top_and_below()
-        return (below or top).index
+        at = below or top
+        for further in (x for x in lv if x.index > at.index):
+            if at.units > FEW_TILES or further.units > max_tiles:
+                break
+            at = further
+        return at.index
 
     def summary_level(self) -> Level:
         """The level a summary of the scope has a row of: one below its top (a district's

@@ -67,11 +67,16 @@ def test_the_summary_of_any_level_counts_the_graded_units_below_each_unit(countr
 def test_the_map_opens_one_level_below_the_scope_and_the_path_leads_back_up(country):
     db, _ = country
     everyone = Service(db, Principal.operator("t")).view()
-    assert everyone.opening_level(max_tiles=10) == 0  # the country: its provinces
     assert everyone.opening_level(max_tiles=100) == 4  # a small store: every unit at once
+    assert everyone.opening_level(max_tiles=3) == 0  # the country: its provinces
     province = as_(db, "gov61")
-    assert province.opening_level(max_tiles=10) == 1  # its cities
+    assert province.opening_level(max_tiles=3) == 1  # its cities
     assert as_(db, "town").opening_level(max_tiles=10) == 4  # a street: its units
+    # two tiles say little: the map opens a level further down while that fits a page, its
+    # tiles grouped under those two (重庆市's 市辖区 and 县 open at their 区县)
+    assert everyone.opening_level(max_tiles=10) == 1  # two provinces: their four cities
+    assert province.opening_level(max_tiles=10) == 2  # two cities: their four counties
+    assert province.opening_level(max_tiles=20) == 2  # four counties: enough to show
     village = "610102002003"
     assert province.path(village) == [
         "610000000000",
