@@ -20,7 +20,8 @@ if TYPE_CHECKING:
     from ..intake.inputs import Inputs
 
 # pandas, pyarrow, the engine and the store load inside the commands that use them: `--help`
-# and a typo cost a fraction of a second, not the whole stack
+# and a typo cost a fraction of a second, not the whole stack. A command that grades files
+# imports its own modules after `_graded`, whose files are parsed while pandas loads
 
 app = typer.Typer(help="五色图: 基层党组织五色评估", no_args_is_help=True, add_completion=False)
 
@@ -128,11 +129,11 @@ def grade(
     events: EventsOpt = [],  # noqa: B006 - typer reads the default
 ) -> None:
     """评定:多个月份按顺序评定(连续月份升级需要前几个月),写出结果。"""
+    _inputs, assessments, periods = _graded(rules, units, data, period, events)
     from ..grading.graded import graded_table
     from ..insight.followups import suggest
     from ..outputs.exports import write_csv, write_table
 
-    _inputs, assessments, periods = _graded(rules, units, data, period, events)
     chosen = [period] if period else periods
     table = graded_table(assessments, chosen)
     write_table(table, out)
@@ -196,12 +197,12 @@ def stability(
     events: EventsOpt = [],  # noqa: B006 - typer reads the default
 ) -> None:
     """等级稳定性: 权重在 ±spread 内随机浮动时,每个单位保持原等级的比例;低于 0.8 为“边界单位”。"""
+    _inputs, assessments, periods = _graded(rules, units, data, period, events)
     import pandas as pd
 
     from ..insight.stability import stability as stability_of
     from ..outputs.exports import write_csv
 
-    _inputs, assessments, periods = _graded(rules, units, data, period, events)
     month = period or periods[-1]
     frames = [
         stability_of(a, month, draws, spread, band_shift, seed)
@@ -227,13 +228,13 @@ def forecast(
     events: EventsOpt = [],  # noqa: B006 - typer reads the default
 ) -> None:
     """预警: 按各单位以往月份预测下月得分和成为橙/红的概率,并回测与“下月等级不变”的对比。"""
+    _inputs, assessments, _periods = _graded(rules, units, data, period, events)
     import pandas as pd
 
     from ..insight.forecast import backtest
     from ..insight.forecast import forecast as forecast_of
     from ..outputs.exports import write_csv
 
-    _inputs, assessments, _periods = _graded(rules, units, data, period, events)
     table = pd.concat([forecast_of(a, period) for a in assessments], ignore_index=True)
     write_csv(table, out)
     risky = int((table["p_orange_or_red"] >= 0.5).sum())
@@ -263,10 +264,6 @@ def quota(
     events: EventsOpt = [],  # noqa: B006 - typer reads the default
 ) -> None:
     """名额检查(仅供参考,不改变任何等级): 按比例名额会影响哪些单位。"""
-    from ..grading.graded import graded_table
-    from ..insight.quota import quota_check
-    from ..outputs.exports import write_csv
-
     shares = {}
     for item in max_share:
         grade, _, value = item.partition("=")
@@ -276,6 +273,10 @@ def quota(
             typer.echo(f"“{item}”应写成 等级=比例,如 red=0.10", err=True)
             raise typer.Exit(1) from None
     _inputs, assessments, periods = _graded(rules, units, data, period, events)
+    from ..grading.graded import graded_table
+    from ..insight.quota import quota_check
+    from ..outputs.exports import write_csv
+
     month = period or periods[-1]
     try:
         table = quota_check(graded_table(assessments, [month]), shares, bottom)
@@ -299,12 +300,12 @@ def peers(
     events: EventsOpt = [],  # noqa: B006 - typer reads the default
 ) -> None:
     """同类比较: 每个单位在同类型、规模相近单位中的名次,近三个月进步,以及“水平与进步”判断。"""
+    inputs, assessments, periods = _graded(rules, units, data, period, events)
     import pandas as pd
 
     from ..insight.peers import fair_comparison
     from ..outputs.exports import write_csv
 
-    inputs, assessments, periods = _graded(rules, units, data, period, events)
     month = period or periods[-1]
     values = inputs.data[inputs.data["period"] == month]
     table = pd.concat(
@@ -333,6 +334,7 @@ def rollup(
     """按任一层级汇总(省、市、区县、街道/乡镇…): 各等级单位数、平均分、好转与变差的比例、汇总等级。"""
     import datetime as dt
 
+    inputs, assessments, periods = _graded(rules, units, data, period, events)
     import pandas as pd
 
     from ..grading.graded import graded_table
@@ -342,7 +344,6 @@ def rollup(
     from ..outputs.exports import write_csv
     from ..rules.grades import GRADE_KEYS
 
-    inputs, assessments, periods = _graded(rules, units, data, period, events)
     tree = build_tree(inputs.registry)
     name = {"street": "街道/乡镇", "county": "区县"}.get(level, level)
     chosen = tree.named(name)
