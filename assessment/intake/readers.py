@@ -31,6 +31,11 @@ if TYPE_CHECKING:
 
 XLSX_MAGIC = b"PK\x03\x04"
 HEAD_BYTES = 1 << 16  # sniffed for the format, the encoding and the header line
+# Arrow parses a CSV in blocks, one chunk of every column each, on every core. Its default
+# (1 MB) cut a month of 600,000 units into 86 chunks, and every check after it walks them one
+# by one; 8 MB blocks parse as fast and leave 11 (a row longer than a block is refused by the
+# cell and header limits long before).
+BLOCK_BYTES = 8 << 20
 
 
 @dataclass
@@ -263,6 +268,7 @@ def _parse(
     try:
         return pacsv.read_csv(
             pa.BufferReader(body) if isinstance(body, pa.Buffer) else str(body),
+            read_options=pacsv.ReadOptions(block_size=BLOCK_BYTES),
             convert_options=pacsv.ConvertOptions(
                 column_types=types,
                 # Only an empty cell is empty: Arrow's default markers (NA, N/A, NULL, NaN,

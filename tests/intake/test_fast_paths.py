@@ -92,6 +92,20 @@ def test_arrow_number_columns_are_copied_chunk_by_chunk_into_the_matrix():
     np.testing.assert_array_equal(matrix, expected)
 
 
+def test_a_month_parsed_in_many_blocks_ingests_as_in_one(monkeypatch):
+    """Arrow parses in blocks (``BLOCK_BYTES``), a chunk of every column each: every check and
+    value must come out the same however the file was cut."""
+    month = SAMPLE / "indicators_2026-09.csv"
+    monkeypatch.setattr(readers, "BLOCK_BYTES", 1 << 30)
+    whole = load_inputs(SAMPLE_RULES, SAMPLE / "units.csv", [month])
+    monkeypatch.setattr(readers, "BLOCK_BYTES", 4096)
+    assert read_table(month).table.column(0).num_chunks > 5
+    cut = load_inputs(SAMPLE_RULES, SAMPLE / "units.csv", [month])
+    assert cut.problems == whole.problems
+    assert cut.data.equals(whole.data)
+    assert cut.registry.equals(whole.registry)
+
+
 def test_text_number_columns_still_go_through_the_lenient_reader():
     numbers, bad = to_numbers(pa.chunked_array([["85%", "是"], ["abc", None]]), yes_no=True)
     np.testing.assert_array_equal(numbers, [85, 1, np.nan, np.nan])
