@@ -15,6 +15,7 @@ from functools import cached_property
 
 import numpy as np
 
+from ..intake.matrices import empty_matrix
 from ..intake.parallel import for_each
 from ..intake.textcols import member
 from ..rules.compiled import CompiledRules, children_of
@@ -193,8 +194,8 @@ def score_period(
     rules = compiled.rules
     n, n_dim = len(codes), len(compiled.dimensions)
     applicable = applicability(compiled, unit_types)
-    raw = np.empty((n, len(compiled.indicators)), order="F")
-    scores = np.empty_like(raw, order="F")
+    raw = empty_matrix(n, len(compiled.indicators))
+    scores = empty_matrix(n, len(compiled.indicators))
 
     def indicator(j: int) -> None:  # one column of raw and of scores
         ind = compiled.indicators[j]

@@ -23,6 +23,7 @@ from ..problems import ERROR, WARNING, Problem, ProblemCollector, errors_only
 from ..rules.models import RuleSet
 from .derive import derived_columns
 from .headers import KEY_COLUMNS, PERSONAL_DATA, header_map, normalise
+from .matrices import empty_matrix
 from .numbers import is_yes_no, to_numbers, why_not_a_number
 from .parallel import for_each
 from .readers import RawTable
@@ -313,7 +314,7 @@ def _read_numbers(up: _Upload) -> None:
         for m in r.not_applicable
     )
     ids = [c for c in up.where if c not in KEY_COLUMNS]
-    up.matrix = np.empty((up.table.num_rows, len(ids)), order="F")
+    up.matrix = empty_matrix(up.table.num_rows, len(ids))
     headers = up.by_id
     read: list = [None] * len(ids)
 

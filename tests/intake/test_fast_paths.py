@@ -8,6 +8,7 @@ checked here against the path it replaces.
 
 from __future__ import annotations
 
+import gc
 import os
 import subprocess
 import sys
@@ -23,6 +24,7 @@ from hypothesis import strategies as st
 from assessment.grading.graded import grade_inputs, graded_table
 from assessment.intake import parallel, readers
 from assessment.intake.inputs import load_inputs
+from assessment.intake.matrices import empty_matrix
 from assessment.intake.numbers import to_numbers
 from assessment.intake.readers import read_table
 from assessment.intake.registry import ingest_registry, registry_text_headers
@@ -104,6 +106,20 @@ def test_a_month_parsed_in_many_blocks_ingests_as_in_one(monkeypatch):
     assert cut.problems == whole.problems
     assert cut.data.equals(whole.data)
     assert cut.registry.equals(whole.registry)
+
+
+def test_the_months_matrices_come_from_arrows_pool_and_stay_alive():
+    before = pa.total_allocated_bytes()
+    matrix = empty_matrix(1000, 3)
+    assert pa.total_allocated_bytes() - before >= 1000 * 3 * 8
+    assert matrix.shape == (1000, 3) and matrix.dtype == np.float64
+    assert matrix.flags.f_contiguous and matrix.flags.writeable
+    matrix[:, 1] = 2.5
+    gc.collect()  # the array alone keeps its buffer
+    assert matrix[:, 1].sum() == 2500.0
+    del matrix
+    gc.collect()
+    assert pa.total_allocated_bytes() == before
 
 
 def test_text_number_columns_still_go_through_the_lenient_reader():
