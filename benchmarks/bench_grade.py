@@ -140,6 +140,8 @@ def run_grade(rules: Path, units: Path, data: Path, out: Path) -> dict:
 
 FLOOR_PROCESS = """
 import sys
+from assessment.cli.console import keep_freed_memory
+keep_freed_memory()  # the command's allocator settings, before numpy and Arrow load
 import numpy as np
 import pyarrow.csv as pacsv
 N_IND = int(sys.argv[2])
