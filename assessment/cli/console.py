@@ -15,7 +15,6 @@ column of 600,000 floats is 4.8 MB) faulted its pages in again: 270 MB of page f
 from __future__ import annotations
 
 import ctypes
-import ctypes.util
 import os
 
 M_TRIM_THRESHOLD, M_MMAP_THRESHOLD = -1, -3  # glibc's mallopt parameters (malloc.h)
@@ -29,8 +28,7 @@ def keep_freed_memory() -> None:
     malloc to keep up to 1 GB of freed heap and to serve arrays up to 32 MB from it. A C
     library without ``mallopt`` (not glibc) is left as it is."""
     os.environ.setdefault("MIMALLOC_PURGE_DELAY", "-1")
-    name = ctypes.util.find_library("c")
-    mallopt = getattr(ctypes.CDLL(name), "mallopt", None) if name else None
+    mallopt = getattr(ctypes.CDLL(None), "mallopt", None)  # the C library Python runs on
     if mallopt is not None:
         mallopt(M_TRIM_THRESHOLD, KEEP_BYTES)
         mallopt(M_MMAP_THRESHOLD, MMAP_BYTES)
