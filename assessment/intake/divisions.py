@@ -12,7 +12,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from .textcols import TEXT, text_series, to_arrow
+from .textcols import TEXT, fixed_width, text_series, to_arrow
 
 SEGMENTS = ((0, 2), (2, 4), (4, 6), (6, 9), (9, 12))  # province … village
 LEVEL_NAMES = ("省", "市", "区县", "街道/乡镇", "村/社区")
@@ -42,8 +42,16 @@ _SHORTER = (
 
 
 def is_division_code(codes: pd.Series) -> np.ndarray:
-    """Which codes have the bureau's shape: exactly 12 digits."""
-    shaped = pc.match_substring_regex(to_arrow(codes), r"^[0-9]{12}$")
+    """Which codes have the bureau's shape: exactly 12 digits. Codes all of one width (a
+    registry's) are read as bytes in place; others go through a regular expression."""
+    arr = to_arrow(codes)
+    same_width = fixed_width(arr)
+    if same_width is not None:
+        if same_width.dtype.itemsize != 12:
+            return np.zeros(len(arr), dtype=bool)
+        digits = same_width.view(np.uint8).reshape(len(arr), 12) - np.uint8(0x30)
+        return (digits <= 9).all(axis=1)  # below "0" wraps around to 0xD0 and more
+    shaped = pc.match_substring_regex(arr, r"^[0-9]{12}$")
     return shaped.fill_null(False).to_numpy(zero_copy_only=False)
 
 
@@ -73,14 +81,17 @@ def division_level(codes: pd.Series, shaped: np.ndarray | None = None) -> np.nda
 
 def implied_parent(codes: pd.Series, level: np.ndarray | None = None) -> pd.Series:
     """The parent a 12-digit code names (its last non-zero segment zeroed); "" for a
-    province, for a code of another shape, or for all zeros."""
+    province, for a code of another shape, for all zeros, or where ``level`` is -1 (a caller
+    that needs a few rows' parents marks the others so). Only those rows' text is made."""
     level = division_level(codes) if level is None else level
     below = level > 0
-    numbers = np.zeros(len(codes), dtype=np.int64)
-    numbers[below] = division_numbers(codes, below)
-    cut = (UNIT * SIZE)[np.maximum(level, 0)]
-    text = pc.utf8_lpad(pc.cast(pa.array(numbers - numbers % cut), TEXT), 12, "0")
-    return text_series(pc.if_else(pa.array(below), text, ""), codes.index)
+    numbers = division_numbers(codes, below)
+    cut = (UNIT * SIZE)[level[below]]
+    parents = pc.utf8_lpad(pc.cast(pa.array(numbers - numbers % cut), TEXT), 12, "0")
+    pick = np.zeros(len(codes), dtype=np.int64)  # 0: "", i: the i-th parent made
+    pick[below] = np.arange(1, len(parents) + 1)
+    every = pa.concat_arrays([pa.array([""], type=TEXT), parents]).take(pick)
+    return text_series(every, codes.index)
 
 
 # The types ``implied_type`` gives, by the index it computes ("" where the level is unknown).

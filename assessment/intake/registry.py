@@ -28,6 +28,7 @@ from .readers import RawTable
 from .textcols import (
     clean_code,
     clean_text,
+    control_characters,
     has_duplicates,
     member,
     positions,
@@ -218,7 +219,7 @@ def _imply_from_codes(roster: _Roster) -> None:
     orphan = shaped & blank_parent & (level > 0)
     if not orphan.any():
         return
-    implied = implied_parent(codes, level)
+    implied = implied_parent(codes, np.where(orphan, level, -1))  # only the rows it fills
     listed = np.zeros(len(frame), dtype=bool)  # the implied parents the registry lists
     listed[orphan] = _among(division_numbers(implied, orphan), division_numbers(codes, every))
     frame["parent_code"] = _filled(frame["parent_code"], orphan & listed, implied)
@@ -298,9 +299,7 @@ def _check_text(roster: _Roster) -> None:
     every unit has a type."""
     frame = roster.frame
     for column in ("unit_name", "unit_type"):
-        controls = pc.match_substring_regex(to_arrow(frame[column]), r"[\x00-\x1f\x7f-\x9f]")
-        mask = controls.to_numpy(zero_copy_only=False)
-        for i in roster.problems.first("control_characters", mask):
+        for i in roster.problems.first("control_characters", control_characters(frame[column])):
             roster.add(
                 "control_characters",
                 "含有控制字符(如换行、NUL 或终端转义符):请删除后重新导入",

@@ -75,10 +75,46 @@ def _clean(values: pd.Series | pa.Array | pa.ChunkedArray) -> pa.Array:
     if isinstance(values, pd.Series) and not _stringlike(values):
         values = values.astype(str).where(values.notna())
     arr = to_arrow(values)
-    ascii_only = pc.all(pc.string_is_ascii(arr)).as_py() is not False  # codes: 10x cheaper
-    if not ascii_only and pc.any(pc.match_substring_regex(arr, COMPAT)).as_py():
+    data = text_bytes(arr)
+    if data.max(initial=0) < 0x80:  # ASCII only (codes, periods): nothing NFKC would fold
+        if not ((data >= 0x1C) & (data <= 0x1F)).any():  # the only ASCII the trims tell apart
+            return pc.fill_null(pc.ascii_trim_whitespace(arr), "")  # 10x cheaper
+    elif COMPAT_LEADS[data].any() and pc.any(pc.match_substring_regex(arr, COMPAT)).as_py():
         arr = pc.utf8_normalize(arr, form="NFKC")
     return pc.fill_null(pc.utf8_trim_whitespace(arr), "")
+
+
+# The first byte of every COMPAT character in UTF-8 (U+00A0: C2; U+2000-U+24FF: E2; U+3000-
+# U+33FF: E3; U+F900-U+FFEF: EF): text without any of them cannot match (Chinese is E4-E9).
+COMPAT_LEADS = np.isin(np.arange(256), [0xC2, 0xE2, 0xE3, 0xEF])
+CONTROLS = r"[\x00-\x1f\x7f-\x9f]"  # C0, DEL and C1 (U+0080-U+009F: C2 80 to C2 9F)
+
+
+def control_characters(values: object) -> np.ndarray:
+    """For each value: does it hold a control character (C0, DEL, C1)? The bytes are looked
+    at first: text without a byte below 0x20, a DEL or a C2 lead byte cannot hold one."""
+    arr = to_arrow(values)
+    data = text_bytes(arr)
+    if data.min(initial=0xFF) >= 0x20 and not ((data == 0x7F) | (data == 0xC2)).any():
+        return np.zeros(len(arr), dtype=bool)
+    found = pc.match_substring_regex(arr, CONTROLS)
+    return pc.fill_null(found, False).to_numpy(zero_copy_only=False)
+
+
+def text_bytes(arr: pa.Array) -> np.ndarray:
+    """The bytes of every value of a large_string array, one after another: a view of Arrow's
+    buffer, no copy (bytes under a null are included: callers only use it to rule work out)."""
+    if len(arr) == 0 or arr.buffers()[2] is None:
+        return np.empty(0, dtype=np.uint8)
+    offsets = _offsets(arr)
+    data = np.frombuffer(arr.buffers()[2], dtype=np.uint8)
+    return data[int(offsets[0]) : int(offsets[-1])]
+
+
+def _offsets(arr: pa.Array) -> np.ndarray:
+    return np.frombuffer(
+        arr.buffers()[1], dtype=np.int64, count=len(arr) + 1, offset=arr.offset * 8
+    )
 
 
 def member(values: object, universe: object) -> np.ndarray:
@@ -116,9 +152,7 @@ def fixed_width(arr: pa.Array) -> np.ndarray | None:
     (a view of Arrow's buffer, no copy); None otherwise."""
     if len(arr) == 0 or arr.null_count or arr.type != TEXT:
         return None
-    offsets = np.frombuffer(
-        arr.buffers()[1], dtype=np.int64, count=len(arr) + 1, offset=arr.offset * 8
-    )
+    offsets = _offsets(arr)
     width = int(offsets[1] - offsets[0])
     if width == 0 or (np.diff(offsets) != width).any():
         return None

@@ -91,6 +91,11 @@ def test_levels_and_parents_of_a_mixed_column_read_from_arrow_match_the_rule_cod
         assert list(is_division_code(series)) == [
             isinstance(c, str) and len(c) == 12 and c.isdigit() for c in part
         ]
+    level = division_level(part)
+    some = np.where(np.arange(len(part)) % 3 == 0, level, -1)  # a caller that needs a third
+    assert list(implied_parent(part, some)) == [
+        w if i % 3 == 0 else "" for i, w in enumerate(wanted)
+    ]
 
 
 def test_a_bureau_registry_imports_as_published_with_parents_and_types_from_codes_and_names():

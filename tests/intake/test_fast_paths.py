@@ -22,7 +22,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from assessment.grading.graded import grade_inputs, graded_table
-from assessment.intake import parallel, readers
+from assessment.intake import parallel, readers, textcols
+from assessment.intake.divisions import is_division_code
 from assessment.intake.inputs import load_inputs
 from assessment.intake.matrices import empty_matrix
 from assessment.intake.numbers import to_numbers
@@ -248,3 +249,45 @@ def test_a_file_on_disk_with_an_ascii_header_and_a_gbk_body_falls_back_to_gb1803
     raw = read_table(path, text_columns=registry_text_headers())
     assert raw.encoding == "gb18030"
     assert ingest_registry(raw).frame["unit_name"].tolist() == ["龙溪区"]
+
+
+# Characters each byte-level shortcut must tell apart: controls (C0, DEL, C1), the whitespace
+# the trims differ on (0x1c-0x1f), Unicode spaces, what NFKC folds, Chinese, digits.
+TRICKY = (
+    "09aZ \t\n\r\x00\x1b\x1c\x1f\x7f\x80\x85\x9f\xa0\xa1\u3000\u3001\u2003\u2150\uff08１Ａ村社区"
+)
+tricky_text = st.text(alphabet=TRICKY, max_size=6)
+
+
+def _clean_by_regex(values: pa.Array) -> list:
+    """``_clean`` as it was before the byte checks: the rule written out."""
+    arr = pc.cast(values, pa.large_string())
+    non_ascii = pc.all(pc.string_is_ascii(arr)).as_py() is False
+    if non_ascii and pc.any(pc.match_substring_regex(arr, textcols.COMPAT)).as_py():
+        arr = pc.utf8_normalize(arr, form="NFKC")
+    return pc.fill_null(pc.utf8_trim_whitespace(arr), "").to_pylist()
+
+
+@settings(max_examples=300, deadline=None)
+@given(values=st.lists(st.one_of(st.none(), tricky_text), max_size=12), cut=st.integers(0, 2))
+def test_cleaning_and_control_checks_by_bytes_agree_with_the_rules(values, cut):
+    """Text is cleaned, and controls found, by looking at Arrow's bytes first; the result is
+    the regular expressions' and Arrow's trims', on slices and nulls too."""
+    arr = pa.array(values, type=pa.large_string()).slice(min(cut, len(values)))
+    assert textcols._clean(arr).to_pylist() == _clean_by_regex(arr)
+    controls = pc.fill_null(pc.match_substring_regex(arr, textcols.CONTROLS), False)
+    assert textcols.control_characters(arr).tolist() == controls.to_pylist()
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    codes=st.lists(st.text(alphabet="0159/:a\u0660", min_size=11, max_size=13), max_size=8),
+    width=st.sampled_from([None, 11, 12]),
+)
+def test_division_codes_read_as_bytes_agree_with_the_pattern(codes, width):
+    """Codes of one width are checked digit by digit in place; the answer is the pattern's."""
+    if width is not None:
+        codes = [c.ljust(width, "0")[:width] for c in codes]
+    arr = pa.array(codes, type=pa.large_string())
+    pattern = pc.fill_null(pc.match_substring_regex(arr, r"^[0-9]{12}$"), False)
+    assert is_division_code(arr).tolist() == pattern.to_pylist()
