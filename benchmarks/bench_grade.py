@@ -23,6 +23,7 @@ from __future__ import annotations
 import json
 import os
 import resource
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -153,25 +154,24 @@ assert total.shape[0] == table.num_rows
 """
 
 
-def whole_processes(n: int, folder: Path) -> tuple[float, float]:
-    """Best of three wall-clock seconds of the floor process and of the `fivecolor grade`
-    command, each started afresh, with the allocator setting of the command for both."""
+def whole_processes(n: int, folder: Path, runs: int = 5) -> dict[str, list[float]]:
+    """Wall-clock seconds of the floor process and of the `fivecolor grade` command, each
+    started afresh, ``runs`` of each taken in turns (the VM's speed drifts by a third within
+    minutes, so the two are measured in the same minutes), with the command's allocator
+    setting for both."""
     env = {**os.environ, "MIMALLOC_PURGE_DELAY": "-1"}
     data, out = folder / f"data_{n}.csv", folder / f"cli_{n}.csv"
     floor_cmd = [sys.executable, "-c", FLOOR_PROCESS, str(data), str(N_IND)]
     fivecolor = Path(sys.executable).with_name("fivecolor")
     grade_cmd = [str(fivecolor), "grade", "-r", str(folder / "bench.yaml")]
     grade_cmd += ["-u", str(folder / f"units_{n}.csv"), "-d", str(data), "-o", str(out)]
-
-    def best(cmd: list[str]) -> float:
-        times = []
-        for _ in range(3):
+    times: dict[str, list[float]] = {"floor": [], "grade": []}
+    for _ in range(runs):
+        for name, cmd in (("floor", floor_cmd), ("grade", grade_cmd)):
             start = time.perf_counter()
             subprocess.run(cmd, check=True, env=env, stdout=subprocess.DEVNULL)
-            times.append(time.perf_counter() - start)
-        return min(times)
-
-    return best(floor_cmd), best(grade_cmd)
+            times[name].append(time.perf_counter() - start)
+    return times
 
 
 def one(n: int, folder: Path, mode: str) -> None:
@@ -199,7 +199,7 @@ def main(sizes: list[int]) -> None:
     import compileall
 
     compileall.compile_dir(ROOT / "assessment", quiet=1)
-    print(f"units x {N_IND} indicators; best of 3 runs, each in a fresh process; times in seconds")
+    print(f"units x {N_IND} indicators; in-process columns: best of 3 runs, each in a fresh process; times in seconds")
     print(
         f"{'units':>8} {'floor':>7} {'grade':>7} {'ratio':>6} {'read':>6} {'score':>6} "
         f"{'write':>6} {'peak MB':>8} {'floor MB':>9}"
@@ -210,14 +210,17 @@ def main(sizes: list[int]) -> None:
             write_inputs(n, folder)
             floor = measure(n, folder, "floor")
             grade = measure(n, folder, "grade")
-            floor_s, grade_s = whole_processes(n, folder)
+            whole = whole_processes(n, folder)
+            f_best, g_best = min(whole["floor"]), min(whole["grade"])
+            f_mid, g_mid = statistics.median(whole["floor"]), statistics.median(whole["grade"])
             print(
                 f"{n:>8} {floor['floor']:>7.3f} {grade['grade']:>7.3f} "
                 f"{grade['grade'] / floor['floor']:>6.2f} {grade['read']:>6.3f} "
                 f"{grade['score']:>6.3f} {grade['write']:>6.3f} {grade['peak_mb']:>8.0f} "
                 f"{floor['peak_mb']:>9.0f}"
-                f"   whole processes: floor {floor_s:.3f}  fivecolor grade {grade_s:.3f}"
-                f"  ratio {grade_s / floor_s:.2f}",
+                f"   whole processes (best / median of {len(whole['grade'])}, in turns):"
+                f" floor {f_best:.3f} / {f_mid:.3f}  fivecolor grade {g_best:.3f} / {g_mid:.3f}"
+                f"  ratio {g_best / f_best:.2f} / {g_mid / f_mid:.2f}",
                 flush=True,
             )
 
