@@ -199,7 +199,9 @@ def main(sizes: list[int]) -> None:
     import compileall
 
     compileall.compile_dir(ROOT / "assessment", quiet=1)
-    print(f"units x {N_IND} indicators; in-process columns: best of 3 runs, each in a fresh process; times in seconds")
+    print(
+        f"units x {N_IND} indicators; in-process columns: best of 3 runs, each in a fresh process; times in seconds"
+    )
     print(
         f"{'units':>8} {'floor':>7} {'grade':>7} {'ratio':>6} {'read':>6} {'score':>6} "
         f"{'write':>6} {'peak MB':>8} {'floor MB':>9}"
