@@ -9,6 +9,7 @@ served by a fresh `streamlit run`.
   later           a second browser signing in to the same server (best of three), at once,
                   and after 2 s on the sign-in page (its prefetch of the app's scripts done)
   level           on the map, from the click on another level to its first tile painted
+                  (the country's administrator: 区县; the others: 街道/乡镇)
   server MB       the server's resident memory after those sessions (VmRSS)
   per session MB  what each further session adds to it (five more sessions, averaged)
 
@@ -95,7 +96,7 @@ def main(province_only: bool) -> None:
                     first = first_tiles(browser, port, user)
                     later = min(first_tiles(browser, port, user) for _ in range(3))
                     typed_later = min(first_tiles(browser, port, user, TYPED) for _ in range(3))
-                    to = "街道/乡镇" if user == "street" else "区县"
+                    to = "区县" if user == "nation" else "街道/乡镇"  # one level below the opening
                     level = level_change(browser, port, user, to)
                     server = rss_mb(proc.pid)
                     for _ in range(5):
