@@ -26,8 +26,9 @@ from assessment.insight.rollup import grade_counts
 from assessment.outputs.exports import csv_bytes
 from assessment.rules.grades import GRADE_KEYS, GRADE_ORDER, MISSING_LABEL, display
 from assessment.service import Action
+from assessment.service.hierarchy import PAGE_TILES
 
-MAX_TILES = 600  # tiles on one page; more are paged by whole groups
+MAX_TILES = PAGE_TILES  # tiles on one page; more are paged by whole groups
 MAX_SEARCH_LIST = 2000  # above this the search box is typed into, not a list of every unit
 MAX_MATCHES = 50
 MAX_LISTED = 300  # worklist rows shown; the export holds them all

@@ -21,6 +21,10 @@ from ..intake.textcols import member, text_series
 # of the country's, about 100 MB of tables
 SCOPED_UNITS = 100_000
 FEW_TILES = 2  # a level of this many units or fewer is passed through when the map opens
+# Tiles on one page of the map: about two screens at eight tiles a row, grouped under their
+# parents; more are paged by whole groups. (600 were five screens, and a browser needed about
+# 0.9 s to draw them.)
+PAGE_TILES = 300
 TILE_COLUMNS = ["unit_code", "unit_name", "unit_type", "parent_code", "score", "grade", "reasons"]
 
 

@@ -25,9 +25,10 @@ from ..store import Database, Scope
 from ..store.graded_months import keep_months
 from ..store.tasks import list_tasks
 from .district import District
+from .hierarchy import PAGE_TILES
 from .loading import graded
 
-MAP_TILES = 600  # as the map page: units one by one up to this many, else a level above
+MAP_TILES = PAGE_TILES  # as the map page: units one by one up to this many, else a level above
 LISTED = 300  # as the map page: the red and orange units listed with their stability
 
 

@@ -12,6 +12,7 @@ import streamlit as st
 from conftest import ROOT
 from streamlit.testing.v1 import AppTest
 
+from assessment.service import hierarchy
 from assessment.service.loading import load_district
 from assessment.service.seed import DEMO_PASSWORD, seed_sample
 from assessment.service.sessions import open_session
@@ -384,6 +385,30 @@ def chart_codes(chart) -> set[str]:
         if "unit_code" in table.column_names:
             codes |= {c for c in table.column("unit_code").to_pylist() if c}
     return codes
+
+
+def test_a_level_of_more_tiles_than_a_page_is_paged_by_whole_groups(app, monkeypatch):
+    """Every unit is on exactly one page, no page holds more than a page's tiles, and a
+    street's units are never split across two pages (none has more than a page)."""
+    monkeypatch.setattr(hierarchy, "PAGE_TILES", 40)
+    app.radio(key="level").set_value("村/社区").run()
+    assert not app.exception, app.exception
+    box = app.selectbox(key="tile_page")
+    units = load_district(app.db).registry
+    leaves = units[~units["unit_code"].isin(units["parent_code"])]
+    assert box.label.startswith(f"共 {len(leaves)} 个村/社区,分 {len(box.options)} 页")
+    seen: list[set[str]] = []
+    for number in range(1, len(box.options) + 1):
+        app.selectbox(key="tile_page").set_value(number).run()
+        seen.append(chart_codes(app.get("vega_lite_chart")[0]))
+    assert all(0 < len(codes) <= 40 for codes in seen)
+    assert sorted(c for codes in seen for c in codes) == sorted(leaves["unit_code"])
+    street_of = dict(zip(leaves["unit_code"], leaves["parent_code"], strict=True))
+    pages_of_street: dict[str, set[int]] = {}
+    for number, codes in enumerate(seen):
+        for code in codes:
+            pages_of_street.setdefault(street_of[code], set()).add(number)
+    assert all(len(p) == 1 for p in pages_of_street.values())
 
 
 def test_searching_a_unit_opens_its_page(app):
