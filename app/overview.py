@@ -28,7 +28,6 @@ from assessment.rules.grades import GRADE_KEYS, GRADE_ORDER, MISSING_LABEL, disp
 from assessment.service import Action
 from assessment.service.hierarchy import PAGE_TILES
 
-MAX_TILES = PAGE_TILES  # tiles on one page; more are paged by whole groups
 MAX_SEARCH_LIST = 2000  # above this the search box is typed into, not a list of every unit
 MAX_MATCHES = 50
 MAX_LISTED = 300  # worklist rows shown; the export holds them all
@@ -53,7 +52,7 @@ levels = d.levels()
 by_name = {lv.name: lv for lv in levels}
 with c2:
     if st.session_state.get("level") not in by_name:  # first visit: where the scope opens
-        opening = d.opening_level(MAX_TILES)
+        opening = d.opening_level(PAGE_TILES)
         st.session_state["level"] = next(lv.name for lv in levels if lv.index == opening)
     from_link("level", "level", list(by_name))
     level = by_name[st.radio("层级", list(by_name), horizontal=True, key="level")]
@@ -191,7 +190,7 @@ if svc.user.can(Action.ASSESS) and any(s.status != "published" for s in d.shown(
 tiles = d.tiles(period, level.index, under)
 if only:
     tiles = tiles[tiles["grade"].isin(only)].reset_index(drop=True)
-page_of = pages(tiles["parent_code"], MAX_TILES)
+page_of = pages(tiles["parent_code"], PAGE_TILES)  # whole groups a page
 n_pages = int(page_of.max()) + 1 if len(page_of) else 1
 if n_pages > 1:  # more than a person can read: whole groups a page, the pages numbered
     if st.session_state.get("tile_page") not in range(1, n_pages + 1):

@@ -106,15 +106,16 @@ def text_bytes(arr: pa.Array) -> np.ndarray:
     buffer, no copy (bytes under a null are included: callers only use it to rule work out)."""
     if len(arr) == 0 or arr.buffers()[2] is None:
         return np.empty(0, dtype=np.uint8)
-    offsets = _offsets(arr)
+    offsets = value_offsets(arr)
     data = np.frombuffer(arr.buffers()[2], dtype=np.uint8)
     return data[int(offsets[0]) : int(offsets[-1])]
 
 
-def _offsets(arr: pa.Array) -> np.ndarray:
-    return np.frombuffer(
-        arr.buffers()[1], dtype=np.int64, count=len(arr) + 1, offset=arr.offset * 8
-    )
+def value_offsets(arr: pa.Array) -> np.ndarray:
+    """Where each value of a string or large_string array starts in its data buffer, and
+    where the last ends (``len(arr) + 1`` offsets; a view, no copy)."""
+    width = np.int64 if pa.types.is_large_string(arr.type) else np.int32
+    return np.frombuffer(arr.buffers()[1], dtype=width)[arr.offset : arr.offset + len(arr) + 1]
 
 
 def member(values: object, universe: object) -> np.ndarray:
@@ -152,13 +153,11 @@ def fixed_width(arr: pa.Array) -> np.ndarray | None:
     (a view of Arrow's buffer, no copy); None otherwise."""
     if len(arr) == 0 or arr.null_count or arr.type != TEXT:
         return None
-    offsets = _offsets(arr)
+    offsets = value_offsets(arr)
     width = int(offsets[1] - offsets[0])
     if width == 0 or (np.diff(offsets) != width).any():
         return None
-    data = np.frombuffer(
-        arr.buffers()[2], dtype=np.uint8, count=width * len(arr), offset=int(offsets[0])
-    )
+    data = text_bytes(arr)
     if not data.all():  # numpy's fixed-width bytes would drop a trailing NUL
         return None
     return data.view(f"S{width}")

@@ -17,6 +17,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
+from ..intake.textcols import value_offsets
+
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 NUMBER_PATTERN = r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$"
 NUMBER = re.compile(NUMBER_PATTERN)
@@ -72,10 +74,7 @@ def _risky_start(chunk: pa.Array) -> np.ndarray:
     """Per value: does it begin with a byte that could start a formula?"""
     if len(chunk) == 0 or chunk.buffers()[2] is None:
         return np.zeros(len(chunk), bool)
-    width = np.int64 if pa.types.is_large_string(chunk.type) else np.int32
-    offsets = np.frombuffer(chunk.buffers()[1], dtype=width)[
-        chunk.offset : chunk.offset + len(chunk) + 1
-    ]
+    offsets = value_offsets(chunk)
     data = np.frombuffer(chunk.buffers()[2], dtype=np.uint8)
     starts, filled = offsets[:-1], offsets[1:] > offsets[:-1]
     first = np.zeros(len(chunk), np.uint8)
