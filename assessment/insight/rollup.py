@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 import pyarrow.compute as pc
 
-from ..intake.textcols import fixed_width, is_sorted, to_arrow
+from ..intake.textcols import SortedCodes, fixed_width, is_sorted, to_arrow
 from ..rules.grades import GRADE_KEYS, MISSING_LABEL
 
 
@@ -20,7 +20,8 @@ class CodeIndex:
     def __init__(self, codes: object) -> None:
         self.codes = to_arrow(codes)
         keys = fixed_width(self.codes)
-        self._keys = keys if keys is not None and is_sorted(self.codes, strictly=True) else None
+        ordered = keys is not None and is_sorted(self.codes, strictly=True)
+        self._sorted = SortedCodes(keys) if ordered else None
 
     def __len__(self) -> int:
         return len(self.codes)
@@ -28,27 +29,20 @@ class CodeIndex:
     def positions(self, values: object) -> np.ndarray:
         """For each value: its row, or -1."""
         values = to_arrow(values)
-        if self._keys is not None:
-            wanted = fixed_width(values)
-            if wanted is not None:
-                if wanted.dtype != self._keys.dtype:  # another width: nothing can be equal
-                    return np.full(len(values), -1, dtype=np.int64)
-                return self._search(wanted)
+        found = None if self._sorted is None else self._sorted.find_in(values)
+        if found is not None:
+            return found
         pos = pc.index_in(values, value_set=self.codes)
         return pc.fill_null(pos, -1).to_numpy(zero_copy_only=False).astype(np.int64)
 
-    def _search(self, wanted: np.ndarray) -> np.ndarray:
-        pos = np.searchsorted(self._keys, wanted)
-        pos[pos == len(self._keys)] = 0
-        return np.where(self._keys[pos] == wanted, pos, -1).astype(np.int64)
-
     def get(self, code: str) -> int:
         """The row of one code, or -1."""
-        if self._keys is not None:
+        if self._sorted is not None:
             key = code.encode()
-            if len(key) != self._keys.dtype.itemsize or b"\0" in key:
+            keys = self._sorted.keys
+            if len(key) != keys.dtype.itemsize or b"\0" in key:
                 return -1
-            return int(self._search(np.array([key], dtype=self._keys.dtype))[0])
+            return int(self._sorted.find(np.array([key], dtype=keys.dtype))[0])
         return int(self.positions([code])[0])
 
     def __contains__(self, code: object) -> bool:

@@ -23,6 +23,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from assessment.grading.graded import grade_inputs, graded_table
+from assessment.insight.rollup import CodeIndex
 from assessment.intake import parallel, readers, textcols
 from assessment.intake.divisions import is_division_code
 from assessment.intake.inputs import load_inputs
@@ -30,7 +31,13 @@ from assessment.intake.matrices import empty_matrix
 from assessment.intake.numbers import to_numbers
 from assessment.intake.readers import read_table
 from assessment.intake.registry import ingest_registry, registry_text_headers
-from assessment.intake.textcols import fixed_width, has_duplicates, is_sorted, positions
+from assessment.intake.textcols import (
+    digit_numbers,
+    fixed_width,
+    has_duplicates,
+    is_sorted,
+    positions,
+)
 from assessment.outputs import exports
 from assessment.outputs.exports import write_csv
 
@@ -220,7 +227,9 @@ def test_the_command_sets_the_allocator_before_arrow_loads():
     assert run.stdout.strip() == "10"
 
 
-codes = st.text(alphabet="0129", min_size=2, max_size=3)
+codes = st.text(alphabet="0129", min_size=2, max_size=3) | st.text(
+    alphabet="09a", min_size=2, max_size=3
+)
 
 
 @settings(max_examples=200, deadline=None)
@@ -238,6 +247,34 @@ def test_code_lookup_agrees_with_the_hash_join(universe, values, sort, cut):
     v = pa.array(values, type=pa.large_string()).slice(min(cut, len(values)))
     expected = pc.fill_null(pc.index_in(v, value_set=u), -1).to_numpy(zero_copy_only=False)
     np.testing.assert_array_equal(positions(v, u), expected)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    universe=st.lists(st.text(alphabet="0129", min_size=3, max_size=3), unique=True, max_size=30),
+    values=st.lists(codes | st.just("") | st.none(), max_size=30),
+)
+def test_the_code_index_agrees_with_the_hash_join(universe, values):
+    """Digit codes are searched as numbers, and a code with another byte among the wanted
+    ones sends the whole search back to the bytes; codes of another length (a root's empty
+    parent) and nulls are found nowhere: the same rows as the hash join either way."""
+    index = CodeIndex(sorted(universe))
+    v = pa.array(values, type=pa.large_string())
+    expected = pc.fill_null(pc.index_in(v, value_set=index.codes), -1).to_numpy(
+        zero_copy_only=False
+    )
+    np.testing.assert_array_equal(index.positions(v), expected)
+    assert [index.get(c) for c in values if c is not None] == [
+        p for c, p in zip(values, expected.tolist(), strict=True) if c is not None
+    ]
+
+
+def test_digit_codes_are_the_numbers_they_spell():
+    codes = np.array([b"500100000000", b"500101001002", b"999999999999"])
+    assert digit_numbers(codes).tolist() == [500100000000, 500101001002, 999999999999]
+    assert digit_numbers(np.array([b"50010a", b"500101"])) is None
+    assert digit_numbers(np.array([b"50010/", b"500101"])) is None  # the byte below "0"
+    assert digit_numbers(np.array([b"1" * 19])) is None  # past int64
 
 
 def test_codes_of_one_width_are_viewed_in_place():
