@@ -23,6 +23,7 @@ from ..insight.sensitivity import compare_tables
 from ..insight.stability import weight_sensitivity
 from ..insight.worklist import parent_summary, worklist
 from ..intake.registry import leaf_units
+from ..intake.textcols import distinct
 from ..rules.loader import LoadedRules
 from ..store.registry import keep_allowed
 from .district import District
@@ -63,8 +64,8 @@ class Names(dict):
         """The names of ``codes`` as a plain dict, the ones not yet known looked up together:
         ``codes.map(names.of(codes))`` is one vectorised pass, where ``codes.map(names)``
         calls back for every row (the country's 60,000 red and orange units' streets: 0.5 s)."""
-        unique = pd.unique(codes.dropna())
-        new = [c for c in unique if isinstance(c, str) and not dict.__contains__(self, c)]
+        unique = distinct(codes)  # Python strings from Arrow at once, not one by one
+        new = [c for c in unique if not dict.__contains__(self, c)]
         if new and self._lookup_many is not None:
             for code, name in zip(new, self._lookup_many(np.array(new, dtype=object)), strict=True):
                 if isinstance(name, str):
