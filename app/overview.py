@@ -7,7 +7,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from app.charts import tile_grid
+from app.charts import ZOOM, tile_grid
 from app.common import (
     address_holds,
     copy_link,
@@ -229,7 +229,7 @@ else:
         f"{level.name}的等级由下属{below.name}的得分汇总而来(按规则集的汇总方法)。"
     )
     event = st.vega_lite_chart(
-        spec=tile_grid(shown, columns=5, name="zoom", tile=170),
+        spec=tile_grid(shown, **ZOOM),
         on_select="rerun",
         key=f"drill_{level.index}_{under or ''}",  # a new level starts with nothing picked
     )

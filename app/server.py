@@ -62,8 +62,9 @@ def _database(url: str) -> Database:
 @contextlib.asynccontextmanager
 async def lifespan(app):
     """At server start, before the first request: open the store, which starts grading it
-    (assessment.service.warm) and the reminder schedule, and import the pages' modules in the
-    background, so the first person to sign in does not wait for either. A store that cannot
+    (assessment.service.warm) and the reminder schedule, and import the pages' modules and
+    build the map's chart shapes in the background, so the first person to sign in does not
+    wait for either. A store that cannot
     be opened is reported by the first request, as before."""
     del app
     threading.Thread(target=_start, name="fivecolor-start", daemon=True).start()
@@ -75,6 +76,7 @@ def _start() -> None:
         shared_database()
         for name in PAGE_MODULES:
             importlib.import_module(name)
+        importlib.import_module("app.charts").warm_specs()
     except Exception:  # the first request meets the same problem and shows it
         logging.getLogger(__name__).exception("the store could not be opened at start")
 

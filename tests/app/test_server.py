@@ -8,6 +8,7 @@ import re
 import threading
 
 import httpx
+import pandas as pd
 import pytest
 from starlette.applications import Starlette
 from starlette.responses import PlainTextResponse
@@ -183,6 +184,28 @@ def test_the_server_opens_the_store_and_starts_its_warm_up_before_any_request(
         assert opened == [url]
     finally:
         server._database.cache_clear()
+
+
+def test_the_server_start_builds_the_map_s_tile_shapes(tmp_path, monkeypatch):
+    """A first session's map finds both of its chart shapes built (units, and levels above)."""
+    from app import charts
+    from assessment.service import warm
+
+    monkeypatch.setenv("FIVECOLOR_DB", f"sqlite:///{tmp_path / 'start.db'}")
+    monkeypatch.setattr(warm, "warm_up", lambda db: None)
+    server._database.cache_clear()
+    charts._tile_spec.cache_clear()
+    try:
+        server._start()
+    finally:
+        server._database.cache_clear()
+    built = charts._tile_spec.cache_info()
+    units = pd.DataFrame({"unit_code": ["1"], "unit_name": ["甲村"], "grade": ["green"]})
+    units = units.assign(score=90.0, reasons="", parent_name="乙镇")
+    charts.tile_grid(units)
+    charts.tile_grid(units, **charts.ZOOM)
+    assert built.currsize == 2
+    assert charts._tile_spec.cache_info().hits == built.hits + 2
 
 
 def test_the_chunks_an_element_loads_are_read_from_the_bundler_s_lists(tmp_path):
