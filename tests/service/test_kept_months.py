@@ -7,6 +7,9 @@ from __future__ import annotations
 
 import io
 import logging
+import os
+import sys
+import threading
 
 import pandas as pd
 import pytest
@@ -38,6 +41,32 @@ def warmed(db, monkeypatch):
     monkeypatch.setattr(loading_module, "_GRADED", {})
     warm.warm_up(db).join(120)
     return restarted(db, monkeypatch)
+
+
+def test_the_engine_after_kept_months_runs_behind_the_sessions(district, monkeypatch):
+    """A server that graded keeps its months and does not grade again; the next one reads
+    them, then grades the store on its warm-up thread at a lower CPU priority (Linux) than the
+    threads that answer sessions."""
+    calls = []
+    real = warm.yield_to_requests
+
+    def recording():
+        real()
+        nice = None
+        if sys.platform.startswith("linux"):
+            nice = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+        calls.append((threading.current_thread().name, nice))
+
+    monkeypatch.setattr(warm, "yield_to_requests", recording)
+    kept = warmed(district, monkeypatch)  # the first server: graded, so nothing to yield
+    assert calls == [] and kept.kept is not None
+    monkeypatch.setattr(loading_module, "_GRADED", {})
+    warm.warm_up(district).join(120)  # the next server: kept months, then the engine
+    assert [name for name, _ in calls] == ["fivecolor-warm-up"]
+    assert loading_module.graded(district).graded_now
+    if sys.platform.startswith("linux"):
+        here = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+        assert calls[0][1] == min(here + 10, 19)  # that thread only: this one is as it was
 
 
 def test_a_restarted_server_shows_the_map_from_the_kept_months_before_grading(
