@@ -64,8 +64,8 @@ async def lifespan(app):
     """At server start, before the first request: open the store, which starts grading it
     (assessment.service.warm) and the reminder schedule, and import the pages' modules and
     build the map's chart shapes in the background, so the first person to sign in does not
-    wait for either. A store that cannot
-    be opened is reported by the first request, as before."""
+    wait for either. A store that cannot be opened is reported by the first request, as
+    before."""
     del app
     threading.Thread(target=_start, name="fivecolor-start", daemon=True).start()
     yield None
