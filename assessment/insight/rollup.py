@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 import pyarrow.compute as pc
 
-from ..intake.textcols import SortedCodes, fixed_width, is_sorted, to_arrow
+from ..intake.textcols import SortedCodes, is_sorted, to_arrow
 from ..rules.grades import GRADE_KEYS, MISSING_LABEL
 
 
@@ -15,13 +15,12 @@ class CodeIndex:
     """A registry's codes, looked up by value: the positions of many codes at once and of
     one. Registries come in code order with codes of one width, so a lookup is a binary
     search over Arrow's bytes in place (no Python string per code, no hash table of the
-    country's 665,271 codes); otherwise Arrow's hash join."""
+    country's 665,271 codes; digit codes out of order are sorted first); otherwise Arrow's
+    hash join."""
 
     def __init__(self, codes: object) -> None:
         self.codes = to_arrow(codes)
-        keys = fixed_width(self.codes)
-        ordered = keys is not None and is_sorted(self.codes, strictly=True)
-        self._sorted = SortedCodes(keys) if ordered else None
+        self._sorted = SortedCodes.of(self.codes)
 
     def __len__(self) -> int:
         return len(self.codes)

@@ -12,7 +12,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from .textcols import TEXT, fixed_width, text_series, to_arrow
+from .textcols import TEXT, digit_bytes, fixed_width, text_series, to_arrow
 
 SEGMENTS = ((0, 2), (2, 4), (4, 6), (6, 9), (9, 12))  # province … village
 LEVEL_NAMES = ("省", "市", "区县", "街道/乡镇", "村/社区")
@@ -49,8 +49,7 @@ def is_division_code(codes: pd.Series) -> np.ndarray:
     if same_width is not None:
         if same_width.dtype.itemsize != 12:
             return np.zeros(len(arr), dtype=bool)
-        digits = same_width.view(np.uint8).reshape(len(arr), 12) - np.uint8(0x30)
-        return (digits <= 9).all(axis=1)  # below "0" wraps around to 0xD0 and more
+        return (digit_bytes(same_width) <= 9).all(axis=1)
     shaped = pc.match_substring_regex(arr, r"^[0-9]{12}$")
     return shaped.fill_null(False).to_numpy(zero_copy_only=False)
 

@@ -127,47 +127,53 @@ def member(values: object, universe: object) -> np.ndarray:
 def positions(values: object, universe: object) -> np.ndarray:
     """For each value: its position in ``universe`` (unique), or -1."""
     values, universe = to_arrow(values), to_arrow(universe)
-    found = _positions_by_search(values, universe)
+    index = SortedCodes.of(universe)
+    found = None if index is None else index.find_in(values)
     if found is not None:
         return found
     pos = pc.index_in(values, value_set=universe)
     return pc.fill_null(pos, -1).to_numpy(zero_copy_only=False).astype(np.int64)
 
 
-def _positions_by_search(values: pa.Array, universe: pa.Array) -> np.ndarray | None:
-    """Unit codes are fixed-width and registries come in code order: a binary search over the
-    bytes in place beats building a hash table of the whole registry. A graded month lists its
-    rule sets' units one set after another: digit codes are put in order first (an argsort of
-    integers, 0.06 s for the country's 620,000, where the hash table takes 0.25 s). None when
-    neither applies."""
-    keys = fixed_width(universe)
-    if keys is None:
-        return None
-    if is_sorted(universe, strictly=True):
-        return SortedCodes(keys).find_in(values)
-    numbers = digit_numbers(keys)
-    if numbers is None:
-        return None
-    order = np.argsort(numbers, kind="stable")  # equal codes keep their order: the first wins
-    found = SortedCodes(keys[order], numbers[order]).find_in(values)
-    return None if found is None else np.where(found >= 0, order[np.maximum(found, 0)], -1)
-
-
 class SortedCodes:
-    """Fixed-width codes in ascending order, searched for many codes at once (of equal codes,
-    the first is found). Codes of digits only (the bureau's 12-digit division codes) are
-    searched as the integers they spell, which keep the bytes' order at one width: numpy
-    compares int64 several times faster than 12-byte strings (the country's 665,271 codes:
-    0.085 s a search -> 0.035 s)."""
+    """Fixed-width codes searched for many codes at once by a binary search over their bytes
+    in place, which beats building a hash table of the whole registry (of equal codes, the
+    first is found). Codes of digits only (the bureau's 12-digit division codes) are searched
+    as the integers they spell, which keep the bytes' order at one width: numpy compares
+    int64 several times faster than 12-byte strings (the country's 665,271 codes: 0.085 s a
+    search -> 0.035 s)."""
 
-    def __init__(self, keys: np.ndarray, numbers: np.ndarray | None = None) -> None:
-        self.keys = keys
+    def __init__(
+        self,
+        keys: np.ndarray,
+        numbers: np.ndarray | None = None,
+        order: np.ndarray | None = None,
+    ) -> None:
+        self.keys = keys  # ascending
         self.numbers = digit_numbers(keys) if numbers is None else numbers
+        self.order = order  # where each key was in the codes given (None: as given)
+
+    @classmethod
+    def of(cls, codes: pa.Array) -> SortedCodes | None:
+        """For ``codes`` of one width: registries come in code order; a graded month lists its
+        rule sets' units one set after another, so digit codes are put in order first (an
+        argsort of integers, 0.06 s for the country's 620,000, where the hash table takes
+        0.25 s). None when neither applies."""
+        keys = fixed_width(codes)
+        if keys is None:
+            return None
+        if is_sorted(codes, strictly=True):
+            return cls(keys)
+        numbers = digit_numbers(keys)
+        if numbers is None:
+            return None
+        order = np.argsort(numbers, kind="stable")  # equal codes keep their order: the first wins
+        return cls(keys[order], numbers[order], order)
 
     def find_in(self, values: pa.Array) -> np.ndarray | None:
-        """The position of each of ``values`` (large_string) among the keys, or -1: values of
-        another length (a root's empty parent code), or null, are found nowhere; None when
-        a value of the keys' length holds a NUL byte (the caller then joins by hash)."""
+        """The position of each of ``values`` (large_string) among the codes, or -1: values
+        of another length (a root's empty parent code), or null, are found nowhere; None when
+        a value of the codes' length holds a NUL byte (the caller then joins by hash)."""
         wanted = fixed_width(values)
         if wanted is not None:
             return self.find(wanted)
@@ -183,7 +189,7 @@ class SortedCodes:
         return out
 
     def find(self, wanted: np.ndarray) -> np.ndarray:
-        """The position of each of ``wanted`` (fixed-width bytes) among the keys, or -1."""
+        """The position of each of ``wanted`` (fixed-width bytes) among the codes, or -1."""
         if wanted.dtype != self.keys.dtype:  # another width: nothing can be equal
             return np.full(len(wanted), -1, dtype=np.int64)
         keys, wanted_keys = self.keys, wanted
@@ -191,20 +197,26 @@ class SortedCodes:
             numbers = digit_numbers(wanted)
             if numbers is not None:  # else some code has another byte: compare the bytes
                 keys, wanted_keys = self.numbers, numbers
-        if len(keys) == 0:
-            return np.full(len(wanted), -1, dtype=np.int64)
         pos = np.searchsorted(keys, wanted_keys)
         pos[pos == len(keys)] = 0
-        return np.where(keys[pos] == wanted_keys, pos, -1).astype(np.int64)
+        found = keys[pos] == wanted_keys
+        if self.order is not None:
+            pos = self.order[pos]
+        return np.where(found, pos, -1).astype(np.int64)
+
+
+def digit_bytes(fixed: np.ndarray) -> np.ndarray:
+    """Fixed-width codes as a (codes, width) matrix of their bytes minus "0": 0-9 for a digit,
+    more for any other byte (those below "0" wrap around)."""
+    return fixed.view(np.uint8).reshape(len(fixed), fixed.dtype.itemsize) - np.uint8(ord("0"))
 
 
 def digit_numbers(fixed: np.ndarray) -> np.ndarray | None:
     """Fixed-width codes of ASCII digits only, up to 18 of them, as the int64 they spell; None
     when a byte is anything else (or the codes are longer)."""
-    width = fixed.dtype.itemsize
-    if width > 18:
+    if fixed.dtype.itemsize > 18:
         return None
-    digits = fixed.view(np.uint8).reshape(len(fixed), width) - np.uint8(ord("0"))  # wraps
+    digits = digit_bytes(fixed)
     if (digits > 9).any():
         return None
     out = np.zeros(len(fixed), dtype=np.int64)
