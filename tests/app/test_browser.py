@@ -483,7 +483,8 @@ def test_two_app_servers_on_one_database_see_each_others_writes(browser, shared_
         settle(a)
         a.locator("input[type=file]").first.set_input_files(str(fixed))
         a.get_by_role("button", name=re.compile("确认导入")).click(timeout=60_000)
-        a.get_by_text("已导入").first.wait_for(timeout=60_000)
+        # the import's own answer, not the history's "已导入" already on the page
+        a.get_by_text(re.compile(r"已导入\(第 \d+ 次上传\)")).wait_for(timeout=60_000)
         b.context.clear_cookies()  # signed in anew, as the administrator, on server B
         open_page(b, "upload", "admin")
         b.locator("td", has_text="from-a.csv").first.wait_for(state="attached", timeout=30_000)
@@ -634,7 +635,8 @@ def test_a_reporter_on_a_phone_fills_its_month_and_the_street_reviews_it(
         open_page(org, f"review?month={month}", "org01")
         org.get_by_label("退回意见(退回时必填)").fill("请核对党费收缴率")
         org.get_by_role("button", name="退回修改").click()
-        org.get_by_text("已退回").first.wait_for(timeout=30_000)
+        # the step's own answer: "已退回" alone is also the label of a count on the page
+        org.get_by_text("已退回,填报员会在消息中收到意见").wait_for(timeout=30_000)
 
         pg.reload()
         pg.wait_for_selector(IDLE, timeout=90_000)
