@@ -19,7 +19,7 @@ from ..grading.engine import Assessment, assess
 from ..insight.levels import Tree, build_tree
 from ..insight.rollup import CodeIndex, code_index, rollup
 from ..insight.stability import stability
-from ..intake.textcols import text_series
+from ..intake.textcols import one_chunk, text_series
 from ..rules.grades import GRADE_KEYS
 from ..rules.loader import LoadedRules
 from ..store import Database, Scope
@@ -318,7 +318,7 @@ class District:
             )
         if not frames:
             return pd.DataFrame(columns=["unit_code", "grade", "score"])
-        table = pd.concat(frames, ignore_index=True)
+        table = one_chunk(pd.concat(frames, ignore_index=True))
         for col in ("grade", "grade_label", "score_grade", "next_grade"):
             table[col] = _plain_text(table[col])
         for col in PER_RULE_SET:  # one value per rule set: 8 MB a column of the country as text

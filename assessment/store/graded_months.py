@@ -18,6 +18,7 @@ import pandas as pd
 import pyarrow as pa
 from sqlalchemy import delete
 
+from ..intake.textcols import one_chunk
 from .bulk import fetch_row, fetch_rows, ipc_bytes
 from .database import Database
 from .schema import GradedMonth
@@ -102,7 +103,7 @@ def _frame(blob: bytes) -> pd.DataFrame:
     """The frame as kept. Arrow reads a column of Python ints (with or without None) back as
     int64; the pandas metadata says it was ``object``, and so it is again."""
     table = pa.ipc.open_stream(blob).read_all()
-    frame = table.to_pandas(integer_object_nulls=True)
+    frame = one_chunk(table.to_pandas(integer_object_nulls=True))  # a blob of many batches
     meta = table.schema.pandas_metadata or {}
     for column in meta.get("columns", []):
         name = column.get("name")

@@ -15,6 +15,7 @@ import sys
 import weakref
 
 import numpy as np
+import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 import pytest
@@ -337,3 +338,18 @@ def test_division_codes_read_as_bytes_agree_with_the_pattern(codes, width):
     arr = pa.array(codes, type=pa.large_string())
     pattern = pc.fill_null(pc.match_substring_regex(arr, r"^[0-9]{12}$"), False)
     assert is_division_code(arr).tolist() == pattern.to_pylist()
+
+
+def test_text_joined_from_pieces_is_made_whole_once_and_then_looked_up_in_place():
+    a = pd.DataFrame({"unit_code": ["500101", None], "score": [1.5, 2.0], "n": [1, 2]})
+    b = pd.DataFrame({"unit_code": ["500103"], "score": [3.0], "n": [3]})
+    joined = pd.concat([a, b], ignore_index=True)
+    assert joined["unit_code"].array._pa_array.num_chunks == 2
+    before = joined.copy()
+    whole = textcols.one_chunk(joined)
+    pd.testing.assert_frame_equal(whole, before)  # the same values, nulls and dtypes
+    stored = whole["unit_code"].array._pa_array
+    assert stored.num_chunks == 1
+    arr = textcols.to_arrow(whole["unit_code"])  # no copy any more
+    assert arr.buffers()[2].address == stored.chunk(0).buffers()[2].address
+    assert list(textcols.positions(pa.array(["500103", "x"]), arr)) == [2, -1]

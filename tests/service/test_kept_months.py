@@ -209,3 +209,14 @@ def test_a_busy_store_keeps_nothing_and_the_next_server_grades(district, monkeyp
         again = warmed(district, monkeypatch)
     assert "not kept" in caplog.text
     assert again.kept is None and again.graded_now
+
+
+def test_a_month_of_two_rule_sets_is_held_whole_graded_or_kept(district, monkeypatch):
+    """The map's lookups by code take a month's text columns as they are: joined from the
+    village and the community rule sets, they are made one piece once, not at each lookup."""
+    for d in (load_district(district), warmed(district, monkeypatch)):
+        table = d.table("2026-10")
+        assert table["rules_id"].nunique() == 2
+        text = [c for c in table.columns if table[c].dtype == "str"]
+        assert "unit_code" in text
+        assert all(table[c].array._pa_array.num_chunks == 1 for c in text), text
