@@ -8,16 +8,16 @@ from pathlib import Path
 import streamlit as st
 
 from assessment.outputs.spreadsheets import problems_workbook
-from assessment.problems import Problem
+from assessment.problems import Problem, errors_only, how_many
 from assessment.problems.table import collapsed_problems
 
 
 def show_problems(problems: list[Problem], names: dict[str, str], filename: str, key: str) -> None:
-    errors = [p for p in problems if p.severity == "error"]
-    warnings = len(problems) - len(errors)
+    errors = how_many(errors_only(problems))
+    warnings = how_many(problems) - errors
     if errors:
         st.error(
-            f"发现 {len(errors)} 个错误、{warnings} 个警告:文件未导入。请按下表逐项修改后重新上传。"
+            f"发现 {errors} 个错误、{warnings} 个警告:文件未导入。请按下表逐项修改后重新上传。"
         )
     elif problems:
         st.warning(f"没有错误,有 {warnings} 个警告(可以导入,请留意)。")

@@ -12,7 +12,7 @@ one, and it imports none of ours.
 
 from .codes import ERROR, WARNING
 from .collector import PER_CODE, ProblemCollector
-from .problem import Problem, ProblemsError, errors_only, sort_problems
+from .problem import Problem, ProblemsError, errors_only, how_many, sort_problems
 
 __all__ = [
     "ERROR",
@@ -22,5 +22,6 @@ __all__ = [
     "ProblemCollector",
     "ProblemsError",
     "errors_only",
+    "how_many",
     "sort_problems",
 ]

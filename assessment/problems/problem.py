@@ -69,8 +69,8 @@ class ProblemsError(Exception):
         super().__init__(self.summary())
 
     def summary(self) -> str:
-        errors = [p for p in self.problems if p.severity == ERROR]
-        return f"发现 {len(errors)} 个错误:\n" + "\n".join(p.render() for p in self.problems)
+        errors = how_many(errors_only(self.problems))
+        return f"发现 {errors} 个错误:\n" + "\n".join(p.render() for p in self.problems)
 
     @property
     def codes(self) -> list[str]:
@@ -79,6 +79,12 @@ class ProblemsError(Exception):
 
 def errors_only(problems: Iterable[Problem]) -> list[Problem]:
     return [p for p in problems if p.severity == ERROR]
+
+
+def how_many(problems: Iterable[Problem]) -> int:
+    """How many problems the records stand for: one each, and a collector's count line
+    ("另有 70 处") for the ones it counted without listing."""
+    return sum(p.more or 1 for p in problems)
 
 
 def sort_problems(problems: Iterable[Problem]) -> list[Problem]:

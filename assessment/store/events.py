@@ -22,7 +22,7 @@ from ..intake.derive import derive, source_of, source_units
 from ..intake.events import FIRST_DATA_ROW, ingest_events, source_headers
 from ..intake.readers import read_table
 from ..intake.textcols import printable
-from ..problems import WARNING, Problem, ProblemsError, errors_only
+from ..problems import WARNING, Problem, ProblemsError, errors_only, how_many
 from ..rules.models import RuleSet
 from .audit import log
 from .bulk import fetch_row, ipc_bytes
@@ -157,7 +157,7 @@ def import_events(
             source=source_id,
             period=checked.period,
             rows=upload.rows,
-            errors=len(errors),
+            errors=how_many(errors),
         )
     return UploadOutcome(upload.id, upload.status, checked.problems, changes, upload.rows)
 

@@ -152,6 +152,20 @@ def test_upload_of_a_gb18030_file_with_bad_rows_lists_every_issue_and_imports_no
     pd.testing.assert_frame_equal(upload_history(app.db, ALL), history_before)
 
 
+def test_an_upload_wrong_on_every_row_counts_every_row_and_lists_it_as_one(app):
+    page(app, "app/upload.py")
+    app.selectbox(key="upload_period").set_value("2026-10").run()
+    frame = pd.read_csv(ROOT / "sample_data" / "indicators_2026-10.csv", dtype=str)
+    frame["dues_paid_rate"] = "很高"  # on all 170 rows: more than the collector lists
+    app.file_uploader(key="upload_file").set_value(
+        ("all-wrong.csv", frame.to_csv(index=False).encode(), "text/csv")
+    ).run()
+    assert not app.exception
+    assert any(f"发现 {len(frame)} 个错误" in e.value for e in app.error)
+    problems = table_with(app, "问题")
+    assert len(problems) == 1 and problems.iloc[0]["处数"] == len(frame)
+
+
 def test_upload_of_a_good_file_is_previewed_then_imported_on_confirm(app):
     page(app, "app/upload.py")
     good = (ROOT / "sample_data" / "indicators_2026-10.csv").read_bytes()

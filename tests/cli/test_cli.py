@@ -227,6 +227,7 @@ def test_a_problem_repeated_on_every_row_is_one_line_with_its_count_and_all_list
     assert any("“abc”不是数字" in line and "第7行" in line for line in lines)
     assert lines.index(month[0]) < 5 and len(lines) < 10  # the real error is in sight
     assert "加 --all 逐行列出" in result.output
+    assert f"共 {len(frame) + 1} 个错误" in result.output  # every row counted, listed or not
     every = runner.invoke(app, [*args, "--all"])
     assert every.exit_code == 1
     listed = [line for line in every.output.splitlines() if "bad_period" in line]

@@ -110,6 +110,16 @@ def test_a_rejected_upload_is_recorded_but_imports_nothing(db):
     assert history.iloc[0]["status"] == "rejected" and history.iloc[0]["errors"] == 3
 
 
+def test_a_rejected_upload_counts_the_rows_beyond_the_listed_ones(db):
+    seeded(db, "2026-10")
+    frame = pd.read_csv(SAMPLE / "indicators_2026-10.csv", dtype=str, keep_default_na=False)
+    frame["dues_paid_rate"] = "很高"  # every row: more than the first PER_CODE are listed
+    out = import_monthly(db, frame.to_csv(index=False).encode(), "x.csv", "organizer", ALL, SETS)
+    assert out.status == "rejected" and len(out.problems) < len(frame)
+    history = upload_history(db, ALL)
+    assert history.iloc[0]["errors"] == len(frame) and history.iloc[0]["warnings"] == 0
+
+
 def test_reuploading_a_month_keeps_the_earlier_version_and_shows_what_changed(db):
     seeded(db, "2026-10")
     frame = pd.read_csv(SAMPLE / "indicators_2026-10.csv", dtype=str, keep_default_na=False)
