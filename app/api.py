@@ -15,7 +15,6 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import math
-import os
 import re
 import threading
 import time
@@ -33,6 +32,7 @@ from app.server import client_address, shared_database
 from assessment.intake.limits import Limits
 from assessment.outputs.exports import parquet_bytes, table_csv_bytes
 from assessment.problems import Problem, ProblemsError
+from assessment.problems.settings import setting_number
 from assessment.service import Denied, Service, event_imports
 from assessment.service.api_tokens import audit_call, principal_for
 
@@ -58,6 +58,10 @@ class TooLarge(Exception):
 # -- calls per token -----------------------------------------------------------------------
 
 
+def calls_per_minute() -> int:
+    return setting_number("FIVECOLOR_API_PER_MINUTE", 120)
+
+
 class Limiter:
     """At most ``per_minute`` calls per token in any sliding minute (per server process)."""
 
@@ -67,7 +71,7 @@ class Limiter:
 
     def wait(self, token: str) -> int:
         """0 when the call may go ahead (it is counted), else the seconds to wait."""
-        per_minute = _setting("FIVECOLOR_API_PER_MINUTE", 120)
+        per_minute = calls_per_minute()
         now = time.monotonic()
         with self.lock:
             calls = self.calls[token]
@@ -80,11 +84,6 @@ class Limiter:
 
 
 LIMITER = Limiter()
-
-
-def _setting(name: str, default: int) -> int:
-    raw = os.environ.get(name, "").strip()
-    return int(raw) if raw.isdigit() and int(raw) > 0 else default
 
 
 # -- one call --------------------------------------------------------------------------------

@@ -67,8 +67,26 @@ async def lifespan(app):
     wait for either. A store that cannot be opened is reported by the first request, as
     before."""
     del app
+    check_settings()
     threading.Thread(target=_start, name="fivecolor-start", daemon=True).start()
     yield None
+
+
+def check_settings() -> None:
+    """Every number the environment sets, read once at start: a mistyped one (``0.5``,
+    ``100MB``) stops the server here with its name and what to write, instead of failing
+    the first sign-in or upload."""
+    from app.api import calls_per_minute
+    from assessment.intake.limits import Limits
+    from assessment.problems import ProblemsError
+    from assessment.service.accounts import Policy
+    from assessment.service.actions import report_deadline
+
+    try:
+        Limits.from_env(), Policy.from_env(), report_deadline("2026-01"), calls_per_minute()
+    except ProblemsError as exc:
+        logging.getLogger(__name__).error("%s", exc.summary())
+        raise
 
 
 def _start() -> None:

@@ -7,8 +7,9 @@ read when a file is read (the app's uploader limit, ``server.maxUploadSize`` in
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
+
+from ..problems.settings import setting_number
 
 MB = 1 << 20
 
@@ -26,8 +27,7 @@ class Limits:
     @classmethod
     def from_env(cls) -> Limits:
         def number(name: str, default: int, scale: int = 1) -> int:
-            raw = os.environ.get(name, "").strip()
-            return int(raw) * scale if raw.isdigit() and int(raw) > 0 else default
+            return setting_number(name, default // scale) * scale
 
         return cls(
             max_bytes=number("FIVECOLOR_MAX_UPLOAD_MB", cls.max_bytes, MB),

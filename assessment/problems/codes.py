@@ -19,6 +19,7 @@ class Code:
 
 _E, _W = ERROR, WARNING
 _TABLE = """
+bad_setting E 设置有误
 file_unreadable E 无法读取的文件
 file_too_large E 文件过大
 empty_file E 空文件

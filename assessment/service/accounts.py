@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-import os
 import re
 from dataclasses import dataclass
 
@@ -14,6 +13,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from ..problems import Problem, ProblemsError
+from ..problems.settings import setting_number
 from ..store import Database
 from ..store.audit import record
 from ..store.registry import current_registry
@@ -60,21 +60,19 @@ class Policy:
 
     @classmethod
     def from_env(cls) -> Policy:
-        def number(name: str, default: int) -> int:
-            raw = os.environ.get(name, "").strip()
-            return int(raw) if raw.isdigit() and int(raw) > 0 else default
-
         return cls(
-            idle_minutes=number("FIVECOLOR_IDLE_MINUTES", cls.idle_minutes),
-            session_hours=number("FIVECOLOR_SESSION_HOURS", cls.session_hours),
-            free_failures=number("FIVECOLOR_FREE_FAILURES", cls.free_failures),
-            address_cap_seconds=number("FIVECOLOR_BACKOFF_CAP_SECONDS", cls.address_cap_seconds),
-            account_cap_seconds=number(
+            idle_minutes=setting_number("FIVECOLOR_IDLE_MINUTES", cls.idle_minutes),
+            session_hours=setting_number("FIVECOLOR_SESSION_HOURS", cls.session_hours),
+            free_failures=setting_number("FIVECOLOR_FREE_FAILURES", cls.free_failures),
+            address_cap_seconds=setting_number(
+                "FIVECOLOR_BACKOFF_CAP_SECONDS", cls.address_cap_seconds
+            ),
+            account_cap_seconds=setting_number(
                 "FIVECOLOR_ACCOUNT_BACKOFF_CAP_SECONDS", cls.account_cap_seconds
             ),
-            lock_failures=number("FIVECOLOR_LOCK_FAILURES", cls.lock_failures),
-            lock_addresses=number("FIVECOLOR_LOCK_ADDRESSES", cls.lock_addresses),
-            lock_minutes=number("FIVECOLOR_LOCK_MINUTES", cls.lock_minutes),
+            lock_failures=setting_number("FIVECOLOR_LOCK_FAILURES", cls.lock_failures),
+            lock_addresses=setting_number("FIVECOLOR_LOCK_ADDRESSES", cls.lock_addresses),
+            lock_minutes=setting_number("FIVECOLOR_LOCK_MINUTES", cls.lock_minutes),
         )
 
     @property

@@ -8,7 +8,6 @@ not do. Shells call only this; the store below it takes the scope on every call 
 from __future__ import annotations
 
 import datetime as dt
-import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cached_property
@@ -19,6 +18,7 @@ from ..insight.followups import suggest, urgent
 from ..insight.sensitivity import compare_tables
 from ..intake.limits import Limits
 from ..problems import Problem, ProblemsError
+from ..problems.settings import setting_number
 from ..rules.loader import LoadedRules
 from ..store import Database
 from ..store.assessments import (
@@ -72,8 +72,7 @@ def reporting_month(today: dt.date | None = None) -> str:
 def report_deadline(period: str) -> dt.date:
     """The day a month's table is due: day ``FIVECOLOR_REPORT_DAY`` (default 5) of the month
     after."""
-    raw = os.environ.get("FIVECOLOR_REPORT_DAY", "").strip()
-    day = int(raw) if raw.isdigit() and 1 <= int(raw) <= 28 else 5
+    day = setting_number("FIVECOLOR_REPORT_DAY", 5, high=28)
     year, month = map(int, period.split("-"))
     return dt.date(year + (month == 12), 1 if month == 12 else month + 1, day)
 

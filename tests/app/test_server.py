@@ -16,6 +16,7 @@ from starlette.routing import Route
 from starlette.testclient import TestClient
 
 from app import server
+from assessment.problems import ProblemsError
 from assessment.service.accounts import add_user
 from assessment.service.roles import Principal
 from assessment.service.sessions import current_user
@@ -236,3 +237,12 @@ def test_the_sign_in_page_prefetches_the_map_s_chunks_from_streamlit_s_own_files
     assert all((static_root() / p.lstrip("/")).is_file() for p in paths)
     names = {p.rsplit("/", 1)[-1].split(".", 1)[0] for p in paths}
     assert {"index", "ArrowVegaLiteChart", "embed", "DataFrame", "Selectbox"} <= names
+
+
+def test_a_mistyped_setting_stops_the_server_at_start_with_its_name(tmp_path, monkeypatch, caplog):
+    monkeypatch.setenv("FIVECOLOR_DB", f"sqlite:///{tmp_path / 'start.db'}")
+    monkeypatch.setenv("FIVECOLOR_IDLE_MINUTES", "30min")
+    site = Starlette(routes=server.ROUTES, lifespan=server.lifespan)
+    with pytest.raises(ProblemsError), TestClient(site, base_url=HOST):
+        pass  # the lifespan refuses to start: no request is ever answered
+    assert "FIVECOLOR_IDLE_MINUTES" in caplog.text and "“30min”" in caplog.text

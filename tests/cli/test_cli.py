@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+
 import pandas as pd
 import pytest
 from conftest import RULES, SAMPLE
@@ -243,6 +247,20 @@ def test_a_file_over_the_limit_names_the_setting_that_raises_it(tmp_path, monkey
     result = runner.invoke(app, ["validate", *RULE_ARGS, *UNITS, "--data", str(big)])
     assert result.exit_code == 1
     assert "超过上限 1 MB" in result.output and "FIVECOLOR_MAX_UPLOAD_MB" in result.output
+
+
+def test_a_mistyped_limit_stops_the_command_with_its_name_not_a_traceback():
+    command = "from assessment.cli.console import main; main()"
+    done = subprocess.run(
+        [sys.executable, "-c", command, "validate", *RULE_ARGS, *UNITS, *data_args("2026-10")],
+        env={**os.environ, "FIVECOLOR_MAX_UPLOAD_MB": "100MB"},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 1
+    assert "FIVECOLOR_MAX_UPLOAD_MB" in done.stderr and "“100MB”" in done.stderr
+    assert "Traceback" not in done.stderr
 
 
 def events_args(*months: str) -> list[str]:

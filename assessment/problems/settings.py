@@ -1,0 +1,31 @@
+"""Numbers set in the environment (limits, sign-in policy, the report day): read exactly as
+written or refused with the variable's name, never replaced by the default without a word
+(``FIVECOLOR_MAX_UPLOAD_MB=0.5`` once meant 100 MB)."""
+
+from __future__ import annotations
+
+import os
+
+from .problem import Problem, ProblemsError
+
+
+def setting_number(name: str, default: int, low: int = 1, high: int | None = None) -> int:
+    """The whole number in environment variable ``name`` (``default`` when unset or blank),
+    from ``low`` to ``high``; anything else raises a problem saying what to write."""
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return default
+    value = int(raw) if raw.isascii() and raw.isdigit() and len(raw) <= 12 else None
+    if value is None or value < low or (high is not None and value > high):
+        span = f" {low}~{high} 之间" if high is not None else f"不小于 {low} "
+        raise ProblemsError(
+            [
+                Problem(
+                    "bad_setting",
+                    f"环境变量 {name} 应是{span}的整数,现在是“{raw[:40]}”:"
+                    f"请改正,或删去它以用默认值 {default}",
+                    value=raw,
+                )
+            ]
+        )
+    return value
