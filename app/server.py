@@ -80,10 +80,11 @@ def check_settings() -> None:
     from assessment.intake.limits import Limits
     from assessment.problems import ProblemsError
     from assessment.service.accounts import Policy
-    from assessment.service.actions import report_deadline
+    from assessment.service.actions import report_day
 
     try:
-        Limits.from_env(), Policy.from_env(), report_deadline("2026-01"), calls_per_minute()
+        for read in (Limits.from_env, Policy.from_env, report_day, calls_per_minute):
+            read()
     except ProblemsError as exc:
         logging.getLogger(__name__).error("%s", exc.summary())
         raise

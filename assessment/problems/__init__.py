@@ -5,6 +5,7 @@ their codes.
 - ``problem``: the ``Problem`` record and the ``ProblemsError`` that carries them all
 - ``collector``: ``ProblemCollector``, which keeps the first of each code and counts the rest
 - ``table``: a problem list as a table, and a repeated problem collapsed to one line
+- ``settings``: a number set in the environment, read as written or refused by its name
 
 The record, the error and the collector are offered here; every other package may import this
 one, and it imports none of ours.

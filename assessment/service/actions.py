@@ -69,10 +69,15 @@ def reporting_month(today: dt.date | None = None) -> str:
     return (today.replace(day=1) - dt.timedelta(days=1)).strftime("%Y-%m")
 
 
+def report_day() -> int:
+    """``FIVECOLOR_REPORT_DAY``: the day of the month a table is due (5 unless set; 1-28)."""
+    return setting_number("FIVECOLOR_REPORT_DAY", 5, high=28)
+
+
 def report_deadline(period: str) -> dt.date:
     """The day a month's table is due: day ``FIVECOLOR_REPORT_DAY`` (default 5) of the month
     after."""
-    day = setting_number("FIVECOLOR_REPORT_DAY", 5, high=28)
+    day = report_day()
     year, month = map(int, period.split("-"))
     return dt.date(year + (month == 12), 1 if month == 12 else month + 1, day)
 
