@@ -32,9 +32,8 @@ from app.server import client_address, shared_database
 from assessment.intake.limits import Limits
 from assessment.outputs.exports import parquet_bytes, table_csv_bytes
 from assessment.problems import Problem, ProblemsError
-from assessment.problems.settings import setting_number
 from assessment.service import Denied, Service, event_imports
-from assessment.service.api_tokens import audit_call, principal_for
+from assessment.service.api_tokens import audit_call, calls_per_minute, principal_for
 
 LOG = logging.getLogger("fivecolor.api")
 API = "/api/v1"
@@ -56,10 +55,6 @@ class TooLarge(Exception):
 
 
 # -- calls per token -----------------------------------------------------------------------
-
-
-def calls_per_minute() -> int:
-    return setting_number("FIVECOLOR_API_PER_MINUTE", 120)
 
 
 class Limiter:

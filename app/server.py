@@ -76,11 +76,11 @@ def check_settings() -> None:
     """Every number the environment sets, read once at start: a mistyped one (``0.5``,
     ``100MB``) stops the server here with its name and what to write, instead of failing
     the first sign-in or upload."""
-    from app.api import calls_per_minute
     from assessment.intake.limits import Limits
     from assessment.problems import ProblemsError
     from assessment.service.accounts import Policy
     from assessment.service.actions import report_day
+    from assessment.service.api_tokens import calls_per_minute
 
     try:
         for read in (Limits.from_env, Policy.from_env, report_day, calls_per_minute):

@@ -9,6 +9,7 @@ import re
 import pandas as pd
 
 from ..problems import Problem, ProblemsError
+from ..problems.settings import setting_number
 from ..store.audit import record
 from ..store.tokens import list_tokens, make_token, revoke_token, token_account, token_exists
 from ..store.users import get_account
@@ -17,6 +18,11 @@ from .actions import Service
 from .roles import Action, Principal
 
 NAME = re.compile(r"^[A-Za-z0-9_.@-]{2,64}$")
+
+
+def calls_per_minute() -> int:
+    """``FIVECOLOR_API_PER_MINUTE``: calls one token may make in any minute (120 unless set)."""
+    return setting_number("FIVECOLOR_API_PER_MINUTE", 120)
 
 
 def add_token(svc: Service, name: str, account: str, days: int | None = None) -> str:
