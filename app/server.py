@@ -73,17 +73,19 @@ async def lifespan(app):
 
 
 def check_settings() -> None:
-    """Every number the environment sets, read once at start: a mistyped one (``0.5``,
-    ``100MB``) stops the server here with its name and what to write, instead of failing
-    the first sign-in or upload."""
+    """Every number the environment and fivecolor.toml set, read once at start: a mistyped
+    one (``0.5``, ``100MB``) stops the server here with its name and what to write, instead
+    of failing the first sign-in, upload or reminder."""
     from assessment.intake.limits import Limits
     from assessment.problems import ProblemsError
     from assessment.service.accounts import Policy
     from assessment.service.actions import report_day
     from assessment.service.api_tokens import calls_per_minute
+    from assessment.service.channels import Channels
 
+    readers = (Limits.from_env, Policy.from_env, report_day, calls_per_minute, Channels.load)
     try:
-        for read in (Limits.from_env, Policy.from_env, report_day, calls_per_minute):
+        for read in readers:
             read()
     except ProblemsError as exc:
         logging.getLogger(__name__).error("%s", exc.summary())

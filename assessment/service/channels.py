@@ -14,6 +14,9 @@ from dataclasses import dataclass, field
 from email.message import EmailMessage
 from pathlib import Path
 
+from ..problems import Problem, ProblemsError
+from ..problems.settings import setting_number, whole_number
+
 TIMEOUT = 10  # seconds for one SMTP conversation or one webhook post
 
 
@@ -47,14 +50,22 @@ class Channels:
     def load(cls) -> Channels:
         """The configuration file, then the environment over it."""
         path = Path(os.environ.get("FIVECOLOR_CONFIG", "fivecolor.toml"))
-        data = tomllib.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
+        data = _read(path)
         env = os.environ.get
-        app, remind = data.get("app", {}), data.get("remind", {})
+        app = data.get("app", {})
         smtp = dict(data.get("smtp", {}))
-        for key in ("host", "port", "user", "password", "sender", "starttls"):
+        for key in ("host", "user", "password", "sender", "starttls"):
             value = env(f"FIVECOLOR_SMTP_{key.upper()}")
             if value is not None:
                 smtp[key] = value
+
+        def number(name: str, section: str, key: str, default: int, **bounds) -> int:
+            if env(name, "").strip():  # the environment over the file
+                return setting_number(name, default, **bounds)
+            value = data.get(section, {}).get(key)
+            return whole_number(value, f"{path.name} 的 {section}.{key}", default, **bounds)
+
+        smtp["port"] = number("FIVECOLOR_SMTP_PORT", "smtp", "port", 587, high=65535)
         hooks = [dict(h) for h in data.get("webhook", [])]
         if env("FIVECOLOR_WEBHOOK_URL"):
             hooks.append(
@@ -68,9 +79,9 @@ class Channels:
             base_url=str(env("FIVECOLOR_BASE_URL") or app.get("base_url", cls.base_url)).rstrip(
                 "/"
             ),
-            days_before=int(env("FIVECOLOR_REMIND_DAYS") or remind.get("days_before", 2)),
-            every_minutes=int(
-                env("FIVECOLOR_REMIND_EVERY_MINUTES") or remind.get("every_minutes", 0)
+            days_before=number("FIVECOLOR_REMIND_DAYS", "remind", "days_before", 2, low=0),
+            every_minutes=number(
+                "FIVECOLOR_REMIND_EVERY_MINUTES", "remind", "every_minutes", 0, low=0
             ),
             smtp=_smtp(smtp) if smtp.get("host") else None,
             webhooks=tuple(
@@ -86,11 +97,23 @@ class Channels:
         )
 
 
+def _read(path: Path) -> dict:
+    """The configuration file's tables ({} when there is none); one that TOML cannot read is
+    refused with where it goes wrong."""
+    if not path.is_file():
+        return {}
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        message = f"配置文件 {path.name} 无法读取({exc}):请按 README 的示例改正"
+        raise ProblemsError([Problem("bad_setting", message, file=path.name)]) from None
+
+
 def _smtp(d: dict) -> Smtp:
     flag = str(d.get("starttls", True)).strip().lower() not in ("0", "false", "no", "off")
     return Smtp(
         host=str(d["host"]),
-        port=int(d.get("port", 587)),
+        port=d["port"],
         starttls=flag,
         user=str(d.get("user", "")),
         password=str(d.get("password", "")),

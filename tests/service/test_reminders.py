@@ -285,3 +285,35 @@ def audit_count(db) -> int:
     from assessment.store.audit import audit_entries
 
     return int((audit_entries(db)["action"] == "reminders_sent").sum())
+
+
+def test_the_configuration_is_read_as_written_or_refused_with_where(tmp_path, monkeypatch):
+    from assessment.problems import ProblemsError
+
+    config = tmp_path / "fivecolor.toml"
+    monkeypatch.setenv("FIVECOLOR_CONFIG", str(config))
+    for name in ("FIVECOLOR_REMIND_DAYS", "FIVECOLOR_SMTP_PORT", "FIVECOLOR_SMTP_HOST"):
+        monkeypatch.delenv(name, raising=False)
+    config.write_text(
+        '[remind]\ndays_before = 5\n[smtp]\nhost = "127.0.0.1"\nport = 2525\n', encoding="utf-8"
+    )
+    loaded = Channels.load()
+    assert loaded.days_before == 5 and loaded.smtp.port == 2525
+    monkeypatch.setenv("FIVECOLOR_SMTP_PORT", "1025")  # the environment over the file
+    assert Channels.load().smtp.port == 1025
+    monkeypatch.setenv("FIVECOLOR_SMTP_PORT", "smtp")
+    with pytest.raises(ProblemsError, match="环境变量 FIVECOLOR_SMTP_PORT"):
+        Channels.load()
+    monkeypatch.delenv("FIVECOLOR_SMTP_PORT")
+    for wrong, shown in (('"2d"', "2d"), ("2.5", "2.5"), ("true", "True"), ("-1", "-1")):
+        config.write_text(f"[remind]\ndays_before = {wrong}\n", encoding="utf-8")
+        with pytest.raises(ProblemsError) as caught:
+            Channels.load()
+        (problem,) = caught.value.problems
+        assert problem.code == "bad_setting"
+        assert f"fivecolor.toml 的 remind.days_before 应是不小于 0 的整数,现在是“{shown}”" in (
+            problem.message
+        )
+    config.write_text("[remind\ndays_before = 2\n", encoding="utf-8")  # not TOML
+    with pytest.raises(ProblemsError, match=r"配置文件 fivecolor\.toml 无法读取"):
+        Channels.load()
