@@ -8,13 +8,12 @@ from pathlib import Path
 import streamlit as st
 
 from assessment.outputs.spreadsheets import problems_workbook
-from assessment.problems import Problem, errors_only, how_many
+from assessment.problems import Problem, tally
 from assessment.problems.table import collapsed_problems
 
 
 def show_problems(problems: list[Problem], names: dict[str, str], filename: str, key: str) -> None:
-    errors = how_many(errors_only(problems))
-    warnings = how_many(problems) - errors
+    errors, warnings = tally(problems)
     if errors:
         st.error(
             f"发现 {errors} 个错误、{warnings} 个警告:文件未导入。请按下表逐项修改后重新上传。"

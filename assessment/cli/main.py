@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from ..problems import ProblemsError, errors_only, how_many
+from ..problems import ProblemsError, tally
 from ..rules.grades import GRADE_ORDER, MISSING_LABEL
 from . import account_commands  # noqa: F401 (registers users provision and users import)
 from .ops_commands import register as register_ops_commands
@@ -61,10 +61,9 @@ def _report(inputs: Inputs, problems_out: Path | None = None, every: bool = Fals
     echo_problems(inputs.problems, every)
     if problems_out is not None:
         write_csv(problems_frame(inputs.problems), problems_out)
-    errors = errors_only(inputs.problems)
+    errors, warnings = tally(inputs.problems)
     if errors:
-        warnings = how_many(inputs.problems) - how_many(errors)
-        typer.echo(f"共 {how_many(errors)} 个错误、{warnings} 个警告:请改正后重试。", err=True)
+        typer.echo(f"共 {errors} 个错误、{warnings} 个警告:请改正后重试。", err=True)
     return not errors
 
 

@@ -5,7 +5,8 @@ their codes.
 - ``problem``: the ``Problem`` record and the ``ProblemsError`` that carries them all
 - ``collector``: ``ProblemCollector``, which keeps the first of each code and counts the rest
 - ``table``: a problem list as a table, and a repeated problem collapsed to one line
-- ``settings``: a number set in the environment, read as written or refused by its name
+- ``settings``: a number set in the environment or a configuration file, read as written
+  or refused naming where it was set
 
 The record, the error and the collector are offered here; every other package may import this
 one, and it imports none of ours.
@@ -13,7 +14,7 @@ one, and it imports none of ours.
 
 from .codes import ERROR, WARNING
 from .collector import PER_CODE, ProblemCollector
-from .problem import Problem, ProblemsError, errors_only, how_many, sort_problems
+from .problem import Problem, ProblemsError, errors_only, how_many, sort_problems, tally
 
 __all__ = [
     "ERROR",
@@ -25,4 +26,5 @@ __all__ = [
     "errors_only",
     "how_many",
     "sort_problems",
+    "tally",
 ]

@@ -6,7 +6,7 @@ that carries them all. Rule files fill ``path`` and ``line``; tables fill ``row`
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 
 from .codes import ERROR
@@ -85,6 +85,12 @@ def how_many(problems: Iterable[Problem]) -> int:
     """How many problems the records stand for: one each, and a collector's count line
     ("另有 70 处") for the ones it counted without listing."""
     return sum(p.more or 1 for p in problems)
+
+
+def tally(problems: Sequence[Problem]) -> tuple[int, int]:
+    """(errors, warnings) as many as the records stand for (``how_many``)."""
+    errors = how_many(errors_only(problems))
+    return errors, how_many(problems) - errors
 
 
 def sort_problems(problems: Iterable[Problem]) -> list[Problem]:

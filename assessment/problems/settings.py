@@ -1,5 +1,6 @@
-"""Numbers set in the environment (limits, sign-in policy, the report day): read exactly as
-written or refused with the variable's name, never replaced by the default without a word
+"""Numbers set in the environment (limits, sign-in policy, the report day) or in a
+configuration file (fivecolor.toml's reminders): read exactly as written or refused naming
+where they were set, never replaced by the default without a word
 (``FIVECOLOR_MAX_UPLOAD_MB=0.5`` once meant 100 MB)."""
 
 from __future__ import annotations

@@ -318,12 +318,12 @@ class District:
             )
         if not frames:
             return pd.DataFrame(columns=["unit_code", "grade", "score"])
-        table = one_chunk(pd.concat(frames, ignore_index=True))
+        table = pd.concat(frames, ignore_index=True)
         for col in ("grade", "grade_label", "score_grade", "next_grade"):
             table[col] = _plain_text(table[col])
         for col in PER_RULE_SET:  # one value per rule set: 8 MB a column of the country as text
             table[col] = table[col].astype("category")
-        return table
+        return one_chunk(table)  # the text left in the rule sets' pieces
 
     def months_to_keep(self) -> dict[str, MonthToKeep]:
         """What to keep in the store for the district's state: every month, its fingerprint

@@ -23,7 +23,7 @@ from ..intake.ingest import ingest_monthly
 from ..intake.jumps import large_changes
 from ..intake.readers import read_table
 from ..intake.textcols import positions, printable
-from ..problems import WARNING, Problem, errors_only, how_many
+from ..problems import WARNING, Problem, errors_only, how_many, tally
 from ..rules.models import RuleSet
 from .audit import log
 from .database import Database
@@ -124,7 +124,7 @@ def record_upload(
 ) -> Upload:
     """The record of an upload attempt (imported when ``problems`` hold no error), flushed so
     its id is known; a monthly table, a form, a correction, or a source's export."""
-    errors = how_many(errors_only(problems))
+    errors, warnings = tally(problems)
     upload = Upload(
         author=author,
         filename=filename,
@@ -134,7 +134,7 @@ def record_upload(
         rows=rows,
         units=units,
         errors=errors,
-        warnings=how_many(problems) - errors,
+        warnings=warnings,
         problems=[p.as_dict() for p in problems],
         scope=None if scope.roots is None else sorted(scope.roots),
         registry_version_id=registry_version,
