@@ -77,6 +77,14 @@ def table_with(at: AppTest, column: str) -> pd.DataFrame:
     return next(df.value for df in at.dataframe if column in df.value.columns)
 
 
+def open_tab(at: AppTest, label: str) -> AppTest:
+    """The map's tab ``label`` opened, as a click on it does (the tabs rerun when switched)."""
+    at.session_state["map_view"] = label
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
 def page(at: AppTest, path: str) -> AppTest:
     at.switch_page(path)
     at.run()
@@ -374,16 +382,22 @@ def test_the_map_lists_red_and_orange_units_ranks_streets_and_filters_by_color(a
     period = district.periods[-1]
     table = district.table(period)
     bad = table[table["grade"].isin(["red", "orange"])]
-    work = table_with(app, "变化")
+    assert [t.label for t in app.tabs] == ["五色图", "红橙单位清单", "排名"]
+    assert not app.dataframe  # the tabs not open are not drawn: the map's first paint is its own
+    work = table_with(open_tab(app, "红橙单位清单"), "变化")
     assert len(work) == len(bad) and set(work["等级"]) <= {"红·差", "橙·较差"}
     assert list(work["等级"]).index("橙·较差") > list(work["等级"]).index("红·差")  # worst first
-    ranking = table_with(app, "红·差")
+    assert not app.get("vega_lite_chart") and app.query_params["view"] in (
+        "红橙单位清单",
+        ["红橙单位清单"],
+    )
+    ranking = table_with(open_tab(app, "排名"), "红·差")
     assert ranking["红·差"].sum() == (bad["grade"] == "red").sum()
     assert ranking["红·差"].tolist()[0] + ranking["橙·较差"].tolist()[0] == max(
         r + o for r, o in zip(ranking["红·差"], ranking["橙·较差"], strict=True)
     )
-    app.pills(key="grade_filter").set_value(["red"]).run()
-    assert not app.exception
+    open_tab(app, "五色图").pills(key="grade_filter").set_value(["red"]).run()
+    assert not app.exception and "view" not in app.query_params
     assert chart_codes(app.get("vega_lite_chart")[0]) == set(
         bad.loc[bad["grade"] == "red", "unit_code"]
     )
@@ -714,9 +728,9 @@ def test_a_borderline_unit_says_so_on_its_page_and_on_the_map(app):
     assert metric.value == f"{shaky['stability']:.0%}"
     assert any("边界单位" in w.value for w in app.warning)
     page(app, "app/overview.py")
-    work = table_with(app, "稳定性")
-    assert work["稳定性"].between(0, 1).all()
     assert any("边界" in c.value for c in app.caption)
+    work = table_with(open_tab(app, "红橙单位清单"), "稳定性")
+    assert work["稳定性"].between(0, 1).all()
 
 
 def test_the_rules_page_ranks_the_weights_by_the_units_they_move(app):
@@ -803,6 +817,16 @@ def test_a_link_opened_before_signing_in_opens_the_map_at_its_month_level_and_pa
     assert at.radio(key="level").value == "村/社区"
     assert at.selectbox(key="parent_select").value == "500188002000"
     assert sum(int(m.value) for m in at.metric) == 14  # 双凤街道's communities
+
+
+def test_a_link_opens_the_maps_list_tab_and_an_unknown_tab_is_ignored(fresh):
+    fresh.query_params["view"] = "红橙单位清单"
+    at = sign_in(fresh, "admin")
+    assert table_with(at, "变化")["等级"].isin(["红·差", "橙·较差"]).all()
+    assert not at.get("vega_lite_chart")
+    at.query_params["view"] = "<script>"
+    at.run()
+    assert not table_with(at, "变化").empty  # a value that is no tab changes nothing
 
 
 def test_a_reporter_sets_its_own_password_then_lands_on_its_unit_only(fresh):
@@ -949,12 +973,12 @@ def test_a_province_opens_at_its_own_units_and_its_levels_and_sees_no_other(coun
     assert sum(int(m.value) for m in at.metric) == 24  # its villages, none of 甲省's
     at.radio(key="level").set_value("市").run()
     assert at.selectbox(key="parent_select").options == ["全部", "乙省"]
-    ranking = table_with(at, "市")
+    ranking = table_with(open_tab(at, "排名"), "市")
     assert set(ranking["市"]) == {"乙1市", "乙2市"}
     at.radio(key="level").set_value("区县").run()
     at.selectbox(key="parent_select").set_value("620200000000").run()  # 乙2市
     assert sum(int(m.value) for m in at.metric) == 12
-    assert set(table_with(at, "区县")["区县"]) == {"乙21县", "乙22县"}
+    assert set(table_with(at, "区县")["区县"]) == {"乙21县", "乙22县"}  # the tab stays open
     hits = [o for o in at.selectbox(key="unit_search").options if "甲" in o]
     assert hits == []  # search finds nothing of the other province
 

@@ -145,6 +145,22 @@ def test_a_folded_panel_is_drawn_when_opened_and_works(page):
     page.get_by_role("button", name="下载 Excel").wait_for(timeout=60_000)
 
 
+def test_the_maps_list_is_a_tab_drawn_when_opened_and_kept_in_the_address(page):
+    """The red and orange list and the ranking are tabs beside the map: the map's page sends
+    no table until one is opened; the open tab is written into the address for a link."""
+    open_page(page, "")
+    page.wait_for_selector('svg path[aria-label*="等级:"]', timeout=30_000)
+    assert page.locator("[data-testid=stDataFrame]").count() == 0
+    page.get_by_role("tab", name="红橙单位清单").click()
+    page.locator("h3", has_text=re.compile(r"红橙单位清单\(\d+ 个\)")).wait_for(timeout=30_000)
+    page.locator("[data-testid=stDataFrame]").first.wait_for(timeout=30_000)
+    assert "view=" in page.url
+    page.get_by_role("tab", name="五色图").click()
+    page.wait_for_selector('svg path[aria-label*="等级:"]', timeout=30_000)
+    settle(page)
+    assert page.locator("[data-testid=stDataFrame]").count() == 0 and "view=" not in page.url
+
+
 def click_mark(page, selector: str) -> None:
     """Click the middle of a chart mark, as a person would (Vega listens on the canvas)."""
     mark = page.wait_for_selector(selector, timeout=30_000)
