@@ -173,6 +173,15 @@ def from_link(param: str, key: str, options: list) -> None:
         st.session_state[key] = match
 
 
+METRIC_WIDTH = "content"  # each count as wide as its number: a row on a desk, wrapped on a phone
+
+
+def metric_row():
+    """A row of counts that wraps on a narrow screen (three a row on a phone) instead of
+    stacking one under the other, as ``st.columns`` does below 640 px."""
+    return st.container(horizontal=True, horizontal_alignment="distribute", gap="small")
+
+
 PHONE_CSS = """<style>
 /* the pages people use in the field: targets a finger can hit (44 px and more) */
 @media (max-width: 640px) {

@@ -10,11 +10,13 @@ import streamlit as st
 
 from app.charts import ZOOM, tile_grid
 from app.common import (
+    METRIC_WIDTH,
     address_holds,
     copy_link,
     from_link,
     keep_in_address,
     legend_bar,
+    metric_row,
     open_picked_unit,
     period_picker,
     selected,
@@ -162,16 +164,17 @@ if before is not None:
 keys = [g.key for g in GRADE_ORDER] + [""]
 counts = grade_counts(table["grade"])
 counts_before = None if before is None else grade_counts(before["grade"])
-cols = st.columns(6)
-for col, key in zip(cols, keys, strict=True):
+counts_row = metric_row()
+for key in keys:
     delta = None if counts_before is None else counts[key] - counts_before[key]
-    col.metric(
+    counts_row.metric(
         display(key) if key else MISSING_LABEL,
         counts[key],
         delta=delta,
         delta_color="off"
         if key in ("", "blue")
         else ("inverse" if key in ("yellow", "orange", "red") else "normal"),
+        width=METRIC_WIDTH,
     )
 only = st.pills(
     "只看",

@@ -8,11 +8,13 @@ import pandas as pd
 import streamlit as st
 
 from app.common import (
+    METRIC_WIDTH,
     address_holds,
     day_text,
     from_link,
     keep_in_address,
     local_time,
+    metric_row,
     month_text,
     phone_friendly,
     safe,
@@ -53,9 +55,9 @@ if table.empty:
 deadline = table.attrs.pop("deadline")  # not for the grid: a date does not go into JSON
 st.caption(f"截止日 {day_text(deadline)}。只有审核通过的数据计入评定。")
 counts = table["status_text"].value_counts()
-cols = st.columns(len(STATUS_TEXT))
-for col, label in zip(cols, STATUS_TEXT.values(), strict=True):
-    col.metric(label, int(counts.get(label, 0)))
+status_row = metric_row()  # on a phone: wrapped, not one count under the other
+for label in STATUS_TEXT.values():
+    status_row.metric(label, int(counts.get(label, 0)), width=METRIC_WIDTH)
 
 names = d.names
 if table["parent_code"].nunique() > 1:  # the district: the status per street

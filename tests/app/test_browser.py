@@ -561,6 +561,25 @@ def no_sideways_scroll(pg) -> None:
     assert pg.evaluate("document.documentElement.scrollWidth") <= 390
 
 
+def test_the_map_on_a_phone_wraps_its_counts_in_rows_instead_of_a_column(browser, server):
+    """On a phone the six counts per color sit side by side, wrapped (st.columns would stack
+    them, six screens' worth of numbers above the map); the page never scrolls sideways."""
+    phone = browser.new_context(locale="zh-CN", **PHONE)
+    try:
+        pg = phone.new_page()
+        pg.base = server
+        open_page(pg, "")
+        pg.wait_for_selector('svg path[aria-label*="等级:"]', timeout=30_000)
+        tops = pg.eval_on_selector_all(
+            "[data-testid=stMetric]",
+            "els => els.map(e => Math.round(e.getBoundingClientRect().top))",
+        )
+        assert len(tops) == 6 and len(set(tops)) <= 2  # one or two rows, not six
+        no_sideways_scroll(pg)
+    finally:
+        phone.close()
+
+
 def test_a_reporter_on_a_phone_fills_its_month_and_the_street_reviews_it(
     browser, server, seeded_url
 ):
