@@ -7,7 +7,7 @@ import json
 
 import streamlit as st
 
-from app.common import address_holds, service, sidebar
+from app.common import EMPTY_CELL, address_holds, service, sidebar
 from assessment.outputs.exports import csv_bytes
 from assessment.service import ACTION_LABELS
 from assessment.service.sessions import end_all_sessions, sessions_frame
@@ -45,7 +45,7 @@ shown = log.assign(
     columns={"id": "编号", "at": "时间(UTC)", "who": "账户", "action": "操作", "detail": "详情"}
 )
 st.write(f"共 {len(shown)} 条(最多显示 5000 条,最新的在前)。")
-st.dataframe(shown, hide_index=True, width="stretch", key="audit_table")
+st.dataframe(shown, hide_index=True, width="stretch", key="audit_table", placeholder=EMPTY_CELL)
 st.download_button(
     "导出(CSV)", csv_bytes(shown), file_name=f"审计日志_{today}.csv", mime="text/csv"
 )
@@ -70,6 +70,7 @@ st.dataframe(
     hide_index=True,
     width="stretch",
     key="open_sessions",
+    placeholder=EMPTY_CELL,
 )
 names = sorted(set(open_now["user_name"]))
 if names:

@@ -173,6 +173,7 @@ def from_link(param: str, key: str, options: list) -> None:
         st.session_state[key] = match
 
 
+EMPTY_CELL = "—"  # a missing value in a table (Streamlit's own placeholder is the word None)
 METRIC_WIDTH = "content"  # each count as wide as its number: a row on a desk, wrapped on a phone
 
 

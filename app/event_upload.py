@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from app.common import safe
+from app.common import EMPTY_CELL, safe
 from app.problem_table import show_problems
 from assessment.service import event_imports
 
@@ -58,6 +58,7 @@ def events_section(svc, names: dict[str, str], period: str) -> None:
         column_config={
             c: st.column_config.NumberColumn(format="%.4g") for c in info.columns.values()
         },
+        placeholder=EMPTY_CELL,
     )
     if st.button(f"确认导入 {len(events)} 个事件", type="primary", key="events_confirm"):
         out = event_imports.import_export(svc, data, uploaded.name, chosen, checked.period)

@@ -10,6 +10,7 @@ import streamlit as st
 
 from app.charts import ZOOM, tile_grid
 from app.common import (
+    EMPTY_CELL,
     METRIC_WIDTH,
     address_holds,
     copy_link,
@@ -290,6 +291,7 @@ def _worklist() -> None:
                     format="percent", help="权重浮动时保持该等级的比例;低于 80% 为边界单位"
                 )
             },
+            placeholder=EMPTY_CELL,
         )
         st.download_button(
             "导出红橙单位清单(CSV)",
@@ -334,6 +336,7 @@ def _ranking() -> None:
                     ("督办按期销号", "已到期的督办事项中按期销号的比例"),
                 )
             },
+            placeholder=EMPTY_CELL,
         )
 
 
@@ -417,6 +420,7 @@ def _quota() -> None:
                 hide_index=True,
                 width="stretch",
                 key="quota_table",
+                placeholder=EMPTY_CELL,
             )
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from app.common import safe
+from app.common import EMPTY_CELL, safe
 from assessment.problems import ProblemsError
 from assessment.service import Action, Service
 
@@ -81,6 +81,7 @@ def publish_panel(svc: Service, period: str, version_id: int | None = None, key:
         hide_index=True,
         width="stretch",
         key=f"plan_{key}",
+        placeholder=EMPTY_CELL,
     )
     changed = int(plan["changed"].sum())
     st.caption(

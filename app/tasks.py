@@ -9,6 +9,7 @@ import datetime as dt
 import streamlit as st
 
 from app.common import (
+    EMPTY_CELL,
     address_holds,
     copy_link,
     day_text,
@@ -110,6 +111,7 @@ else:
             "due_date": st.column_config.DateColumn("期限", width=88),
             "next_month": st.column_config.TextColumn("下月数据", width=76),
         },
+        placeholder=EMPTY_CELL,
     )
 ids = [int(i) for i in shown["id"]]
 if not ids:
@@ -225,4 +227,5 @@ st.dataframe(
     ),
     hide_index=True,
     width="stretch",
+    placeholder=EMPTY_CELL,
 )

@@ -6,7 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from app.charts import grade_heatmap, level_progress, transition_heatmap
-from app.common import address_holds, open_picked_unit, service, sidebar
+from app.common import EMPTY_CELL, address_holds, open_picked_unit, service, sidebar
 from assessment.insight.trends import transitions, worsening
 from assessment.rules.grades import display
 
@@ -81,6 +81,7 @@ with right:
             .round(1),
             hide_index=True,
             width="stretch",
+            placeholder=EMPTY_CELL,
         )
 
 st.subheader("预警:下月可能变差的单位")
@@ -112,6 +113,7 @@ else:
         width="stretch",
         key="forecast",
         column_config={"橙/红概率": st.column_config.NumberColumn(format="percent")},
+        placeholder=EMPTY_CELL,
     )
     checks = d.backtest()
     better = checks[

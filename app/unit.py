@@ -10,6 +10,7 @@ import streamlit as st
 
 from app.charts import dimension_bars, score_trend
 from app.common import (
+    EMPTY_CELL,
     address_holds,
     badge,
     copy_link,
@@ -182,6 +183,7 @@ if e.grade is not None:
                         "当前值": st.column_config.NumberColumn(format="%.2f"),
                         "需要达到": st.column_config.NumberColumn(format="%.2f"),
                     },
+                    placeholder=EMPTY_CELL,
                 )
         plan = e.plan
         if plan is not None and (ng.held_by or not ng.candidates):
@@ -207,6 +209,7 @@ if e.grade is not None:
                         "当前值": st.column_config.NumberColumn(format="%.2f"),
                         "目标值": st.column_config.NumberColumn(format="%.2f"),
                     },
+                    placeholder=EMPTY_CELL,
                 )
 
     st.subheader("指标明细(失分从多到少)")
@@ -241,6 +244,7 @@ if e.grade is not None:
                 format="%.2f", min_value=0, max_value=max(1.0, max(r["失分"] for r in rows))
             ),
         },
+        placeholder=EMPTY_CELL,
     )
 
     events_section(svc, a.rules, code, period)

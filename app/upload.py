@@ -6,7 +6,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from app.common import address_holds, from_link, keep_in_address, safe, service, sidebar
+from app.common import EMPTY_CELL, address_holds, from_link, keep_in_address, safe, service, sidebar
 from app.event_upload import events_section
 from app.problem_table import show_problems
 from assessment.grading.scoring import next_period
@@ -77,6 +77,7 @@ def submission_tracker() -> None:
             hide_index=True,
             width="stretch",
             key="tracker",
+            placeholder=EMPTY_CELL,
         )
 
 
@@ -117,7 +118,11 @@ else:
                 if col in specs and is_yes_no(specs[col]):
                     preview[col] = preview[col].map({1.0: "是", 0.0: "否"})
             st.dataframe(
-                preview.rename(columns=NAMES), hide_index=True, width="stretch", key="preview"
+                preview.rename(columns=NAMES),
+                hide_index=True,
+                width="stretch",
+                key="preview",
+                placeholder=EMPTY_CELL,
             )
             if st.button(f"确认导入 {len(frame)} 行", type="primary"):
                 out = svc.upload(data, uploaded.name, period)
@@ -125,7 +130,7 @@ else:
                     st.success(f"已导入(第 {out.upload_id} 次上传)。")
                     if len(out.changes):
                         st.write(f"与已有数据相比,改动了 {len(out.changes)} 个数值(旧值仍可追溯):")
-                        st.dataframe(out.changes, hide_index=True)
+                        st.dataframe(out.changes, hide_index=True, placeholder=EMPTY_CELL)
                 elif out.status == "unchanged":
                     st.info("与之前上传的文件完全相同,未重复导入。")
                 else:
@@ -199,4 +204,5 @@ else:
         ),
         hide_index=True,
         width="stretch",
+        placeholder=EMPTY_CELL,
     )

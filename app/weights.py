@@ -8,6 +8,7 @@ import streamlit as st
 
 from app.charts import tile_grid
 from app.common import (
+    EMPTY_CELL,
     address_holds,
     copy_link,
     from_link,
@@ -113,6 +114,7 @@ def editor() -> None:
             hide_index=True,
             key=f"weights_{rules_id}",
             height=420,
+            placeholder=EMPTY_CELL,
         )
         bands = {}
         cols = st.columns(4)
@@ -145,7 +147,12 @@ def editor() -> None:
         counts = counts.assign(等级=counts["grade"].map(display)).rename(
             columns={"before": "调整前", "after": "调整后", "change": "变化"}
         )
-        st.dataframe(counts[["等级", "调整前", "调整后", "变化"]], hide_index=True, width="stretch")
+        st.dataframe(
+            counts[["等级", "调整前", "调整后", "变化"]],
+            hide_index=True,
+            width="stretch",
+            placeholder=EMPTY_CELL,
+        )
         st.markdown(f"**{len(changed)} 个单位会变色**")
         if len(changed):
             why = table_after.set_index("unit_code")["reasons"]
@@ -166,6 +173,7 @@ def editor() -> None:
                 hide_index=True,
                 width="stretch",
                 key="changed_units",
+                placeholder=EMPTY_CELL,
             )
         moved_weights = table.assign(
             after=effective_weights(table.assign(weight=edited["weight"].to_numpy()))
@@ -186,6 +194,7 @@ def editor() -> None:
                 hide_index=True,
                 width="stretch",
                 key="moved_weights",
+                placeholder=EMPTY_CELL,
             )
     if after is not None:
         with st.expander("各月份、各街道的影响", expanded=False):
@@ -193,7 +202,9 @@ def editor() -> None:
                 {"月份": p, "会变色的单位": len(d.weight_impact(rules_id, p, after)[1])}
                 for p in d.periods
             ]
-            st.dataframe(pd.DataFrame(months), hide_index=True, key="impact_months")
+            st.dataframe(
+                pd.DataFrame(months), hide_index=True, key="impact_months", placeholder=EMPTY_CELL
+            )
             if len(changed):
                 by_street = (
                     changed.assign(street=changed["parent_code"].map(d.names))
@@ -205,7 +216,9 @@ def editor() -> None:
                     .reset_index()
                     .rename(columns={"street": "街道/乡镇"})
                 )
-                st.dataframe(by_street, hide_index=True, key="impact_streets")
+                st.dataframe(
+                    by_street, hide_index=True, key="impact_streets", placeholder=EMPTY_CELL
+                )
     if not edits.empty:
         with st.expander("调整后的五色图", expanded=False):
             only = st.toggle(
@@ -268,6 +281,7 @@ with st.expander("哪些权重最影响颜色(每个权重单独 ±25%)"):
         hide_index=True,
         width="stretch",
         key="sensitivity",
+        placeholder=EMPTY_CELL,
     )
 
 st.subheader("发布评定")
@@ -298,6 +312,7 @@ if len(versions) >= 2:
         ),
         hide_index=True,
         width="stretch",
+        placeholder=EMPTY_CELL,
     )
 else:
     st.caption("该规则集目前只有一个版本。")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import datetime as dt
 import json
 import shutil
@@ -401,6 +402,25 @@ def test_the_map_lists_red_and_orange_units_ranks_streets_and_filters_by_color(a
     assert chart_codes(app.get("vega_lite_chart")[0]) == set(
         bad.loc[bad["grade"] == "red", "unit_code"]
     )
+
+
+def test_a_missing_value_in_a_table_reads_as_a_dash_not_the_word_none(app):
+    ranking = next(
+        df for df in open_tab(app, "排名").dataframe if "督办按期销号" in df.value.columns
+    )
+    assert ranking.value["督办按期销号"].isna().any()  # streets with no follow-up due yet
+    assert ranking.proto.placeholder == "—"
+    calls = [  # and every table of every page says so (Streamlit's own placeholder: None)
+        node
+        for path in sorted((ROOT / "app").glob("*.py"))
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+        if isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Attribute)
+        and node.func.attr in ("dataframe", "data_editor")
+        and getattr(node.func.value, "id", None) == "st"
+    ]
+    assert len(calls) > 20
+    assert all(any(k.arg == "placeholder" for k in call.keywords) for call in calls)
 
 
 def chart_codes(chart) -> set[str]:
