@@ -315,7 +315,8 @@ def badge(key: str, size: str = "1rem") -> str:
     fg = "white" if key in ("green", "blue", "red", "") else "#222"
     return (
         f'<span style="background:{colors.get(key, "#9e9e9e")};color:{fg};padding:2px 10px;'
-        f'border-radius:10px;font-size:{size};font-weight:600">{html.escape(text)}</span>'
+        f"border-radius:10px;font-size:{size};font-weight:600;display:inline-block;"
+        f'white-space:nowrap">{html.escape(text)}</span>'  # wraps between badges, not inside
     )
 
 

@@ -575,6 +575,11 @@ def test_the_map_on_a_phone_wraps_its_counts_in_rows_instead_of_a_column(browser
             "els => els.map(e => Math.round(e.getBoundingClientRect().top))",
         )
         assert len(tops) == 6 and len(set(tops)) <= 2  # one or two rows, not six
+        boxes = pg.eval_on_selector_all(  # the legend's badges wrap between, never inside
+            "[data-testid=stMarkdownContainer] span[style*=border-radius]",
+            "els => els.map(e => e.getClientRects().length)",
+        )
+        assert len(boxes) >= 6 and set(boxes) == {1}
         no_sideways_scroll(pg)
     finally:
         phone.close()
