@@ -75,14 +75,21 @@ def tile_grid(
 
 
 ZOOM = {"columns": 5, "name": "zoom", "tile": 170}  # the map's levels above the graded units
+PHONE_WIDTH = 340  # px of a phone's page (390 px less its margins) a chart is drawn in
+
+
+def for_phone(shape: dict) -> dict:
+    """A tile shape with as many columns as a phone's width holds (3 units, or 2 of the
+    levels above), instead of eight squeezed into it with their labels run together."""
+    return {**shape, "columns": max(1, PHONE_WIDTH // shape.get("tile", 112))}
 
 
 def warm_specs() -> None:
-    """The map's two tile shapes (the graded units, and the levels above them) built once at
-    server start: Altair's first chart loads and checks its schema, 0.16 s on a quiet
+    """The map's tile shapes (the graded units, and the levels above them, on a desk and on a
+    phone) built once at server start: Altair's first chart loads and checks its schema, 0.16 s on a quiet
     machine and up to 0.5 s of a first session's run on a server still warming up."""
     empty = pd.DataFrame(columns=["unit_code", "unit_name", "grade", "score", "reasons"])
-    for shape in ({}, ZOOM):
+    for shape in ({}, ZOOM, for_phone({}), for_phone(ZOOM)):
         tile_grid(empty.assign(parent_name=""), **shape)
 
 

@@ -193,6 +193,12 @@ PHONE_CSS = """<style>
 </style>"""
 
 
+def on_phone() -> bool:
+    """The browser says it is a phone's ("Mobile" in its user agent: iPhone, Android phones,
+    WeChat's browser; not a tablet). Only a layout follows from it, never what is shown."""
+    return "Mobile" in (st.context.headers.get("User-Agent") or "")
+
+
 def phone_friendly() -> None:
     """Our own style (no user text in it) for the pages used on a phone."""
     st.markdown(PHONE_CSS, unsafe_allow_html=True)

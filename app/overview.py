@@ -8,7 +8,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from app.charts import ZOOM, tile_grid
+from app.charts import ZOOM, for_phone, tile_grid
 from app.common import (
     EMPTY_CELL,
     METRIC_WIDTH,
@@ -18,6 +18,7 @@ from app.common import (
     keep_in_address,
     legend_bar,
     metric_row,
+    on_phone,
     open_picked_unit,
     period_picker,
     selected,
@@ -204,6 +205,7 @@ keep_in_address(view=None if shown_view == VIEWS[0] else shown_view)
 def _tiles() -> None:
     """The level's tiles, a page of whole groups at a time; a click opens a unit or goes one
     level down."""
+    phone = on_phone()  # fewer tiles a row, each as wide and as legible as on a desk
     tiles = d.tiles(period, level.index, under)
     if only:
         tiles = tiles[tiles["grade"].isin(only)].reset_index(drop=True)
@@ -238,7 +240,12 @@ def _tiles() -> None:
         if shown["borderline"].any():
             st.caption("带“边界”字样的单位:权重稍有变化就可能换颜色,定级前请复核。")
         open_picked_unit(
-            st.vega_lite_chart(spec=tile_grid(shown), on_select="rerun", key="grid"), "pick"
+            st.vega_lite_chart(
+                spec=tile_grid(shown, **(for_phone({}) if phone else {})),
+                on_select="rerun",
+                key="grid",
+            ),
+            "pick",
         )
     else:
         st.caption(
@@ -246,7 +253,7 @@ def _tiles() -> None:
             f"{level.name}的等级由下属{below.name}的得分汇总而来(按规则集的汇总方法)。"
         )
         event = st.vega_lite_chart(
-            spec=tile_grid(shown, **ZOOM),
+            spec=tile_grid(shown, **(for_phone(ZOOM) if phone else ZOOM)),
             on_select="rerun",
             key=f"drill_{level.index}_{under or ''}",  # a new level starts with nothing picked
         )

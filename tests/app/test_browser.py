@@ -554,7 +554,13 @@ def test_every_page_was_screenshotted_and_the_readme_has_them(shots):
         assert (README_SHOTS / f"{name}.png").stat().st_size > 10_000, name
 
 
-PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True}
+PHONE = {
+    "viewport": {"width": 390, "height": 844},
+    "is_mobile": True,
+    "has_touch": True,
+    "user_agent": "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 "
+    "(KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1",
+}
 
 
 def no_sideways_scroll(pg) -> None:
@@ -563,7 +569,8 @@ def no_sideways_scroll(pg) -> None:
 
 def test_the_map_on_a_phone_wraps_its_counts_in_rows_instead_of_a_column(browser, server):
     """On a phone the six counts per color sit side by side, wrapped (st.columns would stack
-    them, six screens' worth of numbers above the map); the page never scrolls sideways."""
+    them one under the other above the map), the tiles three a row (eight squeezed into the
+    width ran their labels together); the page never scrolls sideways."""
     phone = browser.new_context(locale="zh-CN", **PHONE)
     try:
         pg = phone.new_page()
@@ -580,6 +587,12 @@ def test_the_map_on_a_phone_wraps_its_counts_in_rows_instead_of_a_column(browser
             "els => els.map(e => e.getClientRects().length)",
         )
         assert len(boxes) >= 6 and set(boxes) == {1}
+        tiles = pg.eval_on_selector_all(  # three a row, each as wide as on a desk
+            'svg path[aria-label*="等级:"]',
+            "els => els.map(e => { const r = e.getBoundingClientRect(); return [r.top, r.width]; })",
+        )
+        first_row = [w for top, w in tiles if abs(top - tiles[0][0]) < 2]
+        assert len(first_row) == 3 and min(first_row) > 90, first_row
         no_sideways_scroll(pg)
     finally:
         phone.close()
