@@ -194,6 +194,8 @@ if svc.user.can(Action.ASSESS) and any(s.status != "published" for s in d.shown(
         with box:
             publish_panel(svc, period, key="overview")
 
+if "tile_page" in st.session_state:  # kept while another tab is open (its box is not drawn)
+    st.session_state["tile_page"] = st.session_state["tile_page"]
 from_link("view", "map_view", VIEWS)
 # Tabs that run only while open (on_change="rerun"): the map's first paint does not wait for
 # the browser to lay out the list and the ranking (0.3-0.45 s of a session on the country).

@@ -457,6 +457,9 @@ def test_a_level_of_more_tiles_than_a_page_is_paged_by_whole_groups(app, monkeyp
         for code in codes:
             pages_of_street.setdefault(street_of[code], set()).add(number)
     assert all(len(p) == 1 for p in pages_of_street.values())
+    open_tab(open_tab(app, "红橙单位清单"), "五色图")  # back from another tab: the same page
+    assert app.selectbox(key="tile_page").value == len(box.options)
+    assert chart_codes(app.get("vega_lite_chart")[0]) == seen[-1]
 
 
 def test_searching_a_unit_opens_its_page(app):
