@@ -67,8 +67,10 @@ def prepare(db: Database) -> District | None:
         return None
     latest = district.periods[-1]
     view = View(district, None)
+    # in the order the map's page asks: a first session waits on each
     view.names  # noqa: B018 (kept with the district)
-    view.table(latest)  # in the order the map's page asks: a first session waits on each
+    levels = view.levels()  # the registry's tree: the page's selectors come before its counts
+    view.table(latest)
     view.previous_table(latest)
     opening = view.opening_level(MAP_TILES)
     tiles = view.tiles(latest, opening)
@@ -76,7 +78,6 @@ def prepare(db: Database) -> District | None:
         view.stability(latest, list(tiles["unit_code"]))
     listed = view.worklist(latest).head(LISTED)
     view.stability(latest, list(listed["unit_code"]))
-    levels = view.levels()
     ranked = opening if opening < levels[-1].index else levels[max(len(levels) - 2, 0)].index
     view.level_summary(latest, ranked, list_tasks(db, Scope.everything(), None, None))
     keep(db, district)
