@@ -159,25 +159,12 @@ if st.session_state.pop("open_unit", False):
     st.switch_page("app/unit.py")
 table = d.under(d.table(period), under)
 
-# Counts per color with the change from the month before; the colors can be clicked to filter.
-before = d.previous_table(period)
-if before is not None:
-    before = d.under(before, under)
+# Counts per color, the colors can be clicked to filter; the change from the month before is
+# filled in after the map is drawn: a server that has just started reads that month after
+# the latest, and the tiles need only the latest.
 keys = [g.key for g in GRADE_ORDER] + [""]
 counts = grade_counts(table["grade"])
-counts_before = None if before is None else grade_counts(before["grade"])
 counts_row = metric_row()
-for key in keys:
-    delta = None if counts_before is None else counts[key] - counts_before[key]
-    counts_row.metric(
-        display(key) if key else MISSING_LABEL,
-        counts[key],
-        delta=delta,
-        delta_color="off"
-        if key in ("", "blue")
-        else ("inverse" if key in ("yellow", "orange", "red") else "normal"),
-        width=METRIC_WIDTH,
-    )
 only = st.pills(
     "只看",
     [k for k in keys if counts[k]],
@@ -437,6 +424,19 @@ for tab, draw in zip(open_view.values(), (_tiles, _worklist, _ranking), strict=T
     if tab.open:
         with tab:
             draw()
+
+before = d.previous_table(period)
+counts_before = None if before is None else grade_counts(d.under(before, under)["grade"])
+for key in keys:
+    counts_row.metric(
+        display(key) if key else MISSING_LABEL,
+        counts[key],
+        delta=None if counts_before is None else counts[key] - counts_before[key],
+        delta_color="off"
+        if key in ("", "blue")
+        else ("inverse" if key in ("yellow", "orange", "red") else "normal"),
+        width=METRIC_WIDTH,
+    )
 
 
 # Folded panels run only while open (on_change="rerun"): closed, the browser gets a header

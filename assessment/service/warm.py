@@ -4,9 +4,10 @@ map ready instead of waiting for the whole store to be read and graded (the coun
 村/社区: about 5 s of work before anything is drawn).
 
 What it prepares is what the map's first page asks of the view of the whole store, kept with
-the graded district (every user's view is cut from it): the latest month's table and the one
-before, the roll-ups, the tiles of the level the map opens at, the red and orange list with
-the stability of the units it lists, and the ranking of the level below the top. Those months
+the graded district (every user's view is cut from it): the registry's levels, the latest
+month's table, the roll-ups and the tiles of the level the map opens at, the month before,
+the red and orange list with the stability of the units it lists, and the ranking of the
+level below the top. Those months
 are then kept in the store (``store.graded_months``), with the stabilities computed for them:
 the next server reads them instead of grading the whole store again, and grades it in the
 background while the map is shown, at a lower CPU priority than the sessions' requests."""
@@ -71,9 +72,9 @@ def prepare(db: Database) -> District | None:
     view.names  # noqa: B018 (kept with the district)
     levels = view.levels()  # the registry's tree: the page's selectors come before its counts
     view.table(latest)
-    view.previous_table(latest)
     opening = view.opening_level(MAP_TILES)
     tiles = view.tiles(latest, opening)
+    view.previous_table(latest)  # the counts' change: filled in after the tiles are drawn
     if opening == view.levels()[-1].index:
         view.stability(latest, list(tiles["unit_code"]))
     listed = view.worklist(latest).head(LISTED)

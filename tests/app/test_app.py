@@ -98,8 +98,11 @@ def test_overview_shows_counts_with_labels_and_the_tile_grid(app):
     assert labels == ["绿·好", "蓝·较好", "黄·合格", "橙·较差", "红·差", "数据不全"]
     district = load_district(app.db)
     latest = district.table(district.periods[-1])
-    assert [int(m.value) for m in app.metric] == [
-        int((latest["grade"] == g).sum()) for g in ["green", "blue", "yellow", "orange", "red", ""]
+    keys = ["green", "blue", "yellow", "orange", "red", ""]
+    assert [int(m.value) for m in app.metric] == [int((latest["grade"] == g).sum()) for g in keys]
+    before = district.table(district.periods[-2])  # the change: drawn after the map, in place
+    assert [int(m.delta) for m in app.metric] == [
+        int((latest["grade"] == g).sum() - (before["grade"] == g).sum()) for g in keys
     ]
     assert len(app.get("vega_lite_chart")) == 1
     spec = json.dumps(json.loads(app.get("vega_lite_chart")[0].proto.spec), ensure_ascii=False)
