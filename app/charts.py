@@ -86,8 +86,9 @@ def for_phone(shape: dict) -> dict:
 
 def warm_specs() -> None:
     """The map's tile shapes (the graded units, and the levels above them, on a desk and on a
-    phone) built once at server start: Altair's first chart loads and checks its schema, 0.16 s on a quiet
-    machine and up to 0.5 s of a first session's run on a server still warming up."""
+    phone) built once at server start: Altair's first chart loads and checks its schema,
+    0.16 s on a quiet machine and up to 0.5 s of a first session's run on a server still
+    warming up."""
     empty = pd.DataFrame(columns=["unit_code", "unit_name", "grade", "score", "reasons"])
     for shape in ({}, ZOOM, for_phone({}), for_phone(ZOOM)):
         tile_grid(empty.assign(parent_name=""), **shape)

@@ -178,8 +178,9 @@ METRIC_WIDTH = "content"  # each count as wide as its number: a row on a desk, w
 
 
 def metric_row():
-    """A row of counts that wraps on a narrow screen (three a row on a phone) instead of
-    stacking one under the other, as ``st.columns`` does below 640 px."""
+    """A row of counts that wraps on a narrow screen (three to six a row on a phone, by the
+    numbers' widths) instead of stacking one under the other, as ``st.columns`` does below
+    640 px."""
     return st.container(horizontal=True, horizontal_alignment="distribute", gap="small")
 
 
