@@ -188,7 +188,8 @@ def test_the_server_opens_the_store_and_starts_its_warm_up_before_any_request(
 
 
 def test_the_server_start_builds_the_map_s_tile_shapes(tmp_path, monkeypatch):
-    """A first session's map finds both of its chart shapes built (units, and levels above)."""
+    """A first session's map finds its chart shapes built (units, and levels above, on a desk
+    and on a phone)."""
     from app import charts
     from assessment.service import warm
 
@@ -203,10 +204,12 @@ def test_the_server_start_builds_the_map_s_tile_shapes(tmp_path, monkeypatch):
     built = charts._tile_spec.cache_info()
     units = pd.DataFrame({"unit_code": ["1"], "unit_name": ["甲村"], "grade": ["green"]})
     units = units.assign(score=90.0, reasons="", parent_name="乙镇")
-    charts.tile_grid(units)
-    charts.tile_grid(units, **charts.ZOOM)
-    assert built.currsize == 2
-    assert charts._tile_spec.cache_info().hits == built.hits + 2
+    shapes = [{}, charts.ZOOM, charts.for_phone({}), charts.for_phone(charts.ZOOM)]
+    for shape in shapes:
+        charts.tile_grid(units, **shape)
+    assert built.currsize == len(shapes)
+    assert charts._tile_spec.cache_info().hits == built.hits + len(shapes)
+    assert [charts.for_phone(s)["columns"] for s in shapes[:2]] == [3, 2]  # at 340 px
 
 
 def test_the_chunks_an_element_loads_are_read_from_the_bundler_s_lists(tmp_path):
