@@ -7,7 +7,7 @@ import json
 
 import streamlit as st
 
-from app.common import EMPTY_CELL, address_holds, service, sidebar
+from app.common import address_holds, grid, service, sidebar
 from assessment.outputs.exports import csv_bytes
 from assessment.service import ACTION_LABELS
 from assessment.service.sessions import end_all_sessions, sessions_frame
@@ -45,7 +45,7 @@ shown = log.assign(
     columns={"id": "编号", "at": "时间(UTC)", "who": "账户", "action": "操作", "detail": "详情"}
 )
 st.write(f"共 {len(shown)} 条(最多显示 5000 条,最新的在前)。")
-st.dataframe(shown, hide_index=True, width="stretch", key="audit_table", placeholder=EMPTY_CELL)
+grid(shown, hide_index=True, width="stretch", key="audit_table")
 st.download_button(
     "导出(CSV)", csv_bytes(shown), file_name=f"审计日志_{today}.csv", mime="text/csv"
 )
@@ -55,7 +55,7 @@ st.caption(
     "每个已登录的浏览器一行;结束某账户的全部会话后,它各处打开的页面在下一次操作时要求重新登录。"
 )
 open_now = sessions_frame(svc.db, svc.user)
-st.dataframe(
+grid(
     open_now.rename(
         columns={
             "user_name": "账户",
@@ -70,7 +70,6 @@ st.dataframe(
     hide_index=True,
     width="stretch",
     key="open_sessions",
-    placeholder=EMPTY_CELL,
 )
 names = sorted(set(open_now["user_name"]))
 if names:

@@ -41,12 +41,15 @@ def tile_layout(units: pd.DataFrame, group: str, columns: int) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+TILE = 112  # px: a graded unit's tile
+
+
 def tile_grid(
     units: pd.DataFrame,
     group: str = "parent_name",
     columns: int = 8,
     name: str = "pick",
-    tile: int = 112,
+    tile: int = TILE,
 ) -> dict:
     """One tile per unit (``tile`` px wide): its color, name and label; click selects
     ``unit_code``. A Vega-Lite spec for ``st.vega_lite_chart``: the chart is built and checked
@@ -81,7 +84,7 @@ PHONE_WIDTH = 340  # px of a phone's page (390 px less its margins) a chart is d
 def for_phone(shape: dict) -> dict:
     """A tile shape with as many columns as a phone's width holds (3 units, or 2 of the
     levels above), instead of eight squeezed into it with their labels run together."""
-    return {**shape, "columns": max(1, PHONE_WIDTH // shape.get("tile", 112))}
+    return {**shape, "columns": max(1, PHONE_WIDTH // shape.get("tile", TILE))}
 
 
 def warm_specs() -> None:

@@ -174,6 +174,13 @@ def from_link(param: str, key: str, options: list) -> None:
 
 
 EMPTY_CELL = "—"  # a missing value in a table (Streamlit's own placeholder is the word None)
+
+
+def grid(data, **options):
+    """``st.dataframe`` as every page draws a table: a missing value shown as a dash."""
+    return st.dataframe(data, placeholder=EMPTY_CELL, **options)
+
+
 METRIC_WIDTH = "content"  # each count as wide as its number: a row on a desk, wrapped on a phone
 
 

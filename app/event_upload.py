@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from app.common import EMPTY_CELL, safe
+from app.common import grid, safe
 from app.problem_table import show_problems
 from assessment.service import event_imports
 
@@ -48,7 +48,7 @@ def events_section(svc, names: dict[str, str], period: str) -> None:
         f"(其中 {int((preview['事件数'] == 0).sum())} 个单位本月无事件)。按规则计算的结果:"
     )
     columns = ["unit_code", "单位名称", "事件数", *info.columns]
-    st.dataframe(
+    grid(
         preview[[c for c in columns if c in preview.columns]]
         .sort_values("事件数", ascending=False)
         .rename(columns={"unit_code": "单位代码", **names}),
@@ -58,7 +58,6 @@ def events_section(svc, names: dict[str, str], period: str) -> None:
         column_config={
             c: st.column_config.NumberColumn(format="%.4g") for c in info.columns.values()
         },
-        placeholder=EMPTY_CELL,
     )
     if st.button(f"确认导入 {len(events)} 个事件", type="primary", key="events_confirm"):
         out = event_imports.import_export(svc, data, uploaded.name, chosen, checked.period)

@@ -10,11 +10,11 @@ import streamlit as st
 
 from app.charts import ZOOM, for_phone, tile_grid
 from app.common import (
-    EMPTY_CELL,
     METRIC_WIDTH,
     address_holds,
     copy_link,
     from_link,
+    grid,
     keep_in_address,
     legend_bar,
     metric_row,
@@ -277,7 +277,7 @@ def _worklist() -> None:
         if len(work) > MAX_LISTED:
             st.caption(f"共 {len(work)} 个,下表列出最严重的 {MAX_LISTED} 个;完整清单请导出。")
         sure = d.stability(period, list(listed["unit_code"])).set_index("unit_code")
-        st.dataframe(
+        grid(
             _work_table(listed).assign(稳定性=listed["unit_code"].map(sure["stability"])),
             hide_index=True,
             width="stretch",
@@ -287,7 +287,6 @@ def _worklist() -> None:
                     format="percent", help="权重浮动时保持该等级的比例;低于 80% 为边界单位"
                 )
             },
-            placeholder=EMPTY_CELL,
         )
         st.download_button(
             "导出红橙单位清单(CSV)",
@@ -305,7 +304,7 @@ def _ranking() -> None:
     summary = d.level_summary(period, by.index, svc.tasks(), under)
     st.subheader(f"{by.name}排名(按红、橙单位数)")
     if not summary.empty:
-        st.dataframe(
+        grid(
             pd.DataFrame(
                 {
                     by.name: summary["name"],
@@ -332,7 +331,6 @@ def _ranking() -> None:
                     ("督办按期销号", "已到期的督办事项中按期销号的比例"),
                 )
             },
-            placeholder=EMPTY_CELL,
         )
 
 
@@ -403,7 +401,7 @@ def _quota() -> None:
         if hit.empty:
             st.write("没有单位受影响。")
         else:
-            st.dataframe(
+            grid(
                 pd.DataFrame(
                     {
                         "单位": hit["unit_name"],
@@ -416,7 +414,6 @@ def _quota() -> None:
                 hide_index=True,
                 width="stretch",
                 key="quota_table",
-                placeholder=EMPTY_CELL,
             )
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from app.common import EMPTY_CELL
+from app.common import grid
 from assessment.outputs.spreadsheets import problems_workbook
 from assessment.problems import Problem, tally
 from assessment.problems.table import collapsed_problems
@@ -27,7 +27,7 @@ def show_problems(problems: list[Problem], names: dict[str, str], filename: str,
         return
     table = collapsed_problems(problems, names)
     table["severity"] = table["severity"].map({"error": "错误", "warning": "警告"})
-    st.dataframe(
+    grid(
         table[["severity", "title", "column", "count", "rows", "message"]].rename(
             columns={
                 "severity": "类型",
@@ -42,7 +42,6 @@ def show_problems(problems: list[Problem], names: dict[str, str], filename: str,
         width="stretch",
         key=key,
         column_config={"说明及修改方法": st.column_config.TextColumn(width="large")},
-        placeholder=EMPTY_CELL,
     )
     st.download_button(
         "下载问题清单(.xlsx,逐行列出)",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from app.common import EMPTY_CELL, safe
+from app.common import grid, safe
 from assessment.problems import ProblemsError
 from assessment.service import Action, Service
 
@@ -65,7 +65,7 @@ def publish_panel(svc: Service, period: str, version_id: int | None = None, key:
         st.info(f"{period} 没有可以发布的评定(没有数据或没有适用的单位)。")
         return
     st.markdown(f"**确认发布 {period} 的评定**:以下规则集将一起发布,发布后该月按此显示,不再改变。")
-    st.dataframe(
+    grid(
         pd.DataFrame(
             {
                 "规则集": plan["rules"],
@@ -81,7 +81,6 @@ def publish_panel(svc: Service, period: str, version_id: int | None = None, key:
         hide_index=True,
         width="stretch",
         key=f"plan_{key}",
-        placeholder=EMPTY_CELL,
     )
     changed = int(plan["changed"].sum())
     st.caption(

@@ -8,11 +8,11 @@ import pandas as pd
 import streamlit as st
 
 from app.common import (
-    EMPTY_CELL,
     METRIC_WIDTH,
     address_holds,
     day_text,
     from_link,
+    grid,
     keep_in_address,
     local_time,
     metric_row,
@@ -72,7 +72,7 @@ if table["parent_code"].nunique() > 1:  # the district: the status per street
     summary["未报送"] = per[per["by"] == ""].groupby("street").size()
     summary["逾期"] = per[per["late"]].groupby("street").size()
     summary["平均审核用时(小时)"] = per.groupby("street")["review_hours"].mean().round(1)
-    st.dataframe(summary.fillna(0), width="stretch", key="review_streets", placeholder=EMPTY_CELL)
+    grid(summary.fillna(0), width="stretch", key="review_streets")
 
 shown = table.assign(
     submitted_at=table["submitted_at"].map(local_time),
@@ -87,7 +87,7 @@ shown = table.assign(
         "submitted_at": "提交时间",
     }
 )
-st.dataframe(shown, hide_index=True, width="stretch", key="review_table", placeholder=EMPTY_CELL)
+grid(shown, hide_index=True, width="stretch", key="review_table")
 waiting = table[table["status"] == "submitted"]
 if waiting.empty:
     st.caption("没有待审核的填报。")
@@ -114,13 +114,7 @@ rows = [
 ]
 if warned:
     st.warning(f"{len(warned)} 项与上月相比变化很大,请核实。")
-st.dataframe(
-    pd.DataFrame(rows),
-    hide_index=True,
-    width="stretch",
-    key="review_values",
-    placeholder=EMPTY_CELL,
-)
+grid(pd.DataFrame(rows), hide_index=True, width="stretch", key="review_values")
 comment = st.text_input("退回意见(退回时必填)", key=f"review_comment_{unit}")
 c1, c2 = st.columns(2)
 try:

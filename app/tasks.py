@@ -9,11 +9,11 @@ import datetime as dt
 import streamlit as st
 
 from app.common import (
-    EMPTY_CELL,
     address_holds,
     copy_link,
     day_text,
     from_link,
+    grid,
     keep_in_address,
     local_time,
     phone_friendly,
@@ -93,7 +93,7 @@ else:
         shown = shown[shown["owner_role"] == owner]
     shown = shown.reset_index(drop=True)
     st.caption(f"共 {len(shown)} 项。点击一行打开该事项。")
-    event = st.dataframe(
+    event = grid(
         shown[COLUMNS],
         hide_index=True,
         width="stretch",
@@ -111,7 +111,6 @@ else:
             "due_date": st.column_config.DateColumn("期限", width=88),
             "next_month": st.column_config.TextColumn("下月数据", width=76),
         },
-        placeholder=EMPTY_CELL,
     )
 ids = [int(i) for i in shown["id"]]
 if not ids:
@@ -221,11 +220,10 @@ if svc.user.can(Action.WORK_TASKS) or svc.user.can(Action.MANAGE_TASKS):
             st.rerun()
 
 st.caption("办理记录")
-st.dataframe(
+grid(
     svc.task_events(int(task_id)).rename(
         columns={"at": "时间", "who": "办理人", "from": "原状态", "to": "新状态", "comment": "说明"}
     ),
     hide_index=True,
     width="stretch",
-    placeholder=EMPTY_CELL,
 )

@@ -6,7 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from app.charts import grade_heatmap, level_progress, transition_heatmap
-from app.common import EMPTY_CELL, address_holds, open_picked_unit, service, sidebar
+from app.common import address_holds, grid, open_picked_unit, service, sidebar
 from assessment.insight.trends import transitions, worsening
 from assessment.rules.grades import display
 
@@ -66,7 +66,7 @@ with right:
         st.write("没有连续下滑的单位。")
     else:
         latest = history[history["period"] == until].set_index("unit_code")["grade"]
-        st.dataframe(
+        grid(
             falling.assign(
                 单位=falling["unit_code"].map(names),
                 等级=falling["unit_code"].map(latest).map(display),
@@ -81,7 +81,6 @@ with right:
             .round(1),
             hide_index=True,
             width="stretch",
-            placeholder=EMPTY_CELL,
         )
 
 st.subheader("预警:下月可能变差的单位")
@@ -98,7 +97,7 @@ else:
         f"按截至 {upto} 的各月得分预测 {month}:稳健趋势(中位斜率,按数据噪声收缩)加上各单位"
         "自身的波动。只看得分,预见不了否决项。"
     )
-    st.dataframe(
+    grid(
         pd.DataFrame(
             {
                 "单位": risky["unit_code"].map(names),
@@ -113,7 +112,6 @@ else:
         width="stretch",
         key="forecast",
         column_config={"橙/红概率": st.column_config.NumberColumn(format="percent")},
-        placeholder=EMPTY_CELL,
     )
     checks = d.backtest()
     better = checks[

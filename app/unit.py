@@ -10,11 +10,11 @@ import streamlit as st
 
 from app.charts import dimension_bars, score_trend
 from app.common import (
-    EMPTY_CELL,
     address_holds,
     badge,
     copy_link,
     from_link,
+    grid,
     keep_in_address,
     period_picker,
     phone_friendly,
@@ -165,7 +165,7 @@ if e.grade is not None:
         else:
             st.markdown(safe(headline))
             if ng.candidates:
-                st.dataframe(
+                grid(
                     pd.DataFrame(
                         [
                             {
@@ -183,13 +183,12 @@ if e.grade is not None:
                         "当前值": st.column_config.NumberColumn(format="%.2f"),
                         "需要达到": st.column_config.NumberColumn(format="%.2f"),
                     },
-                    placeholder=EMPTY_CELL,
                 )
         plan = e.plan
         if plan is not None and (ng.held_by or not ng.candidates):
             st.markdown(f"**{safe(plan_headline(plan))}**")
             if plan.moves:
-                st.dataframe(
+                grid(
                     pd.DataFrame(
                         [
                             {
@@ -209,7 +208,6 @@ if e.grade is not None:
                         "当前值": st.column_config.NumberColumn(format="%.2f"),
                         "目标值": st.column_config.NumberColumn(format="%.2f"),
                     },
-                    placeholder=EMPTY_CELL,
                 )
 
     st.subheader("指标明细(失分从多到少)")
@@ -229,7 +227,7 @@ if e.grade is not None:
         }
         for x in e.indicators
     ]
-    st.dataframe(
+    grid(
         pd.DataFrame(rows),
         hide_index=True,
         width="stretch",
@@ -244,7 +242,6 @@ if e.grade is not None:
                 format="%.2f", min_value=0, max_value=max(1.0, max(r["失分"] for r in rows))
             ),
         },
-        placeholder=EMPTY_CELL,
     )
 
     events_section(svc, a.rules, code, period)

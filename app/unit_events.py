@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from app.common import EMPTY_CELL, safe
+from app.common import grid, safe
 from assessment.intake.derive import derived_by, describe, matches
 from assessment.service import event_imports
 
@@ -45,7 +45,7 @@ def events_section(svc, rules, code: str, period: str) -> None:
             shown = shown.drop(columns=["unit_code"]).rename(
                 columns={"event_id": headers[source.event_id], **headers}
             )
-            st.dataframe(
+            grid(
                 shown,
                 hide_index=True,
                 width="stretch",
@@ -58,6 +58,5 @@ def events_section(svc, rules, code: str, period: str) -> None:
                         if c.type == "date"
                     },
                 },
-                placeholder=EMPTY_CELL,
             )
             st.caption(f"计入 {int(shown['计入'].sum())} 个事件。")

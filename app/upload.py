@@ -6,7 +6,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from app.common import EMPTY_CELL, address_holds, from_link, keep_in_address, safe, service, sidebar
+from app.common import address_holds, from_link, grid, keep_in_address, safe, service, sidebar
 from app.event_upload import events_section
 from app.problem_table import show_problems
 from assessment.grading.scoring import next_period
@@ -72,12 +72,11 @@ def submission_tracker() -> None:
         by_street["街道/乡镇"].map({d.names.get(k, k): v for k, v in names.items()}).fillna("")
     )
     with st.expander(f"各街道/乡镇报送情况(未报 {len(missing)} 个单位)", expanded=late):
-        st.dataframe(
+        grid(
             by_street.sort_values("未报", ascending=False),
             hide_index=True,
             width="stretch",
             key="tracker",
-            placeholder=EMPTY_CELL,
         )
 
 
@@ -117,20 +116,14 @@ else:
             for col in preview.columns:
                 if col in specs and is_yes_no(specs[col]):
                     preview[col] = preview[col].map({1.0: "是", 0.0: "否"})
-            st.dataframe(
-                preview.rename(columns=NAMES),
-                hide_index=True,
-                width="stretch",
-                key="preview",
-                placeholder=EMPTY_CELL,
-            )
+            grid(preview.rename(columns=NAMES), hide_index=True, width="stretch", key="preview")
             if st.button(f"确认导入 {len(frame)} 行", type="primary"):
                 out = svc.upload(data, uploaded.name, period)
                 if out.status == "imported":
                     st.success(f"已导入(第 {out.upload_id} 次上传)。")
                     if len(out.changes):
                         st.write(f"与已有数据相比,改动了 {len(out.changes)} 个数值(旧值仍可追溯):")
-                        st.dataframe(out.changes, hide_index=True, placeholder=EMPTY_CELL)
+                        grid(out.changes, hide_index=True)
                 elif out.status == "unchanged":
                     st.info("与之前上传的文件完全相同,未重复导入。")
                 else:
@@ -174,7 +167,7 @@ else:
         status=history["status"].map({"imported": "已导入", "rejected": "未导入"}),
         source=history["source"].map(lambda s: kinds.get(s, s) if s else "月度表"),
     )
-    st.dataframe(
+    grid(
         history[
             [
                 "upload_id",
@@ -204,5 +197,4 @@ else:
         ),
         hide_index=True,
         width="stretch",
-        placeholder=EMPTY_CELL,
     )

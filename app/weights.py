@@ -12,6 +12,7 @@ from app.common import (
     address_holds,
     copy_link,
     from_link,
+    grid,
     keep_in_address,
     period_picker,
     safe,
@@ -147,16 +148,11 @@ def editor() -> None:
         counts = counts.assign(等级=counts["grade"].map(display)).rename(
             columns={"before": "调整前", "after": "调整后", "change": "变化"}
         )
-        st.dataframe(
-            counts[["等级", "调整前", "调整后", "变化"]],
-            hide_index=True,
-            width="stretch",
-            placeholder=EMPTY_CELL,
-        )
+        grid(counts[["等级", "调整前", "调整后", "变化"]], hide_index=True, width="stretch")
         st.markdown(f"**{len(changed)} 个单位会变色**")
         if len(changed):
             why = table_after.set_index("unit_code")["reasons"]
-            st.dataframe(
+            grid(
                 pd.DataFrame(
                     {
                         "单位": changed["unit_name"],
@@ -173,7 +169,6 @@ def editor() -> None:
                 hide_index=True,
                 width="stretch",
                 key="changed_units",
-                placeholder=EMPTY_CELL,
             )
         moved_weights = table.assign(
             after=effective_weights(table.assign(weight=edited["weight"].to_numpy()))
@@ -183,7 +178,7 @@ def editor() -> None:
         ]
         if len(moved_weights):
             st.caption("占总分的比重变化(%)")
-            st.dataframe(
+            grid(
                 pd.DataFrame(
                     {
                         "名称": moved_weights["name"],
@@ -194,7 +189,6 @@ def editor() -> None:
                 hide_index=True,
                 width="stretch",
                 key="moved_weights",
-                placeholder=EMPTY_CELL,
             )
     if after is not None:
         with st.expander("各月份、各街道的影响", expanded=False):
@@ -202,9 +196,7 @@ def editor() -> None:
                 {"月份": p, "会变色的单位": len(d.weight_impact(rules_id, p, after)[1])}
                 for p in d.periods
             ]
-            st.dataframe(
-                pd.DataFrame(months), hide_index=True, key="impact_months", placeholder=EMPTY_CELL
-            )
+            grid(pd.DataFrame(months), hide_index=True, key="impact_months")
             if len(changed):
                 by_street = (
                     changed.assign(street=changed["parent_code"].map(d.names))
@@ -216,9 +208,7 @@ def editor() -> None:
                     .reset_index()
                     .rename(columns={"street": "街道/乡镇"})
                 )
-                st.dataframe(
-                    by_street, hide_index=True, key="impact_streets", placeholder=EMPTY_CELL
-                )
+                grid(by_street, hide_index=True, key="impact_streets")
     if not edits.empty:
         with st.expander("调整后的五色图", expanded=False):
             only = st.toggle(
@@ -269,7 +259,7 @@ editor()
 with st.expander("哪些权重最影响颜色(每个权重单独 ±25%)"):
     sens = d.weight_sensitivity(rules_id, period)
     st.caption("每次只调一个权重,其他不变:会变色的单位数。数字越大,该权重越需要慎重。")
-    st.dataframe(
+    grid(
         pd.DataFrame(
             {
                 "名称": sens["name"],
@@ -281,7 +271,6 @@ with st.expander("哪些权重最影响颜色(每个权重单独 ±25%)"):
         hide_index=True,
         width="stretch",
         key="sensitivity",
-        placeholder=EMPTY_CELL,
     )
 
 st.subheader("发布评定")
@@ -306,13 +295,12 @@ if len(versions) >= 2:
     va = a.selectbox("版本 A", ids, index=len(ids) - 2, format_func=labels.get, key="cmp_a")
     vb = b.selectbox("版本 B", ids, index=len(ids) - 1, format_func=labels.get, key="cmp_b")
     diff = diff_rule_sets(svc.rule_version(va).rules, svc.rule_version(vb).rules)
-    st.dataframe(
+    grid(
         diff.rename(columns={"item": "项目", "before": "版本 A", "after": "版本 B"}).drop(
             columns="id"
         ),
         hide_index=True,
         width="stretch",
-        placeholder=EMPTY_CELL,
     )
 else:
     st.caption("该规则集目前只有一个版本。")

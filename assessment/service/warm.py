@@ -7,10 +7,10 @@ What it prepares is what the map's first page asks of the view of the whole stor
 the graded district (every user's view is cut from it): the registry's levels, the latest
 month's table, the roll-ups and the tiles of the level the map opens at, the month before,
 the red and orange list with the stability of the units it lists, and the ranking of the
-level below the top. Those months
-are then kept in the store (``store.graded_months``), with the stabilities computed for them:
-the next server reads them instead of grading the whole store again, and grades it in the
-background while the map is shown, at a lower CPU priority than the sessions' requests."""
+level below the top. Those months are then kept in the store (``store.graded_months``), with
+the stabilities computed for them: the next server reads them instead of grading the whole
+store again, and grades it in the background while the map is shown, at a lower CPU priority
+than the sessions' requests."""
 
 from __future__ import annotations
 
@@ -75,7 +75,7 @@ def prepare(db: Database) -> District | None:
     opening = view.opening_level(MAP_TILES)
     tiles = view.tiles(latest, opening)
     view.previous_table(latest)  # the counts' change: filled in after the tiles are drawn
-    if opening == view.levels()[-1].index:
+    if opening == levels[-1].index:
         view.stability(latest, list(tiles["unit_code"]))
     listed = view.worklist(latest).head(LISTED)
     view.stability(latest, list(listed["unit_code"]))
