@@ -14,8 +14,10 @@ column of 600,000 floats is 4.8 MB) faulted its pages in again: 270 MB of page f
 
 from __future__ import annotations
 
+import atexit
 import ctypes
 import os
+import sys
 
 M_TRIM_THRESHOLD, M_MMAP_THRESHOLD = -1, -3  # glibc's mallopt parameters (malloc.h)
 KEEP_BYTES = 1 << 30  # free heap the C library keeps before it trims
@@ -38,4 +40,27 @@ def main() -> None:
     keep_freed_memory()
     from .main import main as run  # imports pandas and pyarrow: after the setting
 
-    run()
+    try:
+        run()
+    except SystemExit as done:
+        code = done.code
+    else:
+        code = 0
+    end(code)
+
+
+def end(code: object) -> None:
+    """Exit with ``code`` (as ``SystemExit`` reads it). A command that opened no store leaves
+    without tearing the interpreter down: freeing a graded country's frames object by object,
+    module by module, took 0.2 s of a 2 s grade, and every file it wrote is closed by then. One
+    that opened a store exits as usual, so its connections close (SQLite folds its log back
+    into the database file only then)."""
+    if "sqlalchemy" in sys.modules:
+        sys.exit(code)
+    if code is not None and not isinstance(code, int):
+        print(code, file=sys.stderr)
+        code = 1
+    atexit._run_exitfuncs()  # what the interpreter's own exit runs first
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code or 0)

@@ -263,6 +263,35 @@ def test_a_mistyped_limit_stops_the_command_with_its_name_not_a_traceback():
     assert "Traceback" not in done.stderr
 
 
+def run_console(*args: str) -> subprocess.CompletedProcess:
+    """The ``fivecolor`` process itself (its entry point), not the app called in-process."""
+    command = "from assessment.cli.console import main; main()"
+    return subprocess.run(
+        [sys.executable, "-c", command, *args], capture_output=True, text=True, timeout=120
+    )
+
+
+def test_the_grade_process_writes_and_says_everything_before_it_leaves(tmp_path):
+    args = ["grade", *RULE_ARGS, *UNITS, *data_args("2026-10"), "-p", "2026-10"]
+    done = run_console(*args, "-o", str(tmp_path / "a.csv"))
+    assert done.returncode == 0, done.stderr
+    in_process = runner.invoke(app, [*args, "-o", str(tmp_path / "b.csv")])
+    assert in_process.exit_code == 0
+    assert (tmp_path / "a.csv").read_bytes() == (tmp_path / "b.csv").read_bytes()
+    # every line printed, the counts' table last, as the command run in-process prints them
+    assert done.stdout == in_process.stdout.replace("b.csv", "a.csv")
+    assert done.stdout.splitlines()[-1].startswith("2026-10")
+
+
+def test_a_store_command_closes_its_store_before_the_process_ends(tmp_path):
+    db = tmp_path / "store.db"
+    done = run_console("import", "registry", str(SAMPLE / "units.csv"), "--db", f"sqlite:///{db}")
+    assert done.returncode == 0, done.stderr
+    # SQLite folds its write-ahead log into the file when the last connection closes: a
+    # process that skipped its connections' closing would leave store.db-wal behind
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["store.db"]
+
+
 def events_args(*months: str) -> list[str]:
     files = sorted(SAMPLE.glob("hotline_*.csv"))
     files = [p for p in files if not months or any(m in p.name for m in months)]
