@@ -626,6 +626,7 @@ def test_a_reporter_on_a_phone_fills_its_month_and_the_street_reviews_it(
     row = october.set_index("unit_code").loc["500188001004"]
     month = reporting_month()
     phone = browser.new_context(locale="zh-CN", **PHONE)
+    street_phone = browser.new_context(locale="zh-CN", **PHONE)
     desk = browser.new_context(viewport={"width": 1400, "height": 1000}, locale="zh-CN")
     try:
         pg = phone.new_page()
@@ -697,16 +698,30 @@ def test_a_reporter_on_a_phone_fills_its_month_and_the_street_reviews_it(
         pg.get_by_role("button", name="提交").click()
         pg.get_by_text("若审核通过,预计为").wait_for(timeout=60_000)
 
-        org.reload()
-        org.wait_for_selector(IDLE, timeout=90_000)
-        org.get_by_role("button", name="审核通过").click()
-        org.get_by_text("已通过并入库").first.wait_for(timeout=30_000)
+        # the street approves it from a phone: its lists fit the screen, nothing sideways
+        review = street_phone.new_page()
+        review.base = server
+        open_page(review, f"review?month={month}", "org01")
+        review.get_by_role("button", name="审核通过").wait_for(timeout=30_000)
+        headers = review.eval_on_selector_all(
+            "[data-testid=stDataFrame] [role=columnheader]", "els => els.map(e => e.textContent)"
+        )
+        assert "状态" in headers and "单位代码" not in headers and "报送方式" not in headers
+        widths = review.eval_on_selector_all(
+            "[data-testid=stDataFrame] .dvn-scroller",
+            "els => els.map(e => [e.scrollWidth, e.clientWidth])",
+        )
+        assert len(widths) == 2 and all(inner <= outer for inner, outer in widths), widths
+        no_sideways_scroll(review)
+        review.get_by_role("button", name="审核通过").click()
+        review.get_by_text("已通过并入库").first.wait_for(timeout=30_000)
         open_page(org, f"?month={month}&level=村/社区&parent=500188001000", "org01")
         tile = org.locator('svg path[aria-label*="单位: 碧湖塘社区;"]').first
         tile.wait_for(state="attached", timeout=30_000)
         assert "数据不全" not in tile.get_attribute("aria-label")  # graded from the form
     finally:
         phone.close()
+        street_phone.close()
         desk.close()
 
 
