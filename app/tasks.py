@@ -16,17 +16,20 @@ from app.common import (
     grid,
     keep_in_address,
     local_time,
+    on_phone,
     phone_friendly,
     safe,
     service,
     sidebar,
 )
+from assessment.intake.divisions import short_name
 from assessment.problems import ProblemsError
 from assessment.service import TASK_STATUSES as STATUSES
 from assessment.service import Action, Role
 
 COLUMNS = ["id", "flag", "status", "unit_name", "period", "action", "owner_role", "due_date"]
 COLUMNS += ["next_month"]
+NARROW = ["flag", "status", "unit_name", "due_date"]  # a street's list on a phone: what to act on
 
 svc = service()
 phone_friendly()
@@ -93,8 +96,11 @@ else:
         shown = shown[shown["owner_role"] == owner]
     shown = shown.reset_index(drop=True)
     st.caption(f"共 {len(shown)} 项。点击一行打开该事项。")
+    narrow = on_phone()  # the rest is in the task when it is opened; nothing scrolls sideways
+    short = shown["unit_name"].map(short_name, na_action="ignore")
+    listed = shown.assign(unit_name=short) if narrow else shown
     event = grid(
-        shown[COLUMNS],
+        listed[NARROW if narrow else COLUMNS],
         hide_index=True,
         width="stretch",
         key="task_table",
@@ -220,10 +226,18 @@ if svc.user.can(Action.WORK_TASKS) or svc.user.can(Action.MANAGE_TASKS):
             st.rerun()
 
 st.caption("办理记录")
+history = svc.task_events(int(task_id))
+if "at" in history:  # stored in UTC: shown as the time where people are
+    history["at"] = history["at"].map(local_time)
+widths = {}
+if on_phone():  # a screen wide: each step's new status (the one before is the row above)
+    history = history.drop(columns="from", errors="ignore")
+    widths = {"时间": 96, "办理人": 64, "新状态": 62, "说明": 110}
 grid(
-    svc.task_events(int(task_id)).rename(
+    history.rename(
         columns={"at": "时间", "who": "办理人", "from": "原状态", "to": "新状态", "comment": "说明"}
     ),
     hide_index=True,
     width="stretch",
+    column_config={name: st.column_config.TextColumn(width=w) for name, w in widths.items()},
 )

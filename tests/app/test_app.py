@@ -289,6 +289,19 @@ def test_a_supervisor_changes_owner_and_deadline_with_history(app):
     assert "龙溪街道党工委" in last and "2027-01-15" in last and "书记病假" in last
 
 
+def test_a_task_history_shows_each_step_at_the_time_where_people_are(app):
+    from app.common import local_time
+    from assessment.store.tasks import task_events
+
+    page(app, "app/tasks.py")
+    task = int(app.selectbox(key="task_pick").value)
+    stored = task_events(app.db, ALL, task)
+    history = next(t.value for t in app.dataframe if "办理人" in t.value.columns)
+    # stored in UTC; Beijing is eight hours ahead: the table shows the hour people read
+    assert list(history["时间"]) == [local_time(at) for at in stored["at"]]
+    assert list(history["新状态"]) == list(stored["to"]) and len(history) >= 1
+
+
 def test_trends_show_the_heatmap_transitions_and_falling_units(app):
     page(app, "app/trends.py")
     assert len(app.get("vega_lite_chart")) == 3

@@ -715,6 +715,17 @@ def test_a_reporter_on_a_phone_fills_its_month_and_the_street_reviews_it(
         no_sideways_scroll(review)
         review.get_by_role("button", name="审核通过").click()
         review.get_by_text("已通过并入库").first.wait_for(timeout=30_000)
+        open_page(review, "tasks", "org01")  # its follow-ups too: the list a screen wide
+        review.get_by_text("点击一行打开该事项").wait_for(timeout=30_000)
+        headers = review.eval_on_selector_all(
+            "[data-testid=stDataFrame] [role=columnheader]", "els => els.map(e => e.textContent)"
+        )
+        assert "单位" in headers and "期限" in headers and "处理意见" not in headers
+        listed = review.eval_on_selector(
+            "[data-testid=stDataFrame] .dvn-scroller", "e => [e.scrollWidth, e.clientWidth]"
+        )
+        assert listed[0] <= listed[1], listed
+        no_sideways_scroll(review)
         open_page(org, f"?month={month}&level=村/社区&parent=500188001000", "org01")
         tile = org.locator('svg path[aria-label*="单位: 碧湖塘社区;"]').first
         tile.wait_for(state="attached", timeout=30_000)
