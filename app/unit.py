@@ -16,6 +16,7 @@ from app.common import (
     from_link,
     grid,
     keep_in_address,
+    on_phone,
     period_picker,
     phone_friendly,
     safe,
@@ -36,6 +37,7 @@ from assessment.rules.grades import display
 from assessment.service import Action
 
 PLAN_WHY = {"points": "补足分数", "floor": "补足维度底线"}
+NARROW = ["指标", "原始值", "得分", "失分"]  # the indicator table on a phone
 
 svc = service()
 phone_friendly()
@@ -180,6 +182,7 @@ if e.grade is not None:
                     hide_index=True,
                     width="stretch",
                     column_config={
+                        "指标": st.column_config.TextColumn(width=110 if on_phone() else None),
                         "当前值": st.column_config.NumberColumn(format="%.2f"),
                         "需要达到": st.column_config.NumberColumn(format="%.2f"),
                     },
@@ -205,6 +208,8 @@ if e.grade is not None:
                     width="stretch",
                     key="plan",
                     column_config={
+                        "指标": st.column_config.TextColumn(width=110 if on_phone() else None),
+                        "目的": None if on_phone() else st.column_config.TextColumn(),  # hidden
                         "当前值": st.column_config.NumberColumn(format="%.2f"),
                         "目标值": st.column_config.NumberColumn(format="%.2f"),
                     },
@@ -227,11 +232,14 @@ if e.grade is not None:
         }
         for x in e.indicators
     ]
+    table = pd.DataFrame(rows)
+    narrow = on_phone()  # a screen wide: each indicator's value, score and the points it cost
     grid(
-        pd.DataFrame(rows),
+        table[NARROW] if narrow else table,
         hide_index=True,
         width="stretch",
         column_config={
+            "指标": st.column_config.TextColumn(width=120 if narrow else None),
             "原始值": st.column_config.NumberColumn(format="%.2f"),
             "满分值": st.column_config.NumberColumn(
                 format="%.2f", help="达到此值得满分(按名次计分的指标随其他单位变化,不显示)"
@@ -239,7 +247,10 @@ if e.grade is not None:
             "得分": st.column_config.NumberColumn(format="%.1f"),
             "权重": st.column_config.NumberColumn("权重(%)", format="%.1f"),
             "失分": st.column_config.ProgressColumn(
-                format="%.2f", min_value=0, max_value=max(1.0, max(r["失分"] for r in rows))
+                format="%.2f",
+                min_value=0,
+                max_value=max(1.0, max(r["失分"] for r in rows)),
+                width=90 if narrow else None,
             ),
         },
     )

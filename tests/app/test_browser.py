@@ -641,6 +641,20 @@ def test_a_reporter_on_a_phone_fills_its_month_and_the_street_reviews_it(
         pg.get_by_role("button", name="保存并进入").click()
         pg.locator("h1", has_text="碧湖塘社区").wait_for(timeout=60_000)
         no_sideways_scroll(pg)
+        pg.goto(f"{server}/unit")  # its indicators: value, score and points lost, a screen wide
+        pg.wait_for_selector(IDLE, timeout=90_000)
+        pg.get_by_text("指标明细").wait_for(timeout=60_000)
+        settle(pg)
+        headers = pg.eval_on_selector_all(
+            "[data-testid=stDataFrame] [role=columnheader]", "els => els.map(e => e.textContent)"
+        )
+        assert "失分" in headers and "权重(%)" not in headers, headers
+        widths = pg.eval_on_selector_all(
+            "[data-testid=stDataFrame] .dvn-scroller",
+            "els => els.map(e => [e.scrollWidth, e.clientWidth])",
+        )
+        assert widths and all(inner <= outer for inner, outer in widths), widths
+        no_sideways_scroll(pg)
         pg.goto(f"{server}/form")
         pg.wait_for_selector(IDLE, timeout=90_000)
         pg.locator("h1", has_text="本月填报").wait_for(timeout=60_000)
