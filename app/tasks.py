@@ -33,6 +33,7 @@ NARROW = ["flag", "status", "unit_name", "due_date"]  # a street's list on a pho
 
 svc = service()
 phone_friendly()
+narrow = on_phone()  # the lists a screen wide; the rest is in a task when it is opened
 address_holds("task")
 d = svc.view()
 sidebar(svc)
@@ -96,11 +97,13 @@ else:
         shown = shown[shown["owner_role"] == owner]
     shown = shown.reset_index(drop=True)
     st.caption(f"共 {len(shown)} 项。点击一行打开该事项。")
-    narrow = on_phone()  # the rest is in the task when it is opened; nothing scrolls sideways
-    short = shown["unit_name"].map(short_name, na_action="ignore")
-    listed = shown.assign(unit_name=short) if narrow else shown
+    listed = shown[COLUMNS]
+    if narrow:
+        listed = shown[NARROW].assign(
+            unit_name=shown["unit_name"].map(short_name, na_action="ignore")
+        )
     event = grid(
-        listed[NARROW if narrow else COLUMNS],
+        listed,
         hide_index=True,
         width="stretch",
         key="task_table",
@@ -230,7 +233,7 @@ history = svc.task_events(int(task_id))
 if "at" in history:  # stored in UTC: shown as the time where people are
     history["at"] = history["at"].map(local_time)
 widths = {}
-if on_phone():  # a screen wide: each step's new status (the one before is the row above)
+if narrow:  # each step's new status (the one before it is the row above)
     history = history.drop(columns="from", errors="ignore")
     widths = {"时间": 96, "办理人": 64, "新状态": 62, "说明": 110}
 grid(

@@ -41,6 +41,7 @@ NARROW = ["指标", "原始值", "得分", "失分"]  # the indicator table on a
 
 svc = service()
 phone_friendly()
+narrow = on_phone()  # the tables a screen wide: what the unit acts on, nothing sideways
 address_holds("unit", "month")
 d = svc.view()
 sidebar(svc)
@@ -182,7 +183,7 @@ if e.grade is not None:
                     hide_index=True,
                     width="stretch",
                     column_config={
-                        "指标": st.column_config.TextColumn(width=110 if on_phone() else None),
+                        "指标": st.column_config.TextColumn(width=110 if narrow else None),
                         "当前值": st.column_config.NumberColumn(format="%.2f"),
                         "需要达到": st.column_config.NumberColumn(format="%.2f"),
                     },
@@ -208,8 +209,8 @@ if e.grade is not None:
                     width="stretch",
                     key="plan",
                     column_config={
-                        "指标": st.column_config.TextColumn(width=110 if on_phone() else None),
-                        "目的": None if on_phone() else st.column_config.TextColumn(),  # hidden
+                        "指标": st.column_config.TextColumn(width=110 if narrow else None),
+                        **({"目的": None} if narrow else {}),  # None: the column not shown
                         "当前值": st.column_config.NumberColumn(format="%.2f"),
                         "目标值": st.column_config.NumberColumn(format="%.2f"),
                     },
@@ -232,8 +233,7 @@ if e.grade is not None:
         }
         for x in e.indicators
     ]
-    table = pd.DataFrame(rows)
-    narrow = on_phone()  # a screen wide: each indicator's value, score and the points it cost
+    table = pd.DataFrame(rows)  # on a phone: each indicator's value, score and points lost
     grid(
         table[NARROW] if narrow else table,
         hide_index=True,

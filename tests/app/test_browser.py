@@ -567,6 +567,35 @@ def no_sideways_scroll(pg) -> None:
     assert pg.evaluate("document.documentElement.scrollWidth") <= 390
 
 
+def grids_drawn(pg, count: int) -> tuple[list[str], list[list[int]]]:
+    """Once ``count`` tables are drawn with their column headers (each scrolled into view: a
+    table below the fold is drawn when it comes into sight): every header's text, and each
+    table's scroll width beside its own width."""
+    grids = pg.locator("[data-testid=stDataFrame]")
+    grids.nth(count - 1).wait_for(state="attached", timeout=60_000)
+    for i in range(grids.count()):
+        grids.nth(i).scroll_into_view_if_needed()
+    pg.wait_for_function(
+        """n => [...document.querySelectorAll("[data-testid=stDataFrame]")]
+          .filter(g => g.querySelector("[role=columnheader]")).length >= n""",
+        arg=count,
+        timeout=60_000,
+    )
+    pg.evaluate("window.scrollTo(0, 0)")
+    headers = pg.eval_on_selector_all(
+        "[data-testid=stDataFrame] [role=columnheader]", "els => els.map(e => e.textContent)"
+    )
+    widths = pg.eval_on_selector_all(
+        "[data-testid=stDataFrame] .dvn-scroller",
+        "els => els.map(e => [e.scrollWidth, e.clientWidth])",
+    )
+    return headers, widths
+
+
+def fits(widths: list[list[int]]) -> bool:
+    return all(inner <= outer for inner, outer in widths)
+
+
 def test_the_map_on_a_phone_wraps_its_counts_in_rows_instead_of_a_column(browser, server):
     """On a phone the six counts per color sit side by side, wrapped (st.columns would stack
     them one under the other above the map), the tiles three a row (eight squeezed into the
@@ -645,15 +674,9 @@ def test_a_reporter_on_a_phone_fills_its_month_and_the_street_reviews_it(
         pg.wait_for_selector(IDLE, timeout=90_000)
         pg.get_by_text("指标明细").wait_for(timeout=60_000)
         settle(pg)
-        headers = pg.eval_on_selector_all(
-            "[data-testid=stDataFrame] [role=columnheader]", "els => els.map(e => e.textContent)"
-        )
+        headers, widths = grids_drawn(pg, 1)
         assert "失分" in headers and "权重(%)" not in headers, headers
-        widths = pg.eval_on_selector_all(
-            "[data-testid=stDataFrame] .dvn-scroller",
-            "els => els.map(e => [e.scrollWidth, e.clientWidth])",
-        )
-        assert widths and all(inner <= outer for inner, outer in widths), widths
+        assert fits(widths), widths
         no_sideways_scroll(pg)
         pg.goto(f"{server}/form")
         pg.wait_for_selector(IDLE, timeout=90_000)
@@ -717,28 +740,17 @@ def test_a_reporter_on_a_phone_fills_its_month_and_the_street_reviews_it(
         review.base = server
         open_page(review, f"review?month={month}", "org01")
         review.get_by_role("button", name="审核通过").wait_for(timeout=30_000)
-        headers = review.eval_on_selector_all(
-            "[data-testid=stDataFrame] [role=columnheader]", "els => els.map(e => e.textContent)"
-        )
+        headers, widths = grids_drawn(review, 2)  # the units' list and the submission's values
         assert "状态" in headers and "单位代码" not in headers and "报送方式" not in headers
-        widths = review.eval_on_selector_all(
-            "[data-testid=stDataFrame] .dvn-scroller",
-            "els => els.map(e => [e.scrollWidth, e.clientWidth])",
-        )
-        assert len(widths) == 2 and all(inner <= outer for inner, outer in widths), widths
+        assert fits(widths), widths
         no_sideways_scroll(review)
         review.get_by_role("button", name="审核通过").click()
         review.get_by_text("已通过并入库").first.wait_for(timeout=30_000)
         open_page(review, "tasks", "org01")  # its follow-ups too: the list a screen wide
         review.get_by_text("点击一行打开该事项").wait_for(timeout=30_000)
-        headers = review.eval_on_selector_all(
-            "[data-testid=stDataFrame] [role=columnheader]", "els => els.map(e => e.textContent)"
-        )
+        headers, widths = grids_drawn(review, 2)  # the list and the open task's history
         assert "单位" in headers and "期限" in headers and "处理意见" not in headers
-        listed = review.eval_on_selector(
-            "[data-testid=stDataFrame] .dvn-scroller", "e => [e.scrollWidth, e.clientWidth]"
-        )
-        assert listed[0] <= listed[1], listed
+        assert "原状态" not in headers and fits(widths), widths
         no_sideways_scroll(review)
         open_page(org, f"?month={month}&level=村/社区&parent=500188001000", "org01")
         tile = org.locator('svg path[aria-label*="单位: 碧湖塘社区;"]').first
