@@ -40,7 +40,7 @@ from assessment.service.forms import entry as form_entry
 
 svc = service()
 phone_friendly()
-phone = on_phone()  # the narrow lists: what a street's organizer decides on, nothing sideways
+narrow = on_phone()  # the narrow lists: what a street's organizer decides on, nothing sideways
 address_holds("month")
 sidebar(svc)
 st.title("填报审核")
@@ -78,7 +78,7 @@ if table["parent_code"].nunique() > 1:  # the district: the status per street
     grid(summary.fillna(0), width="stretch", key="review_streets")
 
 shown = table.assign(
-    unit_name=table["unit_name"].map(short_name) if phone else table["unit_name"],
+    unit_name=table["unit_name"].map(short_name) if narrow else table["unit_name"],
     submitted_at=table["submitted_at"].map(local_time),
     late=table["late"].map({True: "⚠ 逾期", False: ""}),
 )
@@ -90,7 +90,7 @@ columns = {
     "by": "报送方式",
     "submitted_at": "提交时间",
 }
-if phone:  # the unit's short name, its status and when it came: the code and channel wait
+if narrow:  # the unit's short name, its status and when it came: the code and channel wait
     columns = {k: v for k, v in columns.items() if k in ("unit_name", "status_text", "late")}
     columns["submitted_at"] = "提交"
 grid(
@@ -111,7 +111,7 @@ if st.button(f"全部通过无异常的填报({len(waiting)} 份待审核)", key
     st.session_state["review_flash"] = f"已通过 {len(done)} 份;有异常值的请逐份查看。"
     st.rerun()
 labels = dict(zip(waiting["unit_code"], waiting["unit_name"], strict=True))
-if phone:
+if narrow:
     labels = {code: short_name(name) for code, name in labels.items()}
 unit = st.selectbox("查看一份填报", list(labels), format_func=labels.get, key="review_unit")
 e = form_entry(svc, unit, period)
@@ -119,14 +119,14 @@ warned = {p.column: p.message for p in flagged(svc, unit, period)}
 rows = []
 for f in fields(svc, unit, period):
     row = {"指标": f.name, "填报值": e.values.get(f.id, ""), "上月": f.last}
-    if not phone:
+    if not narrow:
         row["提示"] = warned.get(f.id, "")
     elif f.id in warned:  # three columns on a phone: the name marked, the message read above
         row["指标"] = f"⚠ {f.name}"
     rows.append(row)
 if warned:
     lines = [f"{len(warned)} 项与上月相比变化很大,请核实。"]
-    if phone:  # the messages whole, here: the grid marks the flagged values only
+    if narrow:  # the messages whole, here: the grid marks the flagged values only
         lines += [f"- {safe(message)}" for message in warned.values()]
     st.warning("\n".join(lines))
 grid(pd.DataFrame(rows), hide_index=True, width="stretch", key="review_values")

@@ -74,8 +74,8 @@ tasks = tasks.assign(
     next_month=[resolution(r) for r in tasks.itertuples()],
     flag=tasks["overdue"].map({True: "⚠ 逾期", False: ""}),
 )
-phone = svc.user.role == Role.REPORTER  # a village on a phone: its own tasks as cards
-if phone:
+as_cards = svc.user.role == Role.REPORTER  # a village on a phone: its own tasks as cards
+if as_cards:
     shown = tasks[tasks["status"] != "已销号"].reset_index(drop=True)
     event = None
 else:
@@ -123,7 +123,7 @@ else:
     )
 ids = [int(i) for i in shown["id"]]
 if not ids:
-    if phone:
+    if as_cards:
         st.success("没有待办的督办事项。")
     st.stop()
 picked_rows = list(getattr(getattr(event, "selection", None), "rows", []) or [])
@@ -140,12 +140,12 @@ from_link("task", "task_pick", ids)
 if st.session_state.get("task_pick") not in ids:
     st.session_state["task_pick"] = ids[0]
 
-if not phone:  # on a phone the step to take comes first; a link is for the desk
+if not as_cards:  # on a phone the step to take comes first; a link is for the desk
     st.subheader("办理")
 labels = {int(r.id): f"#{r.id} {r.unit_name} · {r.action[:30]}" for r in shown.itertuples()}
 task_id = st.selectbox("督办事项", ids, format_func=labels.get, key="task_pick")
 keep_in_address(task=task_id)
-if not phone:
+if not as_cards:
     copy_link(key="copy_task")
 task = tasks[tasks["id"] == task_id].iloc[0]
 # The status the user was shown when they opened the task: a step is taken from it, so a task
@@ -169,7 +169,7 @@ if allowed:
     to = c1.selectbox("改为", allowed, key=f"task_to_{task_id}_{seen}")
     comment_key = f"task_comment_{task_id}_{seen}"
     comment = c2.text_input("办理说明", key=comment_key, placeholder="如:已约谈,整改方案已报送")
-    if st.button("提交", type="primary", key="task_submit", use_container_width=phone):
+    if st.button("提交", type="primary", key="task_submit", use_container_width=as_cards):
         try:
             svc.move_task(int(task_id), to, comment, expected=seen)
         except ProblemsError as exc:
